@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { ValidationError } from "./errors.js";
+import { NodeId } from "./contracts/common.js";
+
+/**
+ * Every Herd setting, read from the environment and validated once at start-up. The README's
+ * configuration table lists the same names. Each service picks the group it needs.
+ */
+const intFromEnv = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+export const commonSettings = {
+  HERD_AMQP_URL: z.string().regex(/^amqps?:\/\//, "must be an amqp:// or amqps:// URL").default("amqp://127.0.0.1:5672/herd"),
+  HERD_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  HERD_STATE_DIR: z.string().min(1).default("/var/lib/herd"),
+  HERD_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
+  HERD_LOG_FORMAT: z.enum(["text", "json"]).default("text"),
+};
+
+export const agentSettings = {
+  ...commonSettings,
+  HERD_NODE_ID: NodeId,
+  HERD_DOCKER_HOST: z.string().default("unix:///var/run/docker.sock"),
+  HERD_DOCKER_DATA_ROOT: z.string().default("/var/lib/docker"),
+  HERD_NODE_ADDRESS: z.string().default("127.0.0.1"),
+  HERD_TELEMETRY_INTERVAL_MS: intFromEnv(1000, 100, 60_000),
+  HERD_HEARTBEAT_INTERVAL_MS: intFromEnv(2000, 200, 60_000),
+  HERD_CGROUP_ROOT: z.string().default("/sys/fs/cgroup"),
+  HERD_PROC_ROOT: z.string().default("/proc"),
+};
+
+export const controlSettings = {
+  ...commonSettings,
+  HERD_API_HOST: z.string().default("127.0.0.1"),
+  HERD_API_PORT: intFromEnv(7070, 1, 65535),
+  HERD_API_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  HERD_NODE_DOWN_AFTER_MS: intFromEnv(6000, 500, 600_000),
+  HERD_HISTORY_LENGTH: intFromEnv(600, 10, 100_000),
+  HERD_TRACES_DIR: z.string().default("../shared/traces"),
+};
+
+export const cliSettings = {
+  HERD_API_URL: z.string().url().optional(),
+  HERD_API_TOKEN: z.string().optional(),
+  HERD_STATE_DIR: commonSettings.HERD_STATE_DIR,
+};
+
+type Shape = Record<string, z.ZodType>;
+export type Settings<S extends Shape> = { [K in keyof S]: z.infer<S[K]> };
+
+/** Validates `env` against `shape`; the error names the variable and what is wrong with it. */
+export function loadSettings<S extends Shape>(shape: S, env: NodeJS.ProcessEnv = process.env): Settings<S> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(shape)) {
+    const raw = env[name];
+    const result = schema.safeParse(raw === "" ? undefined : raw);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const got = raw === undefined ? "it is not set" : /TOKEN|PASSWORD|SECRET/.test(name) ? "value hidden" : `got "${raw}"`;
+      throw new ValidationError(name, `${issue?.message ?? "invalid"} (${got})`);
+    }
+    out[name] = result.data;
+  }
+  return out as Settings<S>;
+}

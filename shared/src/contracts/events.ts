@@ -1,0 +1,59 @@
+import { z } from "zod";
+import { NodeId, WireErrorSchema } from "./common.js";
+
+export const EVENT_VERSION = 1;
+
+export const Heartbeat = z.object({
+  v: z.literal(EVENT_VERSION),
+  kind: z.literal("heartbeat"),
+  nodeId: NodeId,
+  sentAt: z.number().int().positive(),
+  startedAt: z.number().int().positive(),
+  agentVersion: z.string(),
+  address: z.string().optional(),
+  containers: z.number().int().nonnegative(),
+});
+export type Heartbeat = z.infer<typeof Heartbeat>;
+
+/** The outcome of one command, published by the agent that handled it (key `node.<id>.result`). */
+export const CommandResult = z.object({
+  v: z.literal(EVENT_VERSION),
+  kind: z.literal("command.result"),
+  nodeId: NodeId,
+  commandId: z.string().min(1),
+  commandType: z.string(),
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: WireErrorSchema.optional(),
+  finishedAt: z.number().int().positive(),
+});
+export type CommandResult = z.infer<typeof CommandResult>;
+
+/** Progress of a long command (bytes moved, step), key `node.<id>.progress`. Lossy. */
+export const CommandProgress = z.object({
+  v: z.literal(EVENT_VERSION),
+  kind: z.literal("command.progress"),
+  nodeId: NodeId,
+  commandId: z.string().min(1),
+  step: z.string(),
+  bytes: z.number().nonnegative().optional(),
+  totalBytes: z.number().nonnegative().optional(),
+  message: z.string().optional(),
+  at: z.number().int().positive(),
+});
+export type CommandProgress = z.infer<typeof CommandProgress>;
+
+export const ContainerEvent = z.object({
+  v: z.literal(EVENT_VERSION),
+  kind: z.literal("container"),
+  nodeId: NodeId,
+  containerId: z.string(),
+  name: z.string(),
+  action: z.enum(["start", "die", "destroy", "create"]),
+  exitCode: z.number().int().optional(),
+  at: z.number().int().positive(),
+});
+export type ContainerEvent = z.infer<typeof ContainerEvent>;
+
+export const HerdEvent = z.discriminatedUnion("kind", [Heartbeat, CommandResult, CommandProgress, ContainerEvent]);
+export type HerdEvent = z.infer<typeof HerdEvent>;

@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { NodeId } from "./common.js";
+
+export const TELEMETRY_VERSION = 1;
+
+const nonNeg = z.number().finite().nonnegative();
+
+/** One container's sample. Counters are cumulative since the container started; rates are per second over the last interval. */
+export const ContainerSample = z.object({
+  id: z.string().regex(/^[0-9a-f]{12,64}$/, "must be a hex container id"),
+  name: z.string().min(1),
+  image: z.string(),
+  state: z.enum(["created", "running", "paused", "restarting", "removing", "exited", "dead"]),
+  labels: z.record(z.string(), z.string()).default({}),
+  /** CPU use as a percentage of one core (200 = two cores busy). */
+  cpuPct: nonNeg,
+  cpuUsageNs: nonNeg,
+  memBytes: nonNeg,
+  memLimitBytes: nonNeg.nullable(),
+  blkReadBytes: nonNeg,
+  blkWriteBytes: nonNeg,
+  blkReadBps: nonNeg,
+  blkWriteBps: nonNeg,
+  netRxBytes: nonNeg,
+  netTxBytes: nonNeg,
+  netRxBps: nonNeg,
+  netTxBps: nonNeg,
+  pids: nonNeg,
+});
+export type ContainerSample = z.infer<typeof ContainerSample>;
+
+export const NodeSample = z.object({
+  cpuCores: z.number().int().positive(),
+  /** Whole-node CPU busy, percentage of all cores (0–100). */
+  cpuPct: nonNeg,
+  memTotalBytes: nonNeg,
+  memUsedBytes: nonNeg,
+  /** Node's address on the cluster network, used for transfers. */
+  address: z.string().optional(),
+});
+export type NodeSample = z.infer<typeof NodeSample>;
+
+/** One batched message per node per interval, on the telemetry exchange with key `node.<id>`. */
+export const TelemetryBatch = z.object({
+  v: z.literal(TELEMETRY_VERSION),
+  kind: z.literal("telemetry"),
+  nodeId: NodeId,
+  seq: z.number().int().nonnegative(),
+  sentAt: z.number().int().positive(),
+  intervalMs: z.number().int().positive(),
+  node: NodeSample,
+  containers: z.array(ContainerSample),
+});
+export type TelemetryBatch = z.infer<typeof TelemetryBatch>;
