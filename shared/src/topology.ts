@@ -1,0 +1,82 @@
+import type { Channel, Options } from "amqplib";
+
+/**
+ * The broker topology, in one place for every service (see DESIGN.md "Messaging").
+ *
+ * - `herd.telemetry` (topic, key `node.<id>`): lossy by design; the control's ingest queue is
+ *   bounded (max-length, drop-head) and not persisted.
+ * - `herd.commands` (direct, key `<id>`): one durable queue per node, persistent messages,
+ *   dead-lettered to `herd.dead` when a message can never be handled.
+ * - `herd.events` (topic, keys `node.<id>.<kind>`): heartbeats, command results and progress,
+ *   container events. The control's queue is durable so results survive a control restart.
+ * - `herd.dead` (fanout) → queue `herd.dead`: every unhandleable message, kept for inspection.
+ */
+export const EXCHANGES = {
+  telemetry: "herd.telemetry",
+  commands: "herd.commands",
+  events: "herd.events",
+  dead: "herd.dead",
+} as const;
+
+export const QUEUES = {
+  telemetryIngest: "herd.telemetry.ingest",
+  controlEvents: "herd.events.control",
+  dead: "herd.dead",
+  commandsFor: (nodeId: string) => `herd.commands.${nodeId}`,
+} as const;
+
+export const ROUTING = {
+  telemetry: (nodeId: string) => `node.${nodeId}`,
+  heartbeat: (nodeId: string) => `node.${nodeId}.heartbeat`,
+  result: (nodeId: string) => `node.${nodeId}.result`,
+  progress: (nodeId: string) => `node.${nodeId}.progress`,
+  container: (nodeId: string) => `node.${nodeId}.container`,
+  command: (nodeId: string) => nodeId,
+} as const;
+
+export const TELEMETRY_QUEUE_MAX_LENGTH = 2_000;
+
+/** Arguments are part of a queue's identity: every declarer must use exactly these. */
+export const queueOptions = {
+  telemetryIngest: {
+    durable: false,
+    arguments: {
+      "x-max-length": TELEMETRY_QUEUE_MAX_LENGTH,
+      "x-overflow": "drop-head",
+      "x-dead-letter-exchange": EXCHANGES.dead,
+    },
+  } satisfies Options.AssertQueue,
+  controlEvents: {
+    durable: true,
+    arguments: { "x-dead-letter-exchange": EXCHANGES.dead },
+  } satisfies Options.AssertQueue,
+  dead: { durable: true, arguments: { "x-max-length": 100_000 } } satisfies Options.AssertQueue,
+  commands: {
+    durable: true,
+    arguments: { "x-dead-letter-exchange": EXCHANGES.dead, "x-queue-type": "classic" },
+  } satisfies Options.AssertQueue,
+};
+
+/** Declares everything the control service uses (needs the control user's configure rights). */
+export async function declareControlTopology(ch: Channel): Promise<void> {
+  await ch.assertExchange(EXCHANGES.telemetry, "topic", { durable: true });
+  await ch.assertExchange(EXCHANGES.commands, "direct", { durable: true });
+  await ch.assertExchange(EXCHANGES.events, "topic", { durable: true });
+  await ch.assertExchange(EXCHANGES.dead, "fanout", { durable: true });
+  await ch.assertQueue(QUEUES.dead, queueOptions.dead);
+  await ch.bindQueue(QUEUES.dead, EXCHANGES.dead, "");
+  await ch.assertQueue(QUEUES.telemetryIngest, queueOptions.telemetryIngest);
+  await ch.bindQueue(QUEUES.telemetryIngest, EXCHANGES.telemetry, "node.*");
+  await ch.assertQueue(QUEUES.controlEvents, queueOptions.controlEvents);
+  await ch.bindQueue(QUEUES.controlEvents, EXCHANGES.events, "node.#");
+}
+
+/**
+ * Declares a node's durable command queue and binds it. Run by the control user when a node is
+ * provisioned, so the node's own user never needs rights on exchanges.
+ */
+export async function declareNodeTopology(ch: Channel, nodeId: string): Promise<void> {
+  const queue = QUEUES.commandsFor(nodeId);
+  await ch.assertQueue(queue, queueOptions.commands);
+  await ch.bindQueue(queue, EXCHANGES.commands, ROUTING.command(nodeId));
+}
