@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NodeId } from "./common.js";
 
-export const COMMAND_VERSION = 1;
+export const COMMAND_VERSION = 1 as const;
 
 /** Start a new container from a local image. */
 export const ContainerRunPayload = z.object({

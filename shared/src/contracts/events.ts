@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NodeId, WireErrorSchema } from "./common.js";
 
-export const EVENT_VERSION = 1;
+export const EVENT_VERSION = 1 as const;
 
 export const Heartbeat = z.object({
   v: z.literal(EVENT_VERSION),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NodeId } from "./common.js";
 
-export const TELEMETRY_VERSION = 1;
+export const TELEMETRY_VERSION = 1 as const;
 
 const nonNeg = z.number().finite().nonnegative();
 

@@ -1,0 +1,73 @@
+import type Dockerode from "dockerode";
+import type { ContainerRunPayload } from "../../../../shared/src/contracts/commands.js";
+import { ExternalError, NotFoundError, ValidationError } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import type { CommandHandlers } from "./command-processor.js";
+
+const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+/**
+ * Handlers for plain container commands. Each is idempotent: running a container that already
+ * exists under that name (re)starts it and returns its id; stopping or removing one that is
+ * already stopped or gone succeeds.
+ */
+export function containerCommandHandlers(docker: Dockerode, log: Logger): CommandHandlers {
+  return {
+    ping: async () => ({ pong: true }),
+
+    "container.run": async (p: ContainerRunPayload) => {
+      log.info("Running container", { name: p.name, image: p.image });
+      const existing = docker.getContainer(p.name);
+      try {
+        const info = await existing.inspect();
+        if (!info.State.Running) await existing.start();
+        return { id: info.Id, created: false };
+      } catch (err) {
+        if (statusOf(err) !== 404) throw new ExternalError(`cannot inspect ${p.name}`, { cause: err });
+      }
+      let container: Dockerode.Container;
+      try {
+        container = await docker.createContainer({
+          name: p.name,
+          Image: p.image,
+          Cmd: p.cmd.length ? p.cmd : undefined,
+          Env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
+          Labels: { ...p.labels, "herd.managed": "true" },
+          HostConfig: {
+            NetworkMode: "none",
+            Memory: p.memoryBytes,
+            NanoCpus: p.cpus ? Math.round(p.cpus * 1e9) : undefined,
+          },
+        });
+      } catch (err) {
+        if (statusOf(err) === 404) throw new ValidationError("payload.image", `image ${p.image} is not on this node`);
+        if (statusOf(err) === 409) throw new ExternalError(`a container named ${p.name} is being created concurrently`, { cause: err });
+        throw new ExternalError(`cannot create ${p.name}: ${(err as Error).message}`, { cause: err, retryable: false });
+      }
+      await container.start();
+      log.info("Started container", { name: p.name, containerId: container.id });
+      return { id: container.id, created: true };
+    },
+
+    "container.stop": async (p) => {
+      try {
+        await docker.getContainer(p.container).stop({ t: p.force ? 0 : 10 });
+      } catch (err) {
+        if (statusOf(err) === 304) return { stopped: true, already: true };
+        if (statusOf(err) === 404) throw new NotFoundError(`no container ${p.container} on this node`);
+        throw new ExternalError(`cannot stop ${p.container}`, { cause: err });
+      }
+      return { stopped: true };
+    },
+
+    "container.remove": async (p) => {
+      try {
+        await docker.getContainer(p.container).remove({ force: p.force, v: true });
+      } catch (err) {
+        if (statusOf(err) === 404) return { removed: true, already: true };
+        throw new ExternalError(`cannot remove ${p.container}: ${(err as Error).message}`, { cause: err, retryable: false });
+      }
+      return { removed: true };
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import { ContainerRunPayload, NodeId, parseOrThrow } from "../../../../shared/src/contracts/index.js";
+import { ConflictError, HerdError, NotFoundError, ValidationError, errorMessage } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import type { CommandClient } from "../commands/command-client.js";
+import type { ControlMetrics } from "../control-metrics.js";
+import { nodeStatus } from "../registry/node-liveness.js";
+import type { StateStore } from "../state/state-store.js";
+import { requireToken } from "./auth.js";
+
+export interface ApiDeps {
+  store: StateStore;
+  commands: CommandClient;
+  metrics: ControlMetrics;
+  token: string;
+  downAfterMs: number;
+  log: Logger;
+  now?: () => number;
+  /** Extra routers mounted under /api/v1 (migrations, placement…), added by later features. */
+  routers?: express.Router[];
+  health?: () => { broker: boolean; redis: boolean };
+}
+
+const MetricsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100_000).default(60) });
+const RunBody = ContainerRunPayload.extend({ node: NodeId });
+
+/** Wraps an async handler so a thrown error reaches the error middleware. */
+export const route =
+  (fn: (req: Request, res: Response) => Promise<unknown>) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    fn(req, res).catch(next);
+  };
+
+export function createApi(deps: ApiDeps): express.Express {
+  const now = deps.now ?? Date.now;
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "1mb" }));
+
+  // Liveness for process supervisors; says nothing about the cluster.
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  const auth = requireToken(deps.token);
+  app.get("/metrics", auth, route(async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  }));
+
+  const api = express.Router();
+  api.use(auth);
+
+  api.get("/health", route(async (_req, res) => {
+    const h = deps.health?.() ?? { broker: true, redis: true };
+    res.status(h.broker && h.redis ? 200 : 503).json({ ok: h.broker && h.redis, ...h });
+  }));
+
+  api.get("/nodes", route(async (_req, res) => {
+    const t = now();
+    const nodes = await deps.store.listNodes();
+    res.json({ nodes: nodes.map((n) => ({ ...n, status: nodeStatus(n, t, deps.downAfterMs) })) });
+  }));
+
+  api.get("/nodes/:id", route(async (req, res) => {
+    const id = parseOrThrow(NodeId, req.params.id, "id");
+    const node = await deps.store.getNode(id);
+    if (!node) throw new NotFoundError(`no node ${id}`);
+    res.json({ ...node, status: nodeStatus(node, now(), deps.downAfterMs) });
+  }));
+
+  api.get("/containers", route(async (req, res) => {
+    const node = req.query.node === undefined ? undefined : parseOrThrow(NodeId, req.query.node, "node");
+    const t = now();
+    const nodes = new Map((await deps.store.listNodes()).map((n) => [n.id, nodeStatus(n, t, deps.downAfterMs)]));
+    const containers = (await deps.store.listContainers()).filter((c) => !node || c.nodeId === node);
+    res.json({ containers: containers.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" })) });
+  }));
+
+  api.get("/containers/:ref", route(async (req, res) => {
+    const c = await deps.store.findContainer(String(req.params.ref));
+    if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
+    res.json(c);
+  }));
+
+  api.get("/containers/:ref/metrics", route(async (req, res) => {
+    const { limit } = parseOrThrow(MetricsQuery, req.query);
+    const c = await deps.store.findContainer(String(req.params.ref));
+    if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
+    res.json({ container: c.id, name: c.name, nodeId: c.nodeId, points: await deps.store.containerHistory(c.id, limit) });
+  }));
+
+  /** Starts a container on a node through its command queue; answers with the node's result. */
+  api.post("/containers", route(async (req, res) => {
+    const body = parseOrThrow(RunBody, req.body ?? {});
+    const node = await deps.store.getNode(body.node);
+    if (!node) throw new NotFoundError(`no node ${body.node}`);
+    if (nodeStatus(node, now(), deps.downAfterMs) !== "up") throw new ConflictError(`node ${body.node} is down`);
+    const { node: nodeId, ...payload } = body;
+    const result = await deps.commands.send(nodeId, "container.run", payload, { timeoutMs: 60_000 });
+    if (!result.ok) {
+      res.status(result.error?.code === "VALIDATION" ? 400 : 502).json({ error: result.error?.message, code: result.error?.code });
+      return;
+    }
+    res.status(201).json(result.result);
+  }));
+
+  for (const r of deps.routers ?? []) api.use(r);
+  app.use("/api/v1", api);
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: "no such endpoint" });
+  });
+  // Express needs the 4-argument signature to recognise an error handler.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof SyntaxError && "body" in err) {
+      res.status(400).json({ error: "request body is not valid JSON", field: "body" });
+      return;
+    }
+    if (err instanceof ValidationError) {
+      res.status(400).json({ error: err.message, field: err.field });
+      return;
+    }
+    if (err instanceof NotFoundError) {
+      res.status(404).json({ error: err.message });
+      return;
+    }
+    if (err instanceof ConflictError) {
+      res.status(409).json({ error: err.message });
+      return;
+    }
+    const status = err instanceof HerdError && err.retryable ? 503 : 500;
+    deps.log.error("API request failed", { error: errorMessage(err) });
+    res.status(status).json({ error: errorMessage(err) });
+  });
+  return app;
+}

@@ -1,0 +1,110 @@
+import type { Server } from "node:http";
+import { Redis } from "ioredis";
+import { controlSettings, type Settings } from "../../../shared/src/config.js";
+import { errorMessage } from "../../../shared/src/errors.js";
+import type { Logger } from "../../../shared/src/logger.js";
+import { AmqpMessageBus } from "../../../shared/src/messaging/amqp-message-bus.js";
+import type { MessageBus } from "../../../shared/src/messaging/message-bus.js";
+import { QUEUES, declareControlTopology, declareNodeTopology } from "../../../shared/src/topology.js";
+import { createApi } from "./api/api-server.js";
+import { CommandClient } from "./commands/command-client.js";
+import { ControlMetrics } from "./control-metrics.js";
+import { MessageIngest } from "./ingest/message-ingest.js";
+import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
+import { RedisStateStore } from "./state/redis-state-store.js";
+import type { StateStore } from "./state/state-store.js";
+
+export type ControlSettings = Settings<typeof controlSettings>;
+
+/** Wires the control service: broker, Redis, ingest, liveness, REST API. */
+export class ControlService {
+  readonly metrics = new ControlMetrics();
+  private redis?: Redis;
+  private bus?: AmqpMessageBus;
+  private server?: Server;
+  private livenessTimer?: NodeJS.Timeout;
+  store!: StateStore;
+  commands!: CommandClient;
+
+  constructor(
+    private readonly settings: ControlSettings,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const s = this.settings;
+    const redis = new Redis(s.HERD_REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+    redis.on("error", (err: Error) => this.log.warn("Redis error", { error: err.message }));
+    this.redis = redis;
+    const store = new RedisStateStore(redis, s.HERD_HISTORY_LENGTH);
+    this.store = store;
+
+    const bus = new AmqpMessageBus({
+      url: s.HERD_AMQP_URL,
+      logger: this.log.child({ component: "bus" }),
+      connectionName: "herd-control",
+      setup: async (ch) => {
+        await declareControlTopology(ch);
+        // Re-declaring known nodes' queues makes a broker that lost its definitions whole again.
+        for (const n of await store.listNodes().catch(() => [])) await declareNodeTopology(ch, n.id);
+      },
+    });
+    this.bus = bus;
+    this.commands = new CommandClient(bus, this.log.child({ component: "commands" }));
+    const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }));
+    await bus.consume(QUEUES.telemetryIngest, (m) => ingest.onTelemetry(m), { prefetch: 50 });
+    await bus.consume(QUEUES.controlEvents, (m) => ingest.onEvent(m), { prefetch: 100 });
+    await bus.start();
+
+    this.startLivenessLoop(store);
+
+    const app = createApi({
+      store,
+      commands: this.commands,
+      metrics: this.metrics,
+      token: s.HERD_API_TOKEN,
+      downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
+      log: this.log.child({ component: "api" }),
+      health: () => ({ broker: bus.isConnected(), redis: redis.status === "ready" }),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());
+      server.once("error", reject);
+      this.server = server;
+    });
+    this.log.info("Control service started", { api: `http://${s.HERD_API_HOST}:${s.HERD_API_PORT}` });
+  }
+
+  get messageBus(): MessageBus | undefined {
+    return this.bus;
+  }
+
+  private startLivenessLoop(store: StateStore): void {
+    const tracker = new LivenessTracker();
+    const downAfter = this.settings.HERD_NODE_DOWN_AFTER_MS;
+    this.livenessTimer = setInterval(() => {
+      void (async () => {
+        const nodes = await store.listNodes();
+        const now = Date.now();
+        for (const change of tracker.observe(nodes, now, downAfter)) {
+          this.log[change.status === "up" ? "info" : "warn"](`Node is ${change.status}`, { nodeId: change.nodeId });
+        }
+        for (const n of nodes) this.metrics.nodeUp.set({ node: n.id }, nodeStatus(n, now, downAfter) === "up" ? 1 : 0);
+        this.metrics.brokerReconnects.set(this.bus?.stats().reconnects ?? 0);
+      })().catch((err: unknown) => this.log.warn("Liveness check failed", { error: errorMessage(err) }));
+    }, 1_000);
+  }
+
+  /** Idempotent; runs every cleanup even if one fails. */
+  async stop(): Promise<void> {
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.livenessTimer = undefined;
+    const server = this.server;
+    this.server = undefined;
+    await Promise.allSettled([
+      server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve(),
+      this.bus?.close(),
+      this.store?.close(),
+    ]);
+  }
+}

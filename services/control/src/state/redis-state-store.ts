@@ -1,0 +1,138 @@
+import type { Redis } from "ioredis";
+import type { Heartbeat, TelemetryBatch } from "../../../../shared/src/contracts/index.js";
+import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, StateStore } from "./state-store.js";
+
+/** Redis layout (all keys under `prefix`, default "herd:"):
+ *  nodes (set) · node:<id> (hash) · node:<id>:history (list) · node:<id>:containers (set)
+ *  container:<id> (string, JSON) · container:<id>:history (list of compact arrays) · names (hash name→id)
+ */
+export class RedisStateStore implements StateStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly historyLength = 600,
+    private readonly prefix = "herd:",
+  ) {}
+
+  private k(...parts: string[]): string {
+    return this.prefix + parts.join(":");
+  }
+
+  async recordTelemetry(b: TelemetryBatch): Promise<void> {
+    const previous = await this.redis.smembers(this.k("node", b.nodeId, "containers"));
+    const current = new Set(b.containers.map((c) => c.id));
+    const tx = this.redis.multi();
+    tx.sadd(this.k("nodes"), b.nodeId);
+    tx.hset(this.k("node", b.nodeId), {
+      id: b.nodeId,
+      lastTelemetryAt: b.sentAt,
+      cpuCores: b.node.cpuCores,
+      cpuPct: b.node.cpuPct,
+      memTotalBytes: b.node.memTotalBytes,
+      memUsedBytes: b.node.memUsedBytes,
+      containers: b.containers.length,
+      ...(b.node.address ? { address: b.node.address } : {}),
+    });
+    tx.rpush(this.k("node", b.nodeId, "history"), JSON.stringify([b.sentAt, b.node.cpuPct, b.node.memUsedBytes]));
+    tx.ltrim(this.k("node", b.nodeId, "history"), -this.historyLength, -1);
+    for (const id of previous) {
+      if (current.has(id)) continue;
+      tx.srem(this.k("node", b.nodeId, "containers"), id);
+      tx.del(this.k("container", id));
+    }
+    for (const c of b.containers) {
+      const record: ContainerRecord = { ...c, nodeId: b.nodeId, updatedAt: b.sentAt };
+      tx.sadd(this.k("node", b.nodeId, "containers"), c.id);
+      tx.set(this.k("container", c.id), JSON.stringify(record));
+      tx.hset(this.k("names"), c.name, c.id);
+      const hist = this.k("container", c.id, "history");
+      tx.rpush(hist, JSON.stringify([b.sentAt, c.cpuPct, c.memBytes, c.blkReadBps, c.blkWriteBps, c.netRxBps, c.netTxBps]));
+      tx.ltrim(hist, -this.historyLength, -1);
+      // A container that vanished with its node keeps its history for a day, then it goes.
+      tx.expire(hist, 86_400);
+    }
+    await tx.exec();
+  }
+
+  async recordHeartbeat(hb: Heartbeat): Promise<void> {
+    await this.redis
+      .multi()
+      .sadd(this.k("nodes"), hb.nodeId)
+      .hset(this.k("node", hb.nodeId), {
+        id: hb.nodeId,
+        lastHeartbeatAt: hb.sentAt,
+        startedAt: hb.startedAt,
+        agentVersion: hb.agentVersion,
+        ...(hb.address ? { address: hb.address } : {}),
+      })
+      .exec();
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    const ids = (await this.redis.smembers(this.k("nodes"))).sort();
+    const nodes = await Promise.all(ids.map((id) => this.getNode(id)));
+    return nodes.filter((n): n is NodeRecord => n !== undefined);
+  }
+
+  async getNode(id: string): Promise<NodeRecord | undefined> {
+    const h = await this.redis.hgetall(this.k("node", id));
+    if (!h.id) return undefined;
+    const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    return {
+      id,
+      address: h.address,
+      agentVersion: h.agentVersion,
+      startedAt: num(h.startedAt),
+      lastHeartbeatAt: num(h.lastHeartbeatAt),
+      lastTelemetryAt: num(h.lastTelemetryAt),
+      cpuCores: num(h.cpuCores),
+      cpuPct: num(h.cpuPct),
+      memTotalBytes: num(h.memTotalBytes),
+      memUsedBytes: num(h.memUsedBytes),
+      containers: num(h.containers) ?? 0,
+    };
+  }
+
+  async listContainers(): Promise<ContainerRecord[]> {
+    const nodeIds = await this.redis.smembers(this.k("nodes"));
+    const ids = (await Promise.all(nodeIds.map((n) => this.redis.smembers(this.k("node", n, "containers"))))).flat();
+    if (ids.length === 0) return [];
+    const raw = await this.redis.mget(ids.map((id) => this.k("container", id)));
+    return raw
+      .filter((r): r is string => r !== null)
+      .map((r) => JSON.parse(r) as ContainerRecord)
+      .sort((a, b) => a.nodeId.localeCompare(b.nodeId) || a.name.localeCompare(b.name));
+  }
+
+  async findContainer(ref: string): Promise<ContainerRecord | undefined> {
+    const byName = await this.redis.hget(this.k("names"), ref);
+    for (const id of byName ? [byName, ref] : [ref]) {
+      const raw = await this.redis.get(this.k("container", id));
+      if (raw) return JSON.parse(raw) as ContainerRecord;
+    }
+    if (ref.length >= 4 && /^[0-9a-f]+$/.test(ref)) {
+      const matches = (await this.listContainers()).filter((c) => c.id.startsWith(ref));
+      if (matches.length === 1) return matches[0];
+    }
+    return undefined;
+  }
+
+  async containerHistory(id: string, limit: number): Promise<MetricPoint[]> {
+    const raw = await this.redis.lrange(this.k("container", id, "history"), -limit, -1);
+    return raw.map((r) => {
+      const [t, cpuPct, memBytes, blkReadBps, blkWriteBps, netRxBps, netTxBps] = JSON.parse(r) as number[];
+      return { t: t!, cpuPct: cpuPct!, memBytes: memBytes!, blkReadBps: blkReadBps!, blkWriteBps: blkWriteBps!, netRxBps: netRxBps!, netTxBps: netTxBps! };
+    });
+  }
+
+  async nodeHistory(id: string, limit: number): Promise<NodeMetricPoint[]> {
+    const raw = await this.redis.lrange(this.k("node", id, "history"), -limit, -1);
+    return raw.map((r) => {
+      const [t, cpuPct, memUsedBytes] = JSON.parse(r) as number[];
+      return { t: t!, cpuPct: cpuPct!, memUsedBytes: memUsedBytes! };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+}

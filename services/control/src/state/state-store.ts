@@ -1,0 +1,55 @@
+import type { ContainerSample, Heartbeat, TelemetryBatch } from "../../../../shared/src/contracts/index.js";
+
+export interface NodeRecord {
+  id: string;
+  address?: string;
+  agentVersion?: string;
+  startedAt?: number;
+  lastHeartbeatAt?: number;
+  lastTelemetryAt?: number;
+  cpuCores?: number;
+  cpuPct?: number;
+  memTotalBytes?: number;
+  memUsedBytes?: number;
+  containers: number;
+}
+
+export interface ContainerRecord extends ContainerSample {
+  nodeId: string;
+  updatedAt: number;
+}
+
+/** One point of a container's history (rates per second, memory in bytes). */
+export interface MetricPoint {
+  t: number;
+  cpuPct: number;
+  memBytes: number;
+  blkReadBps: number;
+  blkWriteBps: number;
+  netRxBps: number;
+  netTxBps: number;
+}
+
+export interface NodeMetricPoint {
+  t: number;
+  cpuPct: number;
+  memUsedBytes: number;
+}
+
+/**
+ * The control service's state. Contract: what is recorded is readable by every later call and
+ * by a restarted control service; histories keep the newest `historyLength` points, newest last
+ * when read; a node's container list is replaced by each telemetry batch from that node.
+ */
+export interface StateStore {
+  recordTelemetry(batch: TelemetryBatch): Promise<void>;
+  recordHeartbeat(hb: Heartbeat): Promise<void>;
+  listNodes(): Promise<NodeRecord[]>;
+  getNode(id: string): Promise<NodeRecord | undefined>;
+  listContainers(): Promise<ContainerRecord[]>;
+  /** By full id, unique id prefix (≥ 4 chars) or name. */
+  findContainer(ref: string): Promise<ContainerRecord | undefined>;
+  containerHistory(id: string, limit: number): Promise<MetricPoint[]>;
+  nodeHistory(id: string, limit: number): Promise<NodeMetricPoint[]>;
+  close(): Promise<void>;
+}
