@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HerdError, NotFoundError, ValidationError } from "../../../shared/src/errors.js";
+
+export interface ApiTarget {
+  url: string;
+  token: string;
+}
+
+/**
+ * Where the control API is: HERD_API_URL/HERD_API_TOKEN, else the local cluster's state file
+ * (written by `herd up`, readable by root only).
+ */
+export function resolveApiTarget(env: NodeJS.ProcessEnv = process.env): ApiTarget {
+  if (env.HERD_API_URL && env.HERD_API_TOKEN) return { url: env.HERD_API_URL, token: env.HERD_API_TOKEN };
+  const stateDir = env.HERD_STATE_DIR || "/var/lib/herd";
+  try {
+    const info = JSON.parse(readFileSync(join(stateDir, "cluster.json"), "utf8")) as { apiUrl?: string; apiToken?: string };
+    if (info.apiUrl && info.apiToken) return { url: env.HERD_API_URL ?? info.apiUrl, token: env.HERD_API_TOKEN ?? info.apiToken };
+  } catch {
+    // fall through to the error below
+  }
+  throw new HerdError(
+    `no control API configured: set HERD_API_URL and HERD_API_TOKEN, or start a local cluster with 'herd up' (looked in ${stateDir}/cluster.json)`,
+    { code: "NO_API" },
+  );
+}
+
+/** A thin client of the control service's REST API; errors carry the server's message. */
+export class ApiClient {
+  constructor(private readonly target: ApiTarget) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(`/api/v1${path}`, this.target.url), {
+        method,
+        headers: { authorization: `Bearer ${this.target.token}`, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    } catch (err) {
+      throw new HerdError(`cannot reach the control API at ${this.target.url}: ${(err as Error).message}`, { cause: err, code: "UNREACHABLE", retryable: true });
+    }
+    const text = await res.text();
+    let data: unknown;
+    try {
+      data = text ? JSON.parse(text) : {};
+    } catch {
+      data = { error: text };
+    }
+    if (!res.ok) {
+      const e = data as { error?: string; field?: string };
+      const message = e.error ?? `HTTP ${res.status}`;
+      if (res.status === 400) throw new ValidationError(e.field ?? "request", message.replace(`${e.field}: `, ""));
+      if (res.status === 404) throw new NotFoundError(message);
+      throw new HerdError(message, { code: `HTTP_${res.status}` });
+    }
+    return data as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>("GET", path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>("POST", path, body);
+  }
+}

@@ -1,0 +1,36 @@
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LocalCluster } from "./local-cluster/local-cluster.js";
+import { formatDuration, renderTable } from "./output.js";
+
+/** The repository root, found from this compiled file (dist/services/cli/src/…). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+
+export async function upCommand(opts: { nodes: number; demo?: boolean; stateDir: string }): Promise<void> {
+  const started = Date.now();
+  const cluster = new LocalCluster({ stateDir: opts.stateDir, repoRoot, log: (line: string) => process.stderr.write(`${line}\n`) });
+  const info = await cluster.up({ nodes: opts.nodes });
+  if (opts.demo) await cluster.demo();
+  process.stdout.write(
+    `Herd is up with ${info.nodes.length} node(s) in ${formatDuration(Date.now() - started)}.\n\n` +
+      renderTable(
+        ["NODE", "ADDRESS", "ENGINE"],
+        info.nodes.map((n) => [n.id, n.address, n.dockerHost]),
+      ) +
+      `\n\nAPI:        ${info.apiUrl} (token in ${opts.stateDir}/cluster.json)\n` +
+      `RabbitMQ UI: ${info.amqp.managementUrl} (user ${info.amqp.adminUser}; password in ${opts.stateDir}/cluster.json)\n\n` +
+      `Try: herd nodes · herd ps · herd run --node n2 --name burn herd/workload:latest cpuburn 1 · herd down\n`,
+  );
+}
+
+export async function downCommand(opts: { stateDir: string }): Promise<void> {
+  const cluster = new LocalCluster({ stateDir: opts.stateDir, repoRoot, log: (line: string) => process.stderr.write(`${line}\n`) });
+  await cluster.down();
+  process.stdout.write("Herd is down; nothing left behind.\n");
+}
+
+export async function demoCommand(opts: { stateDir: string }): Promise<void> {
+  const cluster = new LocalCluster({ stateDir: opts.stateDir, repoRoot, log: (line: string) => process.stderr.write(`${line}\n`) });
+  await cluster.demo();
+  process.stdout.write("Demo containers started: see 'herd ps'.\n");
+}
