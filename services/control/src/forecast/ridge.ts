@@ -1,0 +1,78 @@
+/** A fitted ridge regression: y ≈ intercept + Σ coef_j · (x_j − mean_j) / scale_j. */
+export interface RidgeModel {
+  mean: number[];
+  scale: number[];
+  coef: number[];
+  intercept: number;
+}
+
+/**
+ * Ridge regression on standardized columns, solved in closed form (Cholesky). Lags and rolling
+ * means are strongly collinear, which makes plain least squares unstable; the penalty
+ * `lambda · rows` keeps it well-posed. Constant columns get coefficient 0; the intercept is not
+ * penalized, so a constant target is fitted exactly.
+ */
+export function fitRidge(X: readonly (readonly number[])[], y: readonly number[], lambda = 1e-2): RidgeModel {
+  const n = X.length;
+  const p = n ? X[0]!.length : 0;
+  if (n === 0) throw new RangeError("ridge: no training rows");
+  const mean = new Array<number>(p).fill(0);
+  const scale = new Array<number>(p).fill(0);
+  for (const row of X) for (let j = 0; j < p; j++) mean[j]! += row[j]! / n;
+  for (const row of X) for (let j = 0; j < p; j++) scale[j]! += (row[j]! - mean[j]!) ** 2 / n;
+  for (let j = 0; j < p; j++) scale[j] = Math.sqrt(scale[j]!);
+  const active = [...Array(p).keys()].filter((j) => scale[j]! > 1e-12 * (1 + Math.abs(mean[j]!)));
+  const ym = y.reduce((a, b) => a + b, 0) / n;
+  const k = active.length;
+  const A = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const b = new Array<number>(k).fill(0);
+  const z = new Array<number>(k);
+  for (let r = 0; r < n; r++) {
+    const row = X[r]!;
+    for (let a = 0; a < k; a++) z[a] = (row[active[a]!]! - mean[active[a]!]!) / scale[active[a]!]!;
+    const yr = y[r]! - ym;
+    for (let a = 0; a < k; a++) {
+      b[a]! += z[a]! * yr;
+      const Aa = A[a]!;
+      for (let c = 0; c <= a; c++) Aa[c]! += z[a]! * z[c]!;
+    }
+  }
+  for (let a = 0; a < k; a++) A[a]![a]! += lambda * n;
+  const beta = choleskySolve(A, b);
+  const coef = new Array<number>(p).fill(0);
+  active.forEach((j, a) => (coef[j] = beta[a]!));
+  return { mean, scale: scale.map((s, j) => (coef[j] === 0 ? 1 : s)), coef, intercept: ym };
+}
+
+export function predictRidge(m: RidgeModel, row: readonly number[]): number {
+  let v = m.intercept;
+  for (let j = 0; j < m.coef.length; j++) if (m.coef[j] !== 0) v += (m.coef[j]! * (row[j]! - m.mean[j]!)) / m.scale[j]!;
+  return v;
+}
+
+/** Solves A x = b for symmetric positive-definite A given by its lower triangle. */
+function choleskySolve(A: number[][], b: number[]): number[] {
+  const k = b.length;
+  const L = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i]![j]!;
+      for (let m = 0; m < j; m++) s -= L[i]![m]! * L[j]![m]!;
+      if (i === j) L[i]![i] = Math.sqrt(Math.max(s, 1e-12));
+      else L[i]![j] = s / L[j]![j]!;
+    }
+  }
+  const zv = new Array<number>(k).fill(0);
+  for (let i = 0; i < k; i++) {
+    let s = b[i]!;
+    for (let m = 0; m < i; m++) s -= L[i]![m]! * zv[m]!;
+    zv[i] = s / L[i]![i]!;
+  }
+  const x = new Array<number>(k).fill(0);
+  for (let i = k - 1; i >= 0; i--) {
+    let s = zv[i]!;
+    for (let m = i + 1; m < k; m++) s -= L[m]![i]! * x[m]!;
+    x[i] = s / L[i]![i]!;
+  }
+  return x;
+}
