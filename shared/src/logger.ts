@@ -3,7 +3,7 @@ import winston from "winston";
 /** Keys whose values are never written to a log, wherever they appear in the metadata. */
 const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|credential/i;
 /** amqp://user:password@host → amqp://user:***@host */
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s]+:)[^@/\s]+@/gi;
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^@/\s]+@/gi;
 
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return value.replace(URL_CREDENTIALS, "$1***@");
