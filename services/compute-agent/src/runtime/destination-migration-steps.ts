@@ -1,0 +1,145 @@
+import { spawn } from "node:child_process";
+import { access, mkdir, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { ExternalError, NotFoundError } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import type { Checkpointer } from "./checkpointer.js";
+import type { ContainerRuntime } from "./container-runtime.js";
+import type { ContainerSpec } from "./container-spec.js";
+import type { ImageCache } from "./image-cache.js";
+import { IMAGE_ARCHIVE_NAME, migrationLayout } from "./migration-layout.js";
+import { checkpointNameFor } from "./source-migration-steps.js";
+
+export interface DestinationStepsOptions {
+  runtime: ContainerRuntime;
+  checkpointer: Checkpointer;
+  images: ImageCache;
+  /** The RsyncDaemon's module root. Keep it on the same filesystem as the engine's data root: installing is then a rename. */
+  stagingDir: string;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface InstallReport {
+  durationMs: number;
+  /** True when some piece had to be copied because staging and data root are on different filesystems. */
+  copied: boolean;
+}
+
+/** Replaces `target` with `source`: a rename on one filesystem, a copy otherwise. */
+async function replaceDir(source: string, target: string): Promise<boolean> {
+  await rm(target, { recursive: true, force: true });
+  await mkdir(dirname(target), { recursive: true });
+  try {
+    await rename(source, target);
+    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const cp = spawn("cp", ["-a", "--", source, target], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    cp.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    cp.once("error", reject);
+    cp.once("close", (code) => (code === 0 ? resolve() : reject(new ExternalError(`cp -a ${source} ${target}: ${stderr.trim()}`))));
+  });
+  await rm(source, { recursive: true, force: true });
+  return true;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The destination node's half of a live migration: prepare (image + container) → [source
+ * pre-copies and freezes into the staging area] → install the staged files into the new
+ * container → restore. `abort` undoes everything here.
+ */
+export class DestinationMigrationSteps {
+  private readonly now: () => number;
+
+  constructor(private readonly o: DestinationStepsOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** True if the image is already here: the source can skip shipping it. */
+  hasImage(imageId: string): Promise<boolean> {
+    return this.o.images.hasImage(imageId);
+  }
+
+  /**
+   * Loads the shipped image if needed and creates (not starts) the container with the source's
+   * config. Idempotent: a created, not-running container of the same name is reused.
+   */
+  async prepare(spec: ContainerSpec): Promise<ContainerSpec> {
+    if (!(await this.o.images.hasImage(spec.imageId))) {
+      const archive = join(this.o.stagingDir, migrationLayout.image(spec.imageId), IMAGE_ARCHIVE_NAME);
+      if (!(await exists(archive))) throw new NotFoundError(`image ${spec.image} (${spec.imageId}) is neither loaded nor staged at ${archive}`);
+      await this.o.images.importImage(archive);
+    }
+    try {
+      const existing = await this.o.runtime.inspect(spec.name);
+      if (!existing.state.running && existing.imageId === spec.imageId) {
+        this.o.log.info("Reusing prepared container", { containerId: existing.id, containerName: spec.name });
+        return existing;
+      }
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    return this.o.runtime.createFromSpec(spec);
+  }
+
+  /**
+   * Moves the staged writable layer, volumes and checkpoint images into the prepared container.
+   * Runs while the source is frozen, so it must be cheap: a rename when staging shares the data
+   * root's filesystem.
+   */
+  async install(source: ContainerSpec, target: ContainerSpec, migrationId: string): Promise<InstallReport> {
+    const t0 = this.now();
+    let copied = false;
+    const staged = (p: string) => join(this.o.stagingDir, p);
+    this.o.log.debug("Installing staged files", { containerId: target.id, migrationId });
+    if (source.upperDir) {
+      if (!target.upperDir) throw new ExternalError(`container ${target.id} has no overlay upper dir to restore the writable layer into`, { retryable: false });
+      copied = (await replaceDir(staged(migrationLayout.upper(migrationId)), target.upperDir)) || copied;
+    }
+    for (const m of source.mounts) {
+      if (m.kind !== "volume") continue;
+      const dataDir = await this.o.runtime.volumeDataDir(m.name);
+      copied = (await replaceDir(staged(migrationLayout.volume(migrationId, m.name)), dataDir)) || copied;
+    }
+    const imageDir = await this.o.checkpointer.imageDir(target.id, checkpointNameFor(migrationId));
+    copied = (await replaceDir(staged(migrationLayout.checkpoint(migrationId)), imageDir)) || copied;
+    const durationMs = this.now() - t0;
+    this.o.log.debug("Installed staged files", { containerId: target.id, migrationId, durationMs, copied });
+    return { durationMs, copied };
+  }
+
+  /** Starts the container from the installed checkpoint and checks it is running. */
+  async restore(target: ContainerSpec, migrationId: string): Promise<{ durationMs: number }> {
+    const r = await this.o.checkpointer.restore(target.id, checkpointNameFor(migrationId));
+    const after = await this.o.runtime.inspect(target.id);
+    if (!after.state.running) {
+      throw new ExternalError(`container ${target.id} is ${after.state.status} right after restore`, { retryable: false });
+    }
+    return r;
+  }
+
+  /** Removes what this migration left here (the container is only removed if it is not running). */
+  async cleanup(migrationId: string, target?: ContainerSpec, opts: { removeContainer?: boolean } = {}): Promise<void> {
+    const failures: unknown[] = [];
+    // Every cleanup runs even if one fails.
+    if (target && opts.removeContainer) {
+      await this.o.runtime.remove(target.id, { force: true }).catch((e: unknown) => failures.push(e));
+    }
+    await rm(join(this.o.stagingDir, migrationLayout.root(migrationId)), { recursive: true, force: true }).catch((e: unknown) => failures.push(e));
+    if (target) await this.o.checkpointer.remove(target.id, checkpointNameFor(migrationId)).catch((e: unknown) => failures.push(e));
+    if (failures.length) throw new ExternalError(`cleanup of migration ${migrationId} was incomplete`, { cause: failures[0] });
+  }
+}

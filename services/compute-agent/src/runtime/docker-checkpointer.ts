@@ -1,0 +1,137 @@
+import { access, mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type Dockerode from "dockerode";
+import type { Logger } from "../../../../shared/src/logger.js";
+import type { Checkpointer, CheckpointResult } from "./checkpointer.js";
+import { dirSize } from "./dir-size.js";
+import { dockerError, dockerStatus } from "./docker-container-runtime.js";
+
+interface CheckpointApi {
+  createCheckpoint(opts: { CheckpointID: string; Exit: boolean }): Promise<unknown>;
+  start(opts: { checkpoint: string }): Promise<unknown>;
+}
+
+export interface DockerCheckpointerOptions {
+  /** The engine's data root; read from `docker info` when omitted. */
+  dataRoot?: string;
+  now?: () => number;
+}
+
+/**
+ * {@link Checkpointer} through Docker's experimental checkpoint API (the engine must run with
+ * `--experimental` and find CRIU 4.x on its PATH). Images live in Docker's default checkpoint dir,
+ * `<data-root>/containers/<id>/checkpoints/<name>`: Docker ≥ 17.12 refuses custom checkpoint
+ * dirs, so a restore on another engine needs the images copied under the new container's id.
+ */
+export class DockerCheckpointer implements Checkpointer {
+  private root: string | undefined;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly log: Logger,
+    opts: DockerCheckpointerOptions = {},
+  ) {
+    this.root = opts.dataRoot;
+    this.now = opts.now ?? Date.now;
+  }
+
+  async checkpoint(containerId: string, name: string): Promise<CheckpointResult> {
+    const id = await this.fullId(containerId);
+    const dir = await this.imageDir(id, name);
+    // The checkpoint endpoints exist in dockerode but not in its type declarations.
+    const container = this.docker.getContainer(id) as unknown as CheckpointApi;
+    const t0 = this.now();
+    this.log.debug("Checkpointing container", { containerId: id, checkpoint: name });
+    try {
+      await container.createCheckpoint({ CheckpointID: name, Exit: true });
+    } catch (err) {
+      // A redelivered command finds its own earlier checkpoint: the container is already stopped
+      // and the images are complete (Docker writes the dir only after CRIU succeeded).
+      if (await this.completeCheckpointExists(id, dir)) {
+        this.log.info("Checkpoint already taken", { containerId: id, checkpoint: name });
+      } else {
+        this.log.warn("Failed to checkpoint container", { containerId: id, checkpoint: name, error: err });
+        throw dockerError(`checkpoint container ${id}`, err);
+      }
+    }
+    const durationMs = this.now() - t0;
+    const bytes = await dirSize(dir);
+    this.log.debug("Checkpointed container", { containerId: id, checkpoint: name, durationMs, bytes });
+    return { dir, bytes, durationMs };
+  }
+
+  async imageDir(containerId: string, name: string): Promise<string> {
+    const id = await this.fullId(containerId);
+    return join(await this.dataRoot(), "containers", id, "checkpoints", name);
+  }
+
+  async restore(containerId: string, name: string): Promise<{ durationMs: number }> {
+    const id = await this.fullId(containerId);
+    const t0 = this.now();
+    this.log.debug("Restoring container from checkpoint", { containerId: id, checkpoint: name });
+    try {
+      await (this.docker.getContainer(id) as unknown as CheckpointApi).start({ checkpoint: name });
+    } catch (err) {
+      if (dockerStatus(err) === 304) {
+        this.log.info("Container already running; restore skipped", { containerId: id, checkpoint: name });
+        return { durationMs: 0 };
+      }
+      this.log.warn("Failed to restore container", { containerId: id, checkpoint: name, error: err });
+      throw dockerError(`restore container ${id} from checkpoint ${name}`, err);
+    }
+    const durationMs = this.now() - t0;
+    this.log.debug("Restored container from checkpoint", { containerId: id, checkpoint: name, durationMs });
+    return { durationMs };
+  }
+
+  async remove(containerId: string, name: string): Promise<void> {
+    let dir: string;
+    try {
+      dir = await this.imageDir(containerId, name);
+    } catch (err) {
+      if ((err as { name?: string }).name === "NotFoundError") return;
+      throw err;
+    }
+    this.log.debug("Removing checkpoint", { containerId, checkpoint: name });
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Makes sure the parent of a checkpoint dir exists (for images arriving from another node). */
+  async prepareImageDir(containerId: string, name: string): Promise<string> {
+    const dir = await this.imageDir(containerId, name);
+    await mkdir(join(dir, ".."), { recursive: true });
+    return dir;
+  }
+
+  private async completeCheckpointExists(id: string, dir: string): Promise<boolean> {
+    try {
+      await access(join(dir, "inventory.img"));
+    } catch {
+      return false;
+    }
+    const info = await this.docker.getContainer(id).inspect();
+    return !info.State.Running;
+  }
+
+  private async fullId(container: string): Promise<string> {
+    if (/^[0-9a-f]{64}$/.test(container)) return container;
+    try {
+      return (await this.docker.getContainer(container).inspect()).Id;
+    } catch (err) {
+      throw dockerError(`inspect container ${container}`, err);
+    }
+  }
+
+  private async dataRoot(): Promise<string> {
+    if (this.root) return this.root;
+    try {
+      const info = (await this.docker.info()) as { DockerRootDir?: string };
+      if (!info.DockerRootDir) throw new Error("engine info has no DockerRootDir");
+      this.root = info.DockerRootDir;
+    } catch (err) {
+      throw dockerError("engine info", err);
+    }
+    return this.root;
+  }
+}

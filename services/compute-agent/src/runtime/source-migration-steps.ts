@@ -1,0 +1,126 @@
+import { join } from "node:path";
+import { ValidationError } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import { checkMigratable } from "./check-migratable.js";
+import type { Checkpointer } from "./checkpointer.js";
+import type { ContainerRuntime } from "./container-runtime.js";
+import type { ContainerSpec } from "./container-spec.js";
+import type { FileTransfer, TransferOptions, TransferStats } from "./file-transfer.js";
+import type { ImageCache } from "./image-cache.js";
+import { IMAGE_ARCHIVE_NAME, imageKey, migrationLayout } from "./migration-layout.js";
+
+/** The destination's transfer endpoint (its RsyncDaemon). */
+export interface PeerEndpoint {
+  address: string;
+  port: number;
+}
+
+export interface SyncReport {
+  bytes: number;
+  files: number;
+  durationMs: number;
+}
+
+export interface FreezeReport {
+  checkpointName: string;
+  checkpointBytes: number;
+  /** Time CRIU took to dump (container frozen from here on). */
+  checkpointMs: number;
+  /** Final sync of the layer/volume deltas and the checkpoint images. */
+  finalSync: SyncReport;
+}
+
+export interface SourceStepsOptions {
+  runtime: ContainerRuntime;
+  checkpointer: Checkpointer;
+  transfer: FileTransfer;
+  images: ImageCache;
+  /** Where exported image archives are kept between migrations. */
+  imageCacheDir: string;
+  log: Logger;
+  transferOptions?: Omit<TransferOptions, "signal">;
+}
+
+/** Docker checkpoint names allow [a-zA-Z0-9][a-zA-Z0-9_.-]+; migration ids are checked to fit. */
+export function checkpointNameFor(migrationId: string): string {
+  return `herd-${migrationId}`;
+}
+
+function addStats(into: SyncReport, s: TransferStats): void {
+  into.bytes += s.bytesSent + s.bytesReceived;
+  into.files += s.filesTransferred;
+  into.durationMs += s.durationMs;
+}
+
+/**
+ * The source node's half of a live migration, as the orchestrator's commands drive it:
+ * describe → ship image → pre-copy (running) → freeze (checkpoint + final sync) → either the
+ * destination restores and the source is removed, or `resume` brings the source back.
+ */
+export class SourceMigrationSteps {
+  constructor(private readonly o: SourceStepsOptions) {}
+
+  /** The container's spec, refusing what cannot be migrated (ValidationError listing why). */
+  async describe(container: string): Promise<ContainerSpec> {
+    const spec = await this.o.runtime.inspect(container);
+    const refusals = checkMigratable(spec);
+    if (refusals.length > 0) {
+      throw new ValidationError("container", `${spec.name} cannot be live-migrated: ${refusals.map((r) => `${r.detail}: ${r.reason}`).join("; ")}`);
+    }
+    return spec;
+  }
+
+  /** Sends the image archive to the destination's shared image area; cheap when already there. */
+  async shipImage(spec: ContainerSpec, peer: PeerEndpoint): Promise<SyncReport> {
+    const key = imageKey(spec.imageId);
+    const dir = join(this.o.imageCacheDir, key);
+    await this.o.images.exportImage(spec.image, spec.imageId, dir);
+    const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
+    // No --delete: the destination's image area is shared by migrations.
+    addStats(report, await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false }));
+    this.o.log.debug("Shipped image", { containerId: spec.id, imageId: spec.imageId, archive: IMAGE_ARCHIVE_NAME, bytes: report.bytes });
+    return report;
+  }
+
+  /** Copies the writable layer and named volumes while the container keeps running. */
+  async preCopy(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint): Promise<SyncReport> {
+    return this.syncFilesystems(spec, migrationId, peer);
+  }
+
+  /**
+   * Freezes the container into a checkpoint (it stops), then sends what changed since the
+   * pre-copy plus the checkpoint images. From here the source is stopped until `resume`.
+   */
+  async freeze(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint): Promise<FreezeReport> {
+    const name = checkpointNameFor(migrationId);
+    // A redelivered freeze finds the container stopped; the checkpointer recognises its own
+    // complete images and returns them instead of failing.
+    const cp = await this.o.checkpointer.checkpoint(spec.id, name);
+    const finalSync = await this.syncFilesystems(spec, migrationId, peer);
+    addStats(finalSync, await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, this.o.transferOptions));
+    return { checkpointName: name, checkpointBytes: cp.bytes, checkpointMs: cp.durationMs, finalSync };
+  }
+
+  /** Rollback after `freeze`: the source continues from its own checkpoint. */
+  async resume(spec: ContainerSpec, migrationId: string): Promise<void> {
+    await this.o.checkpointer.restore(spec.id, checkpointNameFor(migrationId));
+  }
+
+  /** Commit: the destination runs, the source container and its checkpoint go. */
+  async removeSource(spec: ContainerSpec, migrationId: string): Promise<void> {
+    await this.o.checkpointer.remove(spec.id, checkpointNameFor(migrationId));
+    await this.o.runtime.remove(spec.id, { force: true });
+  }
+
+  private async syncFilesystems(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint): Promise<SyncReport> {
+    const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
+    if (spec.upperDir) {
+      addStats(report, await this.o.transfer.sync(spec.upperDir, { ...peer, path: migrationLayout.upper(migrationId) }, this.o.transferOptions));
+    }
+    for (const m of spec.mounts) {
+      if (m.kind !== "volume") continue;
+      addStats(report, await this.o.transfer.sync(m.source, { ...peer, path: migrationLayout.volume(migrationId, m.name) }, this.o.transferOptions));
+    }
+    return report;
+  }
+}
