@@ -20,6 +20,18 @@ export const ContainerRefPayload = z.object({
   force: z.boolean().default(false),
 });
 
+const MigrationId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be 1-64 of [A-Za-z0-9_.-]");
+
+/** A container's full configuration as the source agent inspected it (the runtime's ContainerSpec). */
+export const ContainerSpecWire = z
+  .object({ id: z.string().min(1), name: z.string().min(1), image: z.string().min(1), imageId: z.string().min(1) })
+  .passthrough();
+
+/** Where the destination receives files: its transfer daemon. */
+export const PeerWire = z.object({ address: z.string().min(1), port: z.number().int().min(1).max(65535) });
+
+const MigrationStep = z.object({ migrationId: MigrationId });
+
 /**
  * Every command type and its payload schema. A command's handler must be idempotent: the same
  * command id may be delivered again after a crash or a broker restart.
@@ -29,6 +41,17 @@ export const commandPayloads = {
   "container.run": ContainerRunPayload,
   "container.stop": ContainerRefPayload,
   "container.remove": ContainerRefPayload,
+  // Live migration (see services/control/src/migration): source and destination halves.
+  "migration.describe": MigrationStep.extend({ container: z.string().min(1) }),
+  "migration.prepare": MigrationStep.extend({ spec: ContainerSpecWire }),
+  "migration.ship-image": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
+  "migration.precopy": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
+  "migration.freeze": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
+  "migration.restore": MigrationStep.extend({ spec: ContainerSpecWire, containerId: z.string().min(1), checkpointName: z.string().min(1) }),
+  "migration.finish-destination": MigrationStep.extend({ spec: ContainerSpecWire, containerId: z.string().min(1) }),
+  "migration.remove-source": MigrationStep.extend({ spec: ContainerSpecWire }),
+  "migration.abort-destination": MigrationStep.extend({ containerId: z.string().min(1).optional() }),
+  "migration.resume-source": MigrationStep.extend({ spec: ContainerSpecWire, frozen: z.boolean() }),
 } as const;
 
 export type CommandType = keyof typeof commandPayloads;

@@ -95,3 +95,16 @@ test("FileProcessedCommandStore survives a restart and a torn last line", async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a duplicate delivered while the first copy runs waits for it instead of running again", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const { processor, published, runs } = setup(async () => { await gate; return "slow"; });
+  const first = processor.process(envelope());
+  const second = processor.process(envelope());
+  release();
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal(runs(), 1);
+  assert.deepEqual(a, b);
+  assert.equal(published.length, 2);
+});

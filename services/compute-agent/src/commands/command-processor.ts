@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   CommandEnvelope,
+  type CommandEnvelope as CommandEnvelopeType,
   commandPayloads,
   describeZodError,
   type CommandPayload,
@@ -27,6 +28,9 @@ export type CommandHandlers = { [T in CommandType]?: CommandHandler<T> };
  * failure is a result with ok=false, not a dead letter: the command was understood.
  */
 export class CommandProcessor {
+  /** Commands running now: a duplicate delivered meanwhile waits for the same outcome. */
+  private readonly inFlight = new Map<string, Promise<CommandResult>>();
+
   constructor(
     private readonly nodeId: string,
     private readonly handlers: CommandHandlers,
@@ -47,6 +51,13 @@ export class CommandProcessor {
     if (envelope.nodeId !== this.nodeId) {
       throw new UnrecoverableError(`command ${envelope.id} is for node ${envelope.nodeId}, not ${this.nodeId}`);
     }
+    const running = this.inFlight.get(envelope.id);
+    if (running) {
+      this.log.info("Command already running, waiting for it", { commandId: envelope.id, type: envelope.type });
+      const r = await running;
+      await this.publishResult(r);
+      return r;
+    }
     const previous = this.store.get(envelope.id);
     if (previous) {
       this.log.info("Command already handled, answering again", { commandId: envelope.id, type: envelope.type });
@@ -61,6 +72,18 @@ export class CommandProcessor {
     }
     const handler = this.handlers[envelope.type] as CommandHandler<CommandType> | undefined;
     if (!handler) throw new UnrecoverableError(`this agent cannot handle ${envelope.type} commands`);
+    const run = this.run(envelope, handler, payload.data as CommandPayload<CommandType>);
+    this.inFlight.set(envelope.id, run);
+    try {
+      const result = await run;
+      await this.publishResult(result);
+      return result;
+    } finally {
+      this.inFlight.delete(envelope.id);
+    }
+  }
+
+  private async run(envelope: CommandEnvelopeType, handler: CommandHandler<CommandType>, data: CommandPayload<CommandType>): Promise<CommandResult> {
 
     const ctx: CommandContext = {
       commandId: envelope.id,
@@ -70,7 +93,7 @@ export class CommandProcessor {
     const base = { v: EVENT_VERSION, kind: "command.result" as const, nodeId: this.nodeId, commandId: envelope.id, commandType: envelope.type };
     let result: CommandResult;
     try {
-      const value = await handler(payload.data as CommandPayload<CommandType>, ctx);
+      const value = await handler(data, ctx);
       result = { ...base, ok: true, result: value ?? null, finishedAt: this.now() };
       this.log.info("Command succeeded", { commandId: envelope.id, type: envelope.type });
     } catch (err) {
@@ -79,7 +102,6 @@ export class CommandProcessor {
     }
     // Stored before publishing: if we crash in between, the redelivery republishes it.
     this.store.put(result);
-    await this.publishResult(result);
     return result;
   }
 }
