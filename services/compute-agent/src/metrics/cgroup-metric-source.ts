@@ -16,12 +16,12 @@ import {
 import type {
   MetricSource,
   RawContainerCounters,
-  RawNodeCounters,
   RawSample,
   SampleFailure,
   SampleTarget,
 } from "./metric-source.js";
-import { parseMeminfo, parseNetDev, parseProcStatCpu } from "./proc-parsers.js";
+import { ProcNodeCounters } from "./proc-node-counters.js";
+import { parseNetDev } from "./proc-parsers.js";
 import { SmallFileReader } from "./small-file-reader.js";
 
 export interface CgroupMetricSourceOptions {
@@ -68,6 +68,7 @@ export class CgroupMetricSource implements MetricSource {
   private readonly requestedVersion: 1 | 2 | "auto";
   private detectedVersion: 1 | 2 | undefined;
   private readonly reader = new SmallFileReader();
+  private readonly node: ProcNodeCounters;
   private readonly files = new Map<string, ContainerFiles>();
   private generation = 0;
 
@@ -76,6 +77,7 @@ export class CgroupMetricSource implements MetricSource {
     this.procRoot = options.procRoot ?? "/proc";
     this.clock = options.clock ?? (() => performance.now());
     this.requestedVersion = options.cgroupVersion ?? "auto";
+    this.node = new ProcNodeCounters(this.procRoot, this.clock, this.reader);
   }
 
   /** The cgroup version in use (detected on first use when "auto"). */
@@ -98,7 +100,7 @@ export class CgroupMetricSource implements MetricSource {
   /** The same as sample(), without the promise: the work is synchronous file reads anyway. */
   sampleSync(targets: readonly SampleTarget[]): RawSample {
     const generation = ++this.generation;
-    const node = this.readNode();
+    const node = this.node.read();
     const containers: RawContainerCounters[] = [];
     const failures: SampleFailure[] = [];
     for (const target of targets) {
@@ -114,22 +116,6 @@ export class CgroupMetricSource implements MetricSource {
       for (const [id, entry] of this.files) if (entry.generation !== generation) this.files.delete(id);
     }
     return { node, containers, failures };
-  }
-
-  private readNode(): RawNodeCounters {
-    const stat = this.reader.read(join(this.procRoot, "stat"));
-    const meminfo = this.reader.read(join(this.procRoot, "meminfo"));
-    if (stat === null || meminfo === null) throw new ExternalError(`${this.procRoot}/stat or meminfo is missing`);
-    const cpu = parseProcStatCpu(stat);
-    const mem = parseMeminfo(meminfo);
-    return {
-      atMs: this.clock(),
-      cpuCores: cpu.cores,
-      cpuBusyTicks: cpu.busy,
-      cpuTotalTicks: cpu.total,
-      memTotalBytes: mem.totalBytes,
-      memAvailableBytes: mem.availableBytes,
-    };
   }
 
   private readContainer(target: SampleTarget, generation: number): RawContainerCounters {
