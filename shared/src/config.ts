@@ -15,6 +15,8 @@ export const commonSettings = {
   HERD_STATE_DIR: z.string().min(1).default("/var/lib/herd"),
   HERD_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
   HERD_LOG_FORMAT: z.enum(["text", "json"]).default("text"),
+  /** Port of each node's transfer (rsync) daemon, on the node's own address. */
+  HERD_TRANSFER_PORT: intFromEnv(8730, 1, 65535),
 };
 
 export const agentSettings = {
@@ -27,6 +29,10 @@ export const agentSettings = {
   HERD_HEARTBEAT_INTERVAL_MS: intFromEnv(2000, 200, 60_000),
   HERD_CGROUP_ROOT: z.string().default("/sys/fs/cgroup"),
   HERD_PROC_ROOT: z.string().default("/proc"),
+  /** Shared secret that authenticates migration transfers between nodes. */
+  HERD_TRANSFER_SECRET: z.string().min(16, "must be at least 16 characters"),
+  /** Bandwidth limit for migration transfers in KiB/s; 0 = unlimited. */
+  HERD_TRANSFER_BWLIMIT_KBPS: intFromEnv(0, 0, 10_000_000),
 };
 
 export const controlSettings = {

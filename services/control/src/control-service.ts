@@ -10,6 +10,9 @@ import { createApi } from "./api/api-server.js";
 import { CommandClient } from "./commands/command-client.js";
 import { ControlMetrics } from "./control-metrics.js";
 import { MessageIngest } from "./ingest/message-ingest.js";
+import { MigrationOrchestrator } from "./migration/migration-orchestrator.js";
+import { migrationRoutes } from "./migration/migration-routes.js";
+import { RedisMigrationStore } from "./migration/migration-store.js";
 import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
 import type { StateStore } from "./state/state-store.js";
@@ -25,6 +28,7 @@ export class ControlService {
   private livenessTimer?: NodeJS.Timeout;
   store!: StateStore;
   commands!: CommandClient;
+  migrations!: MigrationOrchestrator;
 
   constructor(
     private readonly settings: ControlSettings,
@@ -58,6 +62,17 @@ export class ControlService {
 
     this.startLivenessLoop(store);
 
+    const migrationStore = new RedisMigrationStore(redis);
+    this.migrations = new MigrationOrchestrator({
+      state: store,
+      migrations: migrationStore,
+      commands: this.commands,
+      log: this.log.child({ component: "migrations" }),
+      downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
+      transferPort: s.HERD_TRANSFER_PORT,
+    });
+    await this.migrations.recover();
+
     const app = createApi({
       store,
       commands: this.commands,
@@ -66,6 +81,7 @@ export class ControlService {
       downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
       log: this.log.child({ component: "api" }),
       health: () => ({ broker: bus.isConnected(), redis: redis.status === "ready" }),
+      routers: [migrationRoutes(this.migrations, migrationStore)],
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());

@@ -1,0 +1,29 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { destinationRuns, recoveryFor, type MigrationRecord } from "./migration-record.js";
+
+const rec = (over: Partial<MigrationRecord>): MigrationRecord => ({
+  id: "m1", containerId: "c", containerName: "c", source: "n1", destination: "n2", state: "running", step: "describe",
+  steps: [], createdAt: 1, updatedAt: 1, frozen: false, bytes: 0, ...over,
+});
+
+test("recoveryFor", async (t) => {
+  const cases: Array<[string, Partial<MigrationRecord>, ReturnType<typeof recoveryFor>]> = [
+    ["during describe", { step: "describe" }, "roll-back"],
+    ["during prepare", { step: "prepare" }, "roll-back"],
+    ["during image shipping", { step: "ship-image" }, "roll-back"],
+    ["during pre-copy", { step: "precopy" }, "roll-back"],
+    ["during freeze", { step: "freeze" }, "continue-forward"],
+    ["frozen, restoring", { step: "restore", frozen: true }, "continue-forward"],
+    ["committing", { step: "commit", frozen: true }, "continue-forward"],
+    ["rolling back", { state: "rolling-back", step: "abort-destination" }, "continue-rollback"],
+    ["already committed", { state: "committed", step: "commit" }, "nothing"],
+    ["already rolled back", { state: "rolled-back" }, "nothing"],
+  ];
+  for (const [name, over, expected] of cases) await t.test(name, () => assert.equal(recoveryFor(rec(over)), expected));
+});
+
+test("destinationRuns only after a successful restore", () => {
+  assert.equal(destinationRuns(rec({ steps: [{ name: "restore", node: "n2", startedAt: 1, ok: false }] })), false);
+  assert.equal(destinationRuns(rec({ steps: [{ name: "restore", node: "n2", startedAt: 1, ok: true }] })), true);
+});

@@ -1,0 +1,65 @@
+import type { Redis } from "ioredis";
+import type { MigrationRecord } from "./migration-record.js";
+
+/**
+ * Durable migration records and the one-migration-per-container lock. Contract: a saved record
+ * is what `get` returns, also to a restarted control service; `lock` succeeds for exactly one
+ * migration per container until that migration `unlock`s it.
+ */
+export interface MigrationStore {
+  save(r: MigrationRecord): Promise<void>;
+  get(id: string): Promise<MigrationRecord | undefined>;
+  /** Newest first. */
+  list(limit: number): Promise<MigrationRecord[]>;
+  unfinished(): Promise<MigrationRecord[]>;
+  lock(containerId: string, migrationId: string): Promise<boolean>;
+  lockHolder(containerId: string): Promise<string | undefined>;
+  unlock(containerId: string, migrationId: string): Promise<void>;
+}
+
+const UNLOCK_IF_HOLDER = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+export class RedisMigrationStore implements MigrationStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = "herd:",
+  ) {}
+
+  async save(r: MigrationRecord): Promise<void> {
+    await this.redis
+      .multi()
+      .set(`${this.prefix}migration:${r.id}`, JSON.stringify(r))
+      .zadd(`${this.prefix}migrations`, r.createdAt, r.id)
+      .exec();
+  }
+
+  async get(id: string): Promise<MigrationRecord | undefined> {
+    const raw = await this.redis.get(`${this.prefix}migration:${id}`);
+    return raw ? (JSON.parse(raw) as MigrationRecord) : undefined;
+  }
+
+  async list(limit: number): Promise<MigrationRecord[]> {
+    const ids = await this.redis.zrevrange(`${this.prefix}migrations`, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const raw = await this.redis.mget(ids.map((id) => `${this.prefix}migration:${id}`));
+    return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as MigrationRecord);
+  }
+
+  async unfinished(): Promise<MigrationRecord[]> {
+    const all = await this.list(10_000);
+    return all.filter((r) => r.state === "running" || r.state === "rolling-back");
+  }
+
+  async lock(containerId: string, migrationId: string): Promise<boolean> {
+    const ok = await this.redis.set(`${this.prefix}migration-lock:${containerId}`, migrationId, "NX");
+    return ok === "OK";
+  }
+
+  async lockHolder(containerId: string): Promise<string | undefined> {
+    return (await this.redis.get(`${this.prefix}migration-lock:${containerId}`)) ?? undefined;
+  }
+
+  async unlock(containerId: string, migrationId: string): Promise<void> {
+    await this.redis.eval(UNLOCK_IF_HOLDER, 1, `${this.prefix}migration-lock:${containerId}`, migrationId);
+  }
+}
