@@ -36,7 +36,8 @@ export interface LearnedForecasterJSON<S = unknown> {
   options: ResolvedOptions;
   columns: string[];
   allNames: string[];
-  reason: string | undefined;
+  /** Present only when the model could not learn (JSON has no undefined). */
+  reason?: string;
   models: { horizon: number; state: S }[];
   extra?: unknown;
 }
@@ -158,7 +159,7 @@ export abstract class LearnedForecaster<M, S> implements Forecaster {
       options: this.opts,
       columns: this.columns,
       allNames: this.allNames,
-      reason: this.reason,
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
       models: this.models.map((m) => ({ horizon: m.horizon, state: this.modelToJSON(m.model) })),
     };
   }
