@@ -30,7 +30,7 @@ export const agentSettings = {
   HERD_CGROUP_ROOT: z.string().default("/sys/fs/cgroup"),
   HERD_PROC_ROOT: z.string().default("/proc"),
   /** Shared secret that authenticates migration transfers between nodes. */
-  HERD_TRANSFER_SECRET: z.string().min(16, "must be at least 16 characters"),
+  HERD_TRANSFER_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   /** Bandwidth limit for migration transfers in KiB/s; 0 = unlimited. */
   HERD_TRANSFER_BWLIMIT_KBPS: intFromEnv(0, 0, 10_000_000),
 };

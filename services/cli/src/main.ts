@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { HerdError, ValidationError, errorMessage } from "../../../shared/src/errors.js";
 import { NodeId } from "../../../shared/src/contracts/common.js";
 import { ApiClient, resolveApiTarget } from "./api-client.js";
+import { registerMigrationCommands } from "./migration-commands.js";
 import { formatAge, formatBytes, formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 interface NodeView {
@@ -170,6 +171,7 @@ export function buildProgram(): Command {
       );
     });
 
+  registerMigrationCommands(program, api);
   return program;
 }
 
