@@ -1,0 +1,166 @@
+import { join } from "node:path";
+import { ValidationError } from "../../../../shared/src/errors.js";
+
+/**
+ * Where everything of a local cluster lives: names, addresses and paths, as a pure function of
+ * the node count and the directories, so `up`, `down` and the tests agree on them.
+ */
+export interface NodePlan {
+  id: string;
+  /** 1-based position; the address is 10.77.0.<10+index>. */
+  index: number;
+  address: string;
+  netns: string;
+  /** Host end of the node's veth pair (the inside end is always `eth0`). */
+  hostVeth: string;
+  runDir: string;
+  dockerSocket: string;
+  dockerHost: string;
+  dockerPidFile: string;
+  execRoot: string;
+  dataRoot: string;
+  nodeDir: string;
+  dockerLog: string;
+  /** The node engine's own daemon.json, so the host's /etc/docker/daemon.json cannot conflict with our flags. */
+  dockerConfig: string;
+  agentStateDir: string;
+  agentPidFile: string;
+  agentLog: string;
+}
+
+export interface ClusterPlan {
+  stateDir: string;
+  runDir: string;
+  stateFile: string;
+  logDir: string;
+  nodesDir: string;
+  imageDir: string;
+  bridge: string;
+  bridgeAddress: string;
+  prefixLength: number;
+  controlPidFile: string;
+  controlLog: string;
+  apiPort: number;
+  vhost: string;
+  nodes: NodePlan[];
+}
+
+export const SUBNET_PREFIX = "10.77.0";
+export const MAX_NODES = 200; // addresses .11 … .210 stay inside the /24
+/** Netns names Herd owns; `down` deletes exactly these and nothing else. */
+export const NETNS_PATTERN = /^herd-n\d+$/;
+
+export function nodeId(index: number): string {
+  return `n${index}`;
+}
+
+export function planCluster(opts: { nodes: number; stateDir: string; runDir?: string; apiPort?: number }): ClusterPlan {
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > MAX_NODES) {
+    throw new ValidationError("nodes", `must be an integer between 1 and ${MAX_NODES}, got ${opts.nodes}`);
+  }
+  const stateDir = opts.stateDir;
+  const runDir = opts.runDir ?? "/run/herd";
+  const logDir = join(stateDir, "logs");
+  const nodesDir = join(stateDir, "nodes");
+  const nodes: NodePlan[] = [];
+  for (let i = 1; i <= opts.nodes; i++) {
+    const id = nodeId(i);
+    const nodeRun = join(runDir, id);
+    const nodeDir = join(nodesDir, id);
+    const dockerSocket = join(nodeRun, "docker.sock");
+    // A unix socket path must fit in sun_path (108 bytes); containerd's socket sits deepest.
+    const deepest = join(nodeRun, "docker", "containerd", "containerd.sock.ttrpc");
+    if (Buffer.byteLength(deepest) >= 104) {
+      throw new ValidationError("runDir", `too long for unix socket paths (${deepest})`);
+    }
+    nodes.push({
+      id,
+      index: i,
+      address: `${SUBNET_PREFIX}.${10 + i}`,
+      netns: `herd-${id}`,
+      hostVeth: `herd-${id}-h`,
+      runDir: nodeRun,
+      dockerSocket,
+      dockerHost: `unix://${dockerSocket}`,
+      dockerPidFile: join(nodeRun, "docker.pid"),
+      execRoot: join(nodeRun, "docker"),
+      dataRoot: join(nodeDir, "docker"),
+      nodeDir,
+      dockerLog: join(nodeDir, "dockerd.log"),
+      dockerConfig: join(nodeDir, "daemon.json"),
+      agentStateDir: join(nodeDir, "agent"),
+      agentPidFile: join(runDir, `agent-${id}.pid`),
+      agentLog: join(logDir, `agent-${id}.log`),
+    });
+  }
+  return {
+    stateDir,
+    runDir,
+    stateFile: join(stateDir, "cluster.json"),
+    logDir,
+    nodesDir,
+    imageDir: join(stateDir, "images"),
+    bridge: "herd0",
+    bridgeAddress: `${SUBNET_PREFIX}.1`,
+    prefixLength: 24,
+    controlPidFile: join(runDir, "control.pid"),
+    controlLog: join(logDir, "control.log"),
+    apiPort: opts.apiPort ?? 7070,
+    vhost: "herd",
+    nodes,
+  };
+}
+
+/** dockerd's arguments for one node: its own data/exec roots and socket, no networking of its own. */
+export function dockerdArgs(node: NodePlan): string[] {
+  return [
+    "--config-file", node.dockerConfig,
+    "--data-root", node.dataRoot,
+    "--exec-root", node.execRoot,
+    "--host", node.dockerHost,
+    "--pidfile", node.dockerPidFile,
+    "--bridge", "none",
+    "--iptables=false",
+    "--ip-masq=false",
+    "--experimental",
+  ];
+}
+
+export interface Secrets {
+  apiToken: string;
+  adminPassword: string;
+  controlPassword: string;
+  nodePasswords: Record<string, string>;
+}
+
+/** Environment of the control service (besides the inherited PATH etc.). */
+export function controlEnv(plan: ClusterPlan, secrets: Secrets): Record<string, string> {
+  return {
+    HERD_AMQP_URL: `amqp://herd-control:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${plan.vhost}`,
+    HERD_REDIS_URL: "redis://127.0.0.1:6379",
+    HERD_API_TOKEN: secrets.apiToken,
+    HERD_API_PORT: String(plan.apiPort),
+    HERD_STATE_DIR: plan.stateDir,
+  };
+}
+
+/** Environment of one node's agent: it reaches the broker over the bridge, like a remote host. */
+export function agentEnv(plan: ClusterPlan, node: NodePlan, secrets: Secrets): Record<string, string> {
+  const password = secrets.nodePasswords[node.id];
+  if (password === undefined) throw new ValidationError(`nodePasswords.${node.id}`, "missing");
+  return {
+    HERD_NODE_ID: node.id,
+    HERD_AMQP_URL: `amqp://${brokerNodeUser(node.id)}:${encodeURIComponent(password)}@${plan.bridgeAddress}:5672/${plan.vhost}`,
+    HERD_DOCKER_HOST: node.dockerHost,
+    HERD_DOCKER_DATA_ROOT: node.dataRoot,
+    HERD_NODE_ADDRESS: node.address,
+    HERD_STATE_DIR: node.agentStateDir,
+  };
+}
+
+export const BROKER_CONTROL_USER = "herd-control";
+export const BROKER_ADMIN_USER = "herd-admin";
+export const BROKER_NODE_USER_PREFIX = "herd-node-";
+export function brokerNodeUser(id: string): string {
+  return `${BROKER_NODE_USER_PREFIX}${id}`;
+}

@@ -1,0 +1,12 @@
+import type { WorkloadImage } from "./node-engine.js";
+
+/**
+ * What the cluster needs from the host: the broker and Redis running, the workload image built,
+ * and Herd's Redis keys removable. Host services are shared: `down` never stops them.
+ */
+export interface HostServices {
+  ensureRunning(): Promise<void>;
+  buildWorkloadImage(): Promise<WorkloadImage>;
+  /** Deletes every Redis key under Herd's prefix; returns how many. */
+  flushHerdKeys(): Promise<number>;
+}
