@@ -33,6 +33,11 @@ export const agentSettings = {
   HERD_TRANSFER_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   /** Bandwidth limit for migration transfers in KiB/s; 0 = unlimited. */
   HERD_TRANSFER_BWLIMIT_KBPS: intFromEnv(0, 0, 10_000_000),
+  /** Networks allowed to send migration transfers to this node (comma-separated CIDRs). */
+  HERD_TRANSFER_ALLOW: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+\.\d+\/\d+(,\d+\.\d+\.\d+\.\d+\/\d+)*$/, "must be comma-separated IPv4 CIDRs, e.g. 10.77.0.0/24")
+    .default("127.0.0.0/8,10.77.0.0/24"),
 };
 
 export const controlSettings = {

@@ -10,6 +10,14 @@ import { containerCommandHandlers } from "./commands/container-commands.js";
 import { FileProcessedCommandStore } from "./commands/processed-command-store.js";
 import { DockerContainerDiscovery } from "./discovery/docker-container-discovery.js";
 import { CgroupMetricSource } from "./metrics/cgroup-metric-source.js";
+import { DockerMigrationEngineOps, migrationCommandHandlers } from "./commands/migration-commands.js";
+import { DestinationMigrationSteps } from "./runtime/destination-migration-steps.js";
+import { DockerCheckpointer } from "./runtime/docker-checkpointer.js";
+import { DockerContainerRuntime } from "./runtime/docker-container-runtime.js";
+import { DockerImageCache } from "./runtime/docker-image-cache.js";
+import { RsyncDaemon } from "./runtime/rsync-daemon.js";
+import { RsyncFileTransfer } from "./runtime/rsync-file-transfer.js";
+import { SourceMigrationSteps } from "./runtime/source-migration-steps.js";
 
 const boot = createLogger();
 let settings;
@@ -29,6 +37,37 @@ function dockerFromHost(host: string): Dockerode {
 }
 
 const docker = dockerFromHost(s.HERD_DOCKER_HOST);
+/** Migration handlers and the transfer daemon, when a transfer secret is configured. */
+function migrationSupport() {
+  if (!s.HERD_TRANSFER_SECRET) {
+    log.warn("HERD_TRANSFER_SECRET is not set: this node cannot take part in migrations");
+    return undefined;
+  }
+  const runtimeLog = log.child({ component: "migration" });
+  const runtime = new DockerContainerRuntime(docker, runtimeLog);
+  const checkpointer = new DockerCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT });
+  const images = new DockerImageCache(docker, runtimeLog);
+  const stagingDir = join(s.HERD_STATE_DIR, "staging");
+  const transfer = new RsyncFileTransfer({ secret: s.HERD_TRANSFER_SECRET, wholeFile: true, secretsDir: join(s.HERD_STATE_DIR, "rsync-client") }, runtimeLog);
+  const daemon = new RsyncDaemon(
+    { stagingDir, configDir: join(s.HERD_STATE_DIR, "rsyncd"), address: s.HERD_NODE_ADDRESS, port: s.HERD_TRANSFER_PORT, secret: s.HERD_TRANSFER_SECRET, hostsAllow: s.HERD_TRANSFER_ALLOW.split(",") },
+    runtimeLog,
+  );
+  const handlers = migrationCommandHandlers({
+    source: new SourceMigrationSteps({
+      runtime, checkpointer, transfer, images, imageCacheDir: join(s.HERD_STATE_DIR, "images"), log: runtimeLog,
+      transferOptions: s.HERD_TRANSFER_BWLIMIT_KBPS ? { bandwidthLimitKiBps: s.HERD_TRANSFER_BWLIMIT_KBPS } : {},
+    }),
+    destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog }),
+    runtime,
+    engine: new DockerMigrationEngineOps(docker),
+    pendingAbortDir: join(s.HERD_STATE_DIR, "pending-aborts"),
+    log: runtimeLog,
+  });
+  return { daemon, handlers };
+}
+const migration = migrationSupport();
+
 const bus = new AmqpMessageBus({ url: s.HERD_AMQP_URL, logger: log.child({ component: "bus" }), connectionName: `herd-agent-${s.HERD_NODE_ID}` });
 const agent = new ComputeAgent({
   nodeId: s.HERD_NODE_ID,
@@ -38,7 +77,7 @@ const agent = new ComputeAgent({
   bus,
   discovery: new DockerContainerDiscovery(docker, log.child({ component: "discovery" })),
   sampler: new MetricSourceTelemetrySampler(new CgroupMetricSource({ cgroupRoot: s.HERD_CGROUP_ROOT, procRoot: s.HERD_PROC_ROOT })),
-  handlers: { ...containerCommandHandlers(docker, log.child({ component: "containers" })) },
+  handlers: { ...containerCommandHandlers(docker, log.child({ component: "containers" })), ...(migration?.handlers ?? {}) },
   processedCommands: new FileProcessedCommandStore(join(s.HERD_STATE_DIR, "processed-commands.jsonl")),
   log,
 });
@@ -46,10 +85,14 @@ const agent = new ComputeAgent({
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     log.info("Stopping", { signal });
-    void agent.stop().finally(() => process.exit(0));
+    void Promise.allSettled([agent.stop(), migration?.daemon.stop()]).finally(() => process.exit(0));
   });
 }
 (async () => {
+  if (migration) {
+    await migration.daemon.start();
+    setInterval(() => void migration.handlers.retryPendingAborts(), 5_000).unref();
+  }
   await agent.start();
   await bus.start();
 })().catch((err: unknown) => {

@@ -1,0 +1,175 @@
+import type Dockerode from "dockerode";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ExternalError, NotFoundError, errorMessage } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import type { ContainerRuntime } from "../runtime/container-runtime.js";
+import type { ContainerSpec } from "../runtime/container-spec.js";
+import type { DestinationMigrationSteps } from "../runtime/destination-migration-steps.js";
+import { checkpointNameFor, type SourceMigrationSteps } from "../runtime/source-migration-steps.js";
+import type { CommandHandlers } from "./command-processor.js";
+
+/** Label put on a destination container while its migration is in flight. */
+export const MIGRATION_LABEL = "herd.migration";
+
+/** The few engine operations the handlers need beyond the runtime interface. */
+export interface MigrationEngineOps {
+  /** Ids of containers (any state) carrying `label=value`. */
+  findByLabel(label: string, value: string): Promise<string[]>;
+  setRestartPolicy(containerId: string, policy: ContainerSpec["restartPolicy"]): Promise<void>;
+  /** False when the engine does not answer (then none of its containers can run). */
+  ping(): Promise<boolean>;
+}
+
+export class DockerMigrationEngineOps implements MigrationEngineOps {
+  constructor(private readonly docker: Dockerode) {}
+  async findByLabel(label: string, value: string): Promise<string[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
+    return list.map((c) => c.Id);
+  }
+  async setRestartPolicy(containerId: string, policy: ContainerSpec["restartPolicy"]): Promise<void> {
+    await this.docker.getContainer(containerId).update({ RestartPolicy: { Name: policy.name, MaximumRetryCount: policy.maximumRetryCount } });
+  }
+  async ping(): Promise<boolean> {
+    try {
+      await this.docker.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export interface MigrationHandlerDeps {
+  source: SourceMigrationSteps;
+  destination: DestinationMigrationSteps;
+  runtime: ContainerRuntime;
+  engine: MigrationEngineOps;
+  /** Where aborts that could not reach the engine wait to be retried. */
+  pendingAbortDir: string;
+  log: Logger;
+}
+
+const asSpec = (wire: unknown) => wire as ContainerSpec;
+
+/**
+ * The agent's half of the migration saga: one handler per step. Each is idempotent, because the
+ * orchestrator re-sends a step (same command id) when it gets no answer, and a restarted agent
+ * sees unacknowledged commands again.
+ */
+export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandlers & { retryPendingAborts(): Promise<void> } {
+  const abortOnEngine = async (migrationId: string, containerId?: string) => {
+    const ids = new Set(await d.engine.findByLabel(MIGRATION_LABEL, migrationId));
+    if (containerId) ids.add(containerId);
+    for (const id of ids) await d.runtime.remove(id, { force: true });
+    await d.destination.cleanup(migrationId).catch((err: unknown) => d.log.warn("Staging cleanup incomplete", { migrationId, error: errorMessage(err) }));
+    return { removed: [...ids] };
+  };
+
+  return {
+    "migration.describe": async (p) => d.source.describe(p.container),
+
+    "migration.prepare": async (p) => {
+      const spec = asSpec(p.spec);
+      try {
+        // Created with no restart policy: an engine restart must never start this copy while the
+        // source may still run. The real policy is applied in finish-destination.
+        const created = await d.destination.prepare({
+          ...spec,
+          labels: { ...spec.labels, [MIGRATION_LABEL]: p.migrationId },
+          restartPolicy: { name: "no", maximumRetryCount: 0 },
+        });
+        return { containerId: created.id, needsImage: false };
+      } catch (err) {
+        if (err instanceof NotFoundError && /neither loaded nor staged/.test(err.message)) return { needsImage: true };
+        throw err;
+      }
+    },
+
+    "migration.ship-image": async (p, ctx) => {
+      ctx.progress("ship-image", { message: `shipping ${asSpec(p.spec).image}` });
+      return d.source.shipImage(asSpec(p.spec), p.peer);
+    },
+
+    "migration.precopy": async (p) => d.source.preCopy(asSpec(p.spec), p.migrationId, p.peer),
+
+    "migration.freeze": async (p) => d.source.freeze(asSpec(p.spec), p.migrationId, p.peer),
+
+    "migration.restore": async (p) => {
+      const target = await d.runtime.inspect(p.containerId);
+      if (target.state.running) return { durationMs: 0, already: true };
+      const installed = await d.destination.install(asSpec(p.spec), target, p.migrationId);
+      const restored = await d.destination.restore(target, p.migrationId);
+      return { installMs: installed.durationMs, restoreMs: restored.durationMs };
+    },
+
+    "migration.finish-destination": async (p) => {
+      const spec = asSpec(p.spec);
+      await d.engine.setRestartPolicy(p.containerId, spec.restartPolicy);
+      const target = await d.runtime.inspect(p.containerId);
+      await d.destination.cleanup(p.migrationId, target).catch((err: unknown) =>
+        d.log.warn("Staging cleanup incomplete", { migrationId: p.migrationId, error: errorMessage(err) }),
+      );
+      return { containerId: p.containerId };
+    },
+
+    "migration.remove-source": async (p) => {
+      await d.source.removeSource(asSpec(p.spec), p.migrationId);
+      return { removed: asSpec(p.spec).id };
+    },
+
+    "migration.abort-destination": async (p) => {
+      if (!(await d.engine.ping())) {
+        // The engine is down, so no container of it runs; its copy is removed when it is back.
+        await mkdir(d.pendingAbortDir, { recursive: true });
+        await writeFile(join(d.pendingAbortDir, p.migrationId), p.containerId ?? "");
+        d.log.warn("Engine unreachable: abort recorded, will finish when it is back", { migrationId: p.migrationId });
+        return { deferred: true };
+      }
+      return abortOnEngine(p.migrationId, p.containerId);
+    },
+
+    "migration.resume-source": async (p) => {
+      const spec = asSpec(p.spec);
+      let current: ContainerSpec;
+      try {
+        current = await d.runtime.inspect(spec.id);
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new ExternalError(`source container ${spec.name} is gone; cannot resume`, { retryable: false });
+        throw err;
+      }
+      if (current.state.running) return { resumed: false, running: true };
+      if (p.frozen) {
+        try {
+          await d.source.resume(spec, p.migrationId);
+          return { resumed: true, fromCheckpoint: checkpointNameFor(p.migrationId) };
+        } catch (err) {
+          // No usable checkpoint (the dump failed before completing): start it plainly rather
+          // than leave it stopped. Its memory state is lost, but the container is not.
+          d.log.error("Resume from checkpoint failed, starting the container fresh", { containerId: spec.id, error: errorMessage(err) });
+        }
+      }
+      await d.runtime.start(spec.id);
+      return { resumed: true, fromCheckpoint: null };
+    },
+
+    async retryPendingAborts() {
+      let pending: string[];
+      try {
+        pending = await readdir(d.pendingAbortDir);
+      } catch {
+        return;
+      }
+      if (pending.length === 0 || !(await d.engine.ping())) return;
+      for (const migrationId of pending) {
+        try {
+          await abortOnEngine(migrationId);
+          await rm(join(d.pendingAbortDir, migrationId), { force: true });
+          d.log.info("Finished deferred abort", { migrationId });
+        } catch (err) {
+          d.log.warn("Deferred abort failed, will retry", { migrationId, error: errorMessage(err) });
+        }
+      }
+    },
+  };
+}
