@@ -131,6 +131,8 @@ export interface Secrets {
   adminPassword: string;
   controlPassword: string;
   nodePasswords: Record<string, string>;
+  /** Authenticates migration transfers between the nodes' rsync daemons. */
+  transferSecret: string;
 }
 
 /** Environment of the control service (besides the inherited PATH etc.). */
@@ -155,6 +157,8 @@ export function agentEnv(plan: ClusterPlan, node: NodePlan, secrets: Secrets): R
     HERD_DOCKER_DATA_ROOT: node.dataRoot,
     HERD_NODE_ADDRESS: node.address,
     HERD_STATE_DIR: node.agentStateDir,
+    HERD_TRANSFER_SECRET: secrets.transferSecret,
+    HERD_TRANSFER_ALLOW: `${SUBNET_PREFIX}.0/${plan.prefixLength}`,
   };
 }
 

@@ -142,7 +142,8 @@ export class LocalCluster {
     if (existing && existing.nodes.length !== opts.nodes) {
       throw new ConflictError(`a cluster with ${existing.nodes.length} node(s) is up; run 'herd down' first to change it to ${opts.nodes}`);
     }
-    const secrets = existing?.secrets ?? newSecrets(plan);
+    // Secrets of an existing cluster are kept; ones a newer version added are filled in.
+    const secrets = { ...newSecrets(plan), ...existing?.secrets };
     mkdirSync(this.stateDir, { recursive: true });
     mkdirSync(plan.logDir, { recursive: true });
     mkdirSync(this.runDir, { recursive: true });
@@ -367,6 +368,21 @@ export class LocalCluster {
   }
 
   private async killLeftoverProcesses(plan: ClusterPlan): Promise<void> {
+    // Containers whose engine died keep running under their shims and carry no mark: runc's own
+    // state under the exec root still names them, and `runc delete --force` kills them.
+    for (const node of plan.nodes) {
+      const runcRoot = join(node.execRoot, "runtime-runc", "moby");
+      let ids: string[] = [];
+      try {
+        ids = readdirSync(runcRoot);
+      } catch {
+        continue;
+      }
+      for (const id of ids) {
+        this.log.warn("Killing orphaned container", { nodeId: node.id, containerId: id });
+        await this.run("runc", ["--root", runcRoot, "delete", "--force", id], { check: false });
+      }
+    }
     const procs = findHerdProcesses(this.mark, this.pathMarkers(plan));
     if (procs.length === 0) return;
     this.log.warn("Stopping leftover processes", { pids: procs.map((p) => p.pid) });
@@ -466,6 +482,7 @@ function newSecrets(plan: ClusterPlan): Secrets {
     adminPassword: pw(),
     controlPassword: pw(),
     nodePasswords: Object.fromEntries(plan.nodes.map((n) => [n.id, pw()])),
+    transferSecret: pw(),
   };
 }
 
