@@ -14,7 +14,11 @@ export interface DestinationStepsOptions {
   runtime: ContainerRuntime;
   checkpointer: Checkpointer;
   images: ImageCache;
-  /** The RsyncDaemon's module root. Keep it on the same filesystem as the engine's data root: installing is then a rename. */
+  /**
+   * The RsyncDaemon's module root. Put it INSIDE the engine's data root (e.g.
+   * /var/lib/docker/herd-staging): dockerd bind-mounts its root onto itself, so only from inside
+   * is installing a rename; from anywhere else every piece is copied while the source is frozen.
+   */
   stagingDir: string;
   log: Logger;
   now?: () => number;
@@ -22,8 +26,9 @@ export interface DestinationStepsOptions {
 
 export interface InstallReport {
   durationMs: number;
-  /** True when some piece had to be copied because staging and data root are on different filesystems. */
-  copied: boolean;
+  /** Pieces moved by rename (cheap) and pieces that had to be copied (staging on another mount). */
+  renamed: string[];
+  copied: string[];
 }
 
 /** Replaces `target` with `source`: a rename on one filesystem, a copy otherwise. */
@@ -102,23 +107,25 @@ export class DestinationMigrationSteps {
    */
   async install(source: ContainerSpec, target: ContainerSpec, migrationId: string): Promise<InstallReport> {
     const t0 = this.now();
-    let copied = false;
+    const renamed: string[] = [];
+    const copied: string[] = [];
+    const put = async (piece: string, from: string, to: string) => ((await replaceDir(from, to)) ? copied : renamed).push(piece);
     const staged = (p: string) => join(this.o.stagingDir, p);
     this.o.log.debug("Installing staged files", { containerId: target.id, migrationId });
     if (source.upperDir) {
       if (!target.upperDir) throw new ExternalError(`container ${target.id} has no overlay upper dir to restore the writable layer into`, { retryable: false });
-      copied = (await replaceDir(staged(migrationLayout.upper(migrationId)), target.upperDir)) || copied;
+      await put("upper", staged(migrationLayout.upper(migrationId)), target.upperDir);
     }
     for (const m of source.mounts) {
       if (m.kind !== "volume") continue;
       const dataDir = await this.o.runtime.volumeDataDir(m.name);
-      copied = (await replaceDir(staged(migrationLayout.volume(migrationId, m.name)), dataDir)) || copied;
+      await put(`volume:${m.name}`, staged(migrationLayout.volume(migrationId, m.name)), dataDir);
     }
     const imageDir = await this.o.checkpointer.imageDir(target.id, checkpointNameFor(migrationId));
-    copied = (await replaceDir(staged(migrationLayout.checkpoint(migrationId)), imageDir)) || copied;
+    await put("checkpoint", staged(migrationLayout.checkpoint(migrationId)), imageDir);
     const durationMs = this.now() - t0;
-    this.o.log.debug("Installed staged files", { containerId: target.id, migrationId, durationMs, copied });
-    return { durationMs, copied };
+    this.o.log.debug("Installed staged files", { containerId: target.id, migrationId, durationMs, renamed, copied });
+    return { durationMs, renamed, copied };
   }
 
   /** Starts the container from the installed checkpoint and checks it is running. */

@@ -8,7 +8,9 @@ import { dockerError, dockerStatus } from "./docker-container-runtime.js";
 
 interface CheckpointApi {
   createCheckpoint(opts: { CheckpointID: string; Exit: boolean }): Promise<unknown>;
-  start(opts: { checkpoint: string }): Promise<unknown>;
+  // docker-modem puts POST options in the body unless split: `start` must send the checkpoint as a
+  // query parameter and an empty body (a body is rejected since API 1.24).
+  start(opts: { _query: { checkpoint: string }; _body: Record<string, never> }): Promise<unknown>;
 }
 
 export interface DockerCheckpointerOptions {
@@ -71,7 +73,7 @@ export class DockerCheckpointer implements Checkpointer {
     const t0 = this.now();
     this.log.debug("Restoring container from checkpoint", { containerId: id, checkpoint: name });
     try {
-      await (this.docker.getContainer(id) as unknown as CheckpointApi).start({ checkpoint: name });
+      await (this.docker.getContainer(id) as unknown as CheckpointApi).start({ _query: { checkpoint: name }, _body: {} });
     } catch (err) {
       if (dockerStatus(err) === 304) {
         this.log.info("Container already running; restore skipped", { containerId: id, checkpoint: name });

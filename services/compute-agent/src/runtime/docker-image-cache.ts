@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { access, mkdir, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type Dockerode from "dockerode";
 import { ExternalError } from "../../../../shared/src/errors.js";
@@ -25,16 +25,15 @@ export class DockerImageCache implements ImageCache {
     }
   }
 
-  async exportImage(ref: string, imageId: string, dir: string): Promise<string> {
-    const file = join(dir, `${imageId.replace(/^sha256:/, "")}.tar`);
+  async exportImage(ref: string, imageId: string, file: string): Promise<void> {
     try {
       await access(file);
       this.log.debug("Image archive cached", { image: ref, imageId, file });
-      return file;
+      return;
     } catch {
       // not cached yet
     }
-    await mkdir(dir, { recursive: true });
+    await mkdir(dirname(file), { recursive: true });
     // Written under a temporary name and renamed, so a crash never leaves a truncated "cached" archive.
     const tmp = `${file}.${process.pid}.tmp`;
     this.log.debug("Exporting image", { image: ref, imageId });
@@ -49,7 +48,6 @@ export class DockerImageCache implements ImageCache {
       throw dockerError(`save image ${ref}`, err);
     }
     this.log.debug("Exported image", { image: ref, imageId, file });
-    return file;
   }
 
   async importImage(archivePath: string): Promise<void> {

@@ -6,8 +6,11 @@
 export interface ImageCache {
   /** True if the image (id "sha256:…" or reference) is present on this node. */
   hasImage(image: string): Promise<boolean>;
-  /** Writes the image (with its tag `ref`) as an archive into `dir`; returns the file's path. Cached by id. */
-  exportImage(ref: string, imageId: string, dir: string): Promise<string>;
+  /**
+   * Writes the image (with its tag `ref`) as an archive to `file`. A complete file already there
+   * is reused: callers key the path by image id.
+   */
+  exportImage(ref: string, imageId: string, file: string): Promise<void>;
   /** Loads an archive written by exportImage. */
   importImage(archivePath: string): Promise<void>;
 }

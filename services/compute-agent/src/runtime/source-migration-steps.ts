@@ -74,11 +74,11 @@ export class SourceMigrationSteps {
   async shipImage(spec: ContainerSpec, peer: PeerEndpoint): Promise<SyncReport> {
     const key = imageKey(spec.imageId);
     const dir = join(this.o.imageCacheDir, key);
-    await this.o.images.exportImage(spec.image, spec.imageId, dir);
+    await this.o.images.exportImage(spec.image, spec.imageId, join(dir, IMAGE_ARCHIVE_NAME));
     const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
     // No --delete: the destination's image area is shared by migrations.
     addStats(report, await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false }));
-    this.o.log.debug("Shipped image", { containerId: spec.id, imageId: spec.imageId, archive: IMAGE_ARCHIVE_NAME, bytes: report.bytes });
+    this.o.log.debug("Shipped image", { containerId: spec.id, imageId: spec.imageId, bytes: report.bytes });
     return report;
   }
 
