@@ -194,6 +194,31 @@ describe("CgroupMetricSource on fake cgroup trees", () => {
     assert.equal(source.sampleSync([{ id: ID_A, pid: 101 }]).containers[0]?.cpuUsageNs, 77);
   });
 
+  it("keeps files open between rounds and closes them for containers no longer sampled", () => {
+    const root = fakeTree({ ...node, ...layouts[0]!.files, ...layouts[1]!.files });
+    const source = new CgroupMetricSource({ cgroupRoot: join(root, "cgroup"), procRoot: join(root, "proc") });
+    const a = { id: ID_A, pid: 100 };
+    const b = { id: ID_B, pid: 200, cgroupParent: "/herd/tenant-1" };
+    source.sampleSync([a, b]);
+    const both = source.openFiles;
+    assert.ok(both >= 14, `${both} descriptors for two containers`);
+    // Counters change in place: the kept descriptors see the new values.
+    writeTree(root, { [`cgroup/cpuacct/docker/${ID_A}/cpuacct.usage`]: "6000000000\n" });
+    assert.equal(source.sampleSync([a, b]).containers.find((c) => c.id === ID_A)?.cpuUsageNs, 6_000_000_000);
+    source.sampleSync([a]);
+    assert.ok(source.openFiles < both && source.openFiles > 0);
+    source.close();
+    assert.equal(source.openFiles, 0);
+  });
+
+  it("with maxOpenFiles 0 keeps nothing open and reads the same values", () => {
+    const root = fakeTree({ ...node, ...layouts[0]!.files });
+    const source = new CgroupMetricSource({ cgroupRoot: join(root, "cgroup"), procRoot: join(root, "proc"), maxOpenFiles: 0, clock: () => 1 });
+    const sample = source.sampleSync([layouts[0]!.target]);
+    assert.deepEqual(sample.containers, [{ ...layouts[0]!.want, atMs: 1 }]);
+    assert.equal(source.openFiles, 0);
+  });
+
   it("feeds RateCalculator: CPU, block and network rates over the clock's interval, valid ContainerSample", () => {
     const cg = `/docker/${ID_A}`;
     const counters = (cpuNs: number, blk: number, rx: number) =>

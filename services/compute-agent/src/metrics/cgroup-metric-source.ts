@@ -22,7 +22,7 @@ import type {
 } from "./metric-source.js";
 import { ProcNodeCounters } from "./proc-node-counters.js";
 import { parseNetDev } from "./proc-parsers.js";
-import { SmallFileReader } from "./small-file-reader.js";
+import { SmallFileReader, type KeptFile } from "./small-file-reader.js";
 
 export interface CgroupMetricSourceOptions {
   /** Where the cgroup hierarchies are mounted. */
@@ -33,6 +33,11 @@ export interface CgroupMetricSourceOptions {
   cgroupVersion?: 1 | 2 | "auto";
   /** Monotonic milliseconds; rates are computed from differences of these. */
   clock?: () => number;
+  /**
+   * Descriptors kept open between rounds (about 8 per container) so each read is one pread; 0
+   * opens and closes every file on every read. Keep it well under the process's RLIMIT_NOFILE.
+   */
+  maxOpenFiles?: number;
 }
 
 /** v1 blkio files in the order tried: the first one holding device lines wins (see parseBlkioServiceBytes). */
@@ -45,14 +50,18 @@ const V1_BLKIO_FILES = [
 /** The files of one container, resolved once per (id, pid). */
 interface ContainerFiles {
   pid: number;
-  cpu: string;
-  memUsage: string;
-  memStat: string;
-  memLimit: string;
-  pids: string;
-  netDev: string;
+  cpu: KeptFile;
+  memUsage: KeptFile;
+  memStat: KeptFile;
+  memLimit: KeptFile;
+  pids: KeptFile;
+  /**
+   * Kept open like the cgroup files. An open net/dev keeps the container's network namespace
+   * alive, but only until the round that finds its cgroup gone (ENODEV) closes everything.
+   */
+  netDev: KeptFile;
   /** io.stat (v2) or the v1 blkio candidates that exist; files found missing are dropped. */
-  blkio: string[];
+  blkio: KeptFile[];
   /** Sweep mark: entries not touched in the latest sample() are dropped. */
   generation: number;
 }
@@ -67,7 +76,7 @@ export class CgroupMetricSource implements MetricSource {
   private readonly clock: () => number;
   private readonly requestedVersion: 1 | 2 | "auto";
   private detectedVersion: 1 | 2 | undefined;
-  private readonly reader = new SmallFileReader();
+  private readonly reader: SmallFileReader;
   private readonly node: ProcNodeCounters;
   private readonly files = new Map<string, ContainerFiles>();
   private generation = 0;
@@ -77,6 +86,7 @@ export class CgroupMetricSource implements MetricSource {
     this.procRoot = options.procRoot ?? "/proc";
     this.clock = options.clock ?? (() => performance.now());
     this.requestedVersion = options.cgroupVersion ?? "auto";
+    this.reader = new SmallFileReader(16 * 1024, options.maxOpenFiles ?? 4096);
     this.node = new ProcNodeCounters(this.procRoot, this.clock, this.reader);
   }
 
@@ -91,6 +101,11 @@ export class CgroupMetricSource implements MetricSource {
           : this.requestedVersion;
     }
     return this.detectedVersion;
+  }
+
+  /** File descriptors currently kept open for containers. */
+  get openFiles(): number {
+    return this.reader.openFiles;
   }
 
   async sample(targets: readonly SampleTarget[]): Promise<RawSample> {
@@ -108,20 +123,35 @@ export class CgroupMetricSource implements MetricSource {
         containers.push(this.readContainer(target, generation));
       } catch (err) {
         // Its cgroup or process vanished (or moved): resolve it afresh next time.
-        this.files.delete(target.id);
+        this.forget(target.id);
         failures.push({ id: target.id, reason: errorMessage(err) });
       }
     }
     if (this.files.size > targets.length) {
-      for (const [id, entry] of this.files) if (entry.generation !== generation) this.files.delete(id);
+      for (const [id, entry] of this.files) if (entry.generation !== generation) this.forget(id);
     }
     return { node, containers, failures };
+  }
+
+  /** Closes every file kept open for containers. Sampling again reopens them. */
+  close(): void {
+    for (const id of [...this.files.keys()]) this.forget(id);
+  }
+
+  private forget(id: string): void {
+    const files = this.files.get(id);
+    if (files === undefined) return;
+    this.files.delete(id);
+    for (const f of [files.cpu, files.memUsage, files.memStat, files.memLimit, files.pids, files.netDev, ...files.blkio]) {
+      this.reader.close(f);
+    }
   }
 
   private readContainer(target: SampleTarget, generation: number): RawContainerCounters {
     if (!(target.pid > 0)) throw new NotFoundError("not running (pid 0)");
     let files = this.files.get(target.id);
     if (files === undefined || files.pid !== target.pid) {
+      this.forget(target.id);
       files = this.resolve(target);
       this.files.set(target.id, files);
     }
@@ -143,7 +173,7 @@ export class CgroupMetricSource implements MetricSource {
     const net = parseNetDev(netText);
 
     if (Number.isNaN(cpuUsageNs) || Number.isNaN(usage)) {
-      throw new ExternalError(`unreadable cpu or memory counters in ${files.cpu}, ${files.memUsage}`);
+      throw new ExternalError(`unreadable cpu or memory counters in ${files.cpu.path}, ${files.memUsage.path}`);
     }
     return {
       id: target.id,
@@ -162,8 +192,8 @@ export class CgroupMetricSource implements MetricSource {
 
   private readBlock(files: ContainerFiles, v2: boolean): BlockBytes {
     for (let i = 0; i < files.blkio.length; i++) {
-      const path = files.blkio[i] as string;
-      const text = this.reader.read(path);
+      const file = files.blkio[i] as KeptFile;
+      const text = this.reader.read(file);
       if (text === null) {
         // This kernel does not have that file; stop trying it for this container.
         files.blkio.splice(i--, 1);
@@ -177,9 +207,9 @@ export class CgroupMetricSource implements MetricSource {
   }
 
   /** A file that every container of this cgroup version has: missing means the cgroup is gone. */
-  private required(path: string): string {
-    const text = this.reader.read(path);
-    if (text === null) throw new NotFoundError(`${path} is missing (cgroup removed?)`);
+  private required(file: KeptFile): string {
+    const text = this.reader.read(file);
+    if (text === null) throw new NotFoundError(`${file.path} is missing (cgroup removed?)`);
     return text;
   }
 
@@ -187,31 +217,35 @@ export class CgroupMetricSource implements MetricSource {
     const procCgroup = this.reader.read(join(this.procRoot, String(target.pid), "cgroup"));
     if (procCgroup === null) throw new NotFoundError(`process ${target.pid} is gone`);
     const membership = parseProcCgroup(procCgroup);
-    const netDev = join(this.procRoot, String(target.pid), "net", "dev");
+    const netDev = kept(join(this.procRoot, String(target.pid), "net", "dev"));
     const common = { pid: target.pid, netDev, generation: this.generation };
     if (this.version === 2) {
       const dir = join(this.cgroupRoot, membership.unified ?? defaultCgroupPath(target));
       return {
         ...common,
-        cpu: join(dir, "cpu.stat"),
-        memUsage: join(dir, "memory.current"),
-        memStat: join(dir, "memory.stat"),
-        memLimit: join(dir, "memory.max"),
-        pids: join(dir, "pids.current"),
-        blkio: [join(dir, "io.stat")],
+        cpu: kept(join(dir, "cpu.stat")),
+        memUsage: kept(join(dir, "memory.current")),
+        memStat: kept(join(dir, "memory.stat")),
+        memLimit: kept(join(dir, "memory.max")),
+        pids: kept(join(dir, "pids.current")),
+        blkio: [kept(join(dir, "io.stat"))],
       };
     }
     const dir = (controller: string) => join(this.cgroupRoot, controller, v1Path(membership, controller, target));
     return {
       ...common,
-      cpu: join(dir("cpuacct"), "cpuacct.usage"),
-      memUsage: join(dir("memory"), "memory.usage_in_bytes"),
-      memStat: join(dir("memory"), "memory.stat"),
-      memLimit: join(dir("memory"), "memory.limit_in_bytes"),
-      pids: join(dir("pids"), "pids.current"),
-      blkio: V1_BLKIO_FILES.map((f) => join(dir("blkio"), f)),
+      cpu: kept(join(dir("cpuacct"), "cpuacct.usage")),
+      memUsage: kept(join(dir("memory"), "memory.usage_in_bytes")),
+      memStat: kept(join(dir("memory"), "memory.stat")),
+      memLimit: kept(join(dir("memory"), "memory.limit_in_bytes")),
+      pids: kept(join(dir("pids"), "pids.current")),
+      blkio: V1_BLKIO_FILES.map((f) => kept(join(dir("blkio"), f))),
     };
   }
+}
+
+function kept(path: string): KeptFile {
+  return { path, fd: -1 };
 }
 
 function v1Path(membership: CgroupMembership, controller: string, target: SampleTarget): string {
