@@ -1,0 +1,94 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ValidationError } from "../../../../shared/src/errors.js";
+import { agentEnv, controlEnv, dockerdArgs, NETNS_PATTERN, planCluster } from "./cluster-plan.js";
+
+const secrets = {
+  apiToken: "0123456789abcdef0123456789abcdef",
+  adminPassword: "adm",
+  controlPassword: "c/p@ss",
+  nodePasswords: { n1: "p1", n2: "p2" }, transferSecret: "transfer-secret-0123456789",
+};
+
+describe("planCluster", () => {
+  it("numbers nodes n1…nN with addresses 10.77.0.11… and per-node paths", () => {
+    const plan = planCluster({ nodes: 2, stateDir: "/var/lib/herd" });
+    assert.deepEqual(
+      plan.nodes.map((n) => [n.id, n.address, n.netns, n.hostVeth, n.dockerHost, n.dataRoot]),
+      [
+        ["n1", "10.77.0.11", "herd-n1", "herd-n1-h", "unix:///run/herd/n1/docker.sock", "/var/lib/herd/nodes/n1/docker"],
+        ["n2", "10.77.0.12", "herd-n2", "herd-n2-h", "unix:///run/herd/n2/docker.sock", "/var/lib/herd/nodes/n2/docker"],
+      ],
+    );
+    assert.equal(plan.stateFile, "/var/lib/herd/cluster.json");
+    assert.equal(plan.bridgeAddress, "10.77.0.1");
+  });
+
+  it("keeps host veth names within the kernel's 15-character limit", () => {
+    const plan = planCluster({ nodes: 200, stateDir: "/s" });
+    for (const n of plan.nodes) assert.ok(n.hostVeth.length <= 15, n.hostVeth);
+    assert.equal(plan.nodes.at(-1)?.address, "10.77.0.210");
+  });
+
+  for (const nodes of [0, -1, 1.5, 201]) {
+    it(`rejects nodes=${nodes}`, () => {
+      assert.throws(() => planCluster({ nodes, stateDir: "/s" }), ValidationError);
+    });
+  }
+
+  it("rejects a run dir too long for unix socket paths", () => {
+    assert.throws(() => planCluster({ nodes: 1, stateDir: "/s", runDir: `/run/${"x".repeat(80)}` }), /unix socket/);
+  });
+
+  it("only its own namespaces match the pattern `down` deletes", () => {
+    assert.ok(NETNS_PATTERN.test("herd-n12"));
+    for (const other of ["herd-tel-x", "herd-n1-h", "xherd-n1", "herd-"]) assert.ok(!NETNS_PATTERN.test(other), other);
+  });
+});
+
+describe("process environments", () => {
+  const plan = planCluster({ nodes: 2, stateDir: "/var/lib/herd" });
+  it("agent reaches the broker over the bridge as its own user", () => {
+    const n2 = plan.nodes[1];
+    assert.ok(n2);
+    assert.deepEqual(agentEnv(plan, n2, secrets), {
+      HERD_NODE_ID: "n2",
+      HERD_AMQP_URL: "amqp://herd-node-n2:p2@10.77.0.1:5672/herd",
+      HERD_DOCKER_HOST: "unix:///run/herd/n2/docker.sock",
+      HERD_DOCKER_DATA_ROOT: "/var/lib/herd/nodes/n2/docker",
+      HERD_NODE_ADDRESS: "10.77.0.12",
+      HERD_STATE_DIR: "/var/lib/herd/nodes/n2/agent",
+      HERD_TRANSFER_SECRET: "t",
+      HERD_TRANSFER_ALLOW: "10.77.0.0/24",
+    });
+  });
+
+  it("control URL-encodes its password", () => {
+    assert.equal(controlEnv(plan, secrets).HERD_AMQP_URL, "amqp://herd-control:c%2Fp%40ss@127.0.0.1:5672/herd");
+    assert.equal(controlEnv(plan, secrets).HERD_API_TOKEN, secrets.apiToken);
+  });
+
+  it("an agent without a password is refused", () => {
+    const n1 = plan.nodes[0];
+    assert.ok(n1);
+    assert.throws(() => agentEnv(plan, n1, { ...secrets, nodePasswords: {} }), ValidationError);
+  });
+
+  it("dockerd gets its own roots, socket and config file, and no networking of its own", () => {
+    const n1 = plan.nodes[0];
+    assert.ok(n1);
+    const args = dockerdArgs(n1).join(" ");
+    for (const expected of [
+      "--config-file /var/lib/herd/nodes/n1/daemon.json",
+      "--data-root /var/lib/herd/nodes/n1/docker",
+      "--exec-root /run/herd/n1/docker",
+      "--host unix:///run/herd/n1/docker.sock",
+      "--pidfile /run/herd/n1/docker.pid",
+      "--bridge none",
+      "--iptables=false",
+      "--experimental",
+    ]) {
+      assert.ok(args.includes(expected), expected);
+    }
+  });
+});
