@@ -58,7 +58,7 @@ describe("process environments", () => {
       HERD_DOCKER_DATA_ROOT: "/var/lib/herd/nodes/n2/docker",
       HERD_NODE_ADDRESS: "10.77.0.12",
       HERD_STATE_DIR: "/var/lib/herd/nodes/n2/agent",
-      HERD_TRANSFER_SECRET: "t",
+      HERD_TRANSFER_SECRET: secrets.transferSecret,
       HERD_TRANSFER_ALLOW: "10.77.0.0/24",
     });
   });
