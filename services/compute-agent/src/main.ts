@@ -48,7 +48,7 @@ function migrationSupport() {
   const checkpointer = new DockerCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT });
   const images = new DockerImageCache(docker, runtimeLog);
   const stagingDir = join(s.HERD_STATE_DIR, "staging");
-  const transfer = new RsyncFileTransfer({ secret: s.HERD_TRANSFER_SECRET, wholeFile: true, secretsDir: join(s.HERD_STATE_DIR, "rsync-client") }, runtimeLog);
+  const transfer = new RsyncFileTransfer({ secret: s.HERD_TRANSFER_SECRET, wholeFile: true }, runtimeLog);
   const daemon = new RsyncDaemon(
     { stagingDir, configDir: join(s.HERD_STATE_DIR, "rsyncd"), address: s.HERD_NODE_ADDRESS, port: s.HERD_TRANSFER_PORT, secret: s.HERD_TRANSFER_SECRET, hostsAllow: s.HERD_TRANSFER_ALLOW.split(",") },
     runtimeLog,
