@@ -1,0 +1,245 @@
+// Issue 3's acceptance: live migration on the real two-node cluster (Docker + CRIU + rsync +
+// RabbitMQ + Redis), including the faults the saga must survive with exactly one copy running.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { ClusterInfo, LocalCluster } from "../../../services/cli/src/local-cluster/local-cluster.js";
+import { planCluster } from "../../../services/cli/src/local-cluster/cluster-plan.js";
+import { copiesOf, dockerExec, engineOf, execFileAsync, firstCounter, herd, herdJson, lastCounter, logsOf, waitFor } from "./cluster-harness.js";
+
+interface MigrationView {
+  id: string;
+  state: string;
+  step: string;
+  frozenMs?: number;
+  totalMs?: number;
+  bytes: number;
+  steps: Array<{ name: string; ok?: boolean }>;
+  error?: { message: string };
+}
+interface ContainerView { name: string; nodeId: string }
+
+type Ctx = () => { cluster: LocalCluster; info: ClusterInfo };
+
+async function runOn(node: string, name: string, ...cmd: string[]): Promise<void> {
+  const r = await herd("run", "--node", node, "--name", name, "herd/workload:latest", ...cmd);
+  assert.equal(r.code, 0, r.stderr);
+  await waitFor(`${name} in herd ps`, async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === name && c.nodeId === node), 15_000);
+}
+
+async function startMigration(name: string, to: string): Promise<string> {
+  const r = await herd("migrate", name, "--to", to, "--detach", "-o", "json");
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as MigrationView).id;
+}
+
+const migration = (id: string) => herdJson<MigrationView[]>("migrations", "--limit", "200").then((all) => all.find((m) => m.id === id));
+
+async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> {
+  return waitFor(`migration ${id} settled`, async () => {
+    const m = await migration(id);
+    return m && ["committed", "rolled-back", "failed"].includes(m.state) ? m : undefined;
+  }, timeoutMs, 300);
+}
+
+async function waitForStep(id: string, step: string): Promise<void> {
+  await waitFor(`migration ${id} at ${step}`, async () => (await migration(id))?.step === step, 120_000, 50);
+}
+
+/** Exactly one copy runs; returns its node. */
+async function exactlyOneCopy(info: ClusterInfo, name: string): Promise<string> {
+  const copies = await copiesOf(info, name);
+  const running = copies.filter((c) => c.running);
+  assert.equal(running.length, 1, `${name}: ${JSON.stringify(copies)}`);
+  return running[0]!.node;
+}
+
+/** The counter goes on from where it was: no restart from zero, and it keeps ticking. */
+async function counterContinues(info: ClusterInfo, name: string, node: string, before: number): Promise<void> {
+  const docker = engineOf(info, node);
+  const first = await waitFor(`${name} logs`, async () => {
+    const v = firstCounter(await logsOf(docker, name));
+    return v >= 0 ? v : undefined;
+  });
+  assert.ok(first >= before - 1 || first > 0, `${name} restarted from ${first} (was at ${before})`);
+  const now = lastCounter(await logsOf(docker, name));
+  await waitFor(`${name} still counting`, async () => lastCounter(await logsOf(docker, name)) > now, 5_000);
+  assert.ok(lastCounter(await logsOf(docker, name)) > before, "counter is past its pre-migration value");
+}
+
+export function migrationSuite(ctx: Ctx): void {
+  describe("live migration", () => {
+    it("moves a counter that keeps counting, its files and its config, and back again", async () => {
+      const { info } = ctx();
+      await runOn("n1", "counter", "counter", "100");
+      const src = engineOf(info, "n1");
+      await dockerExec(src, "counter", ["sh", "-c", "mkdir -p /data && echo written-before-migration > /data/note.txt"]);
+      await waitFor("counter past 10", async () => lastCounter(await logsOf(src, "counter")) > 10);
+      const specBefore = await src.getContainer("counter").inspect();
+      const before = lastCounter(await logsOf(src, "counter"));
+
+      const r = await herd("migrate", "counter", "--to", "n2");
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /moved counter from n1 to n2/);
+      assert.match(r.stdout, /frozen .* total .* moved/);
+      assert.match(r.stderr, /✓ freeze/);
+      assert.equal(await exactlyOneCopy(info, "counter"), "n2");
+      await counterContinues(info, "counter", "n2", before);
+
+      const dst = engineOf(info, "n2");
+      const file = await dockerExec(dst, "counter", ["cat", "/data/note.txt"]);
+      assert.equal(file.output.trim(), "written-before-migration");
+      const specAfter = await dst.getContainer("counter").inspect();
+      const config = (c: typeof specBefore) => ({
+        cmd: c.Config.Cmd, env: c.Config.Env, workingDir: c.Config.WorkingDir, user: c.Config.User, image: c.Config.Image,
+        labels: Object.fromEntries(Object.entries(c.Config.Labels ?? {}).filter(([k]) => k !== "herd.migration")),
+        memory: c.HostConfig.Memory, nanoCpus: c.HostConfig.NanoCpus, restart: c.HostConfig.RestartPolicy, network: c.HostConfig.NetworkMode,
+      });
+      assert.deepEqual(config(specAfter), config(specBefore));
+
+      const list = await herdJson<MigrationView[]>("migrations");
+      assert.ok(list.some((m) => m.state === "committed" && m.frozenMs !== undefined && m.bytes > 0));
+
+      const back = await herd("migrate", "counter", "--to", "n1");
+      assert.equal(back.code, 0, back.stderr);
+      assert.equal(await exactlyOneCopy(info, "counter"), "n1");
+      const file2 = await dockerExec(engineOf(info, "n1"), "counter", ["cat", "/data/note.txt"]);
+      assert.equal(file2.output.trim(), "written-before-migration");
+    });
+
+    it("keeps 64 MB of memory byte-for-byte", async () => {
+      const { info } = ctx();
+      await runOn("n1", "memhold", "memhold", "64", "42");
+      const src = engineOf(info, "n1");
+      const ready = await waitFor("memhold ready", async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(src, "memhold"))?.[1]);
+      const r = await herd("migrate", "memhold", "--to", "n2");
+      assert.equal(r.code, 0, r.stderr);
+      const dst = engineOf(info, "n2");
+      const verify = await dockerExec(dst, "memhold", ["memhold", "verify"]);
+      assert.equal(verify.code, 0, verify.output);
+      assert.match(verify.output, new RegExp(`ok ${ready}`));
+    });
+
+    it("refuses bad requests before touching anything", async () => {
+      const { info } = ctx();
+      const cases: Array<[string[], RegExp]> = [
+        [["migrate", "no-such-container", "--to", "n2"], /no container no-such-container/],
+        [["migrate", "counter", "--to", "n9"], /no node n9/],
+        [["migrate", "counter", "--to", "n1"], /already runs on n1/],
+        [["migrate", "counter", "--to", "Bad Node"], /node id "Bad Node"/],
+      ];
+      for (const [args, pattern] of cases) {
+        const r = await herd(...args);
+        assert.notEqual(r.code, 0, args.join(" "));
+        assert.match(r.stderr, pattern);
+      }
+      // A bind mount of a host path cannot follow the container: refused with the reason.
+      await engineOf(info, "n1").createContainer({ name: "bound", Image: "herd/workload:latest", Cmd: ["sleep", "3600"], HostConfig: { NetworkMode: "none", Binds: ["/tmp:/host-tmp"] } }).then((c) => c.start());
+      await waitFor("bound in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "bound"), 15_000);
+      const dry = await herd("migrate", "bound", "--to", "n2", "--dry-run");
+      assert.equal(dry.code, 1);
+      assert.match(dry.stdout, /would NOT be migrated/);
+      assert.match(dry.stdout, /bind/i);
+      const ok = await herd("migrate", "counter", "--to", "n2", "--dry-run");
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /would move from n1 to n2/);
+      // One migration per container at a time.
+      const id = await startMigration("counter", "n2");
+      const second = await herd("migrate", "counter", "--to", "n2");
+      assert.notEqual(second.code, 0);
+      assert.match(second.stderr, /already being migrated/);
+      assert.equal((await settled(id)).state, "committed");
+      assert.equal(await exactlyOneCopy(info, "counter"), "n2");
+    });
+
+    it("rolls back when rsync fails mid-transfer: the source keeps running", async () => {
+      const { info } = ctx();
+      // An immutable staging dir makes the destination's rsync daemon fail the transfer.
+      const staging = `${planCluster({ nodes: 2, stateDir: "/var/lib/herd" }).nodes[0]!.agentStateDir}/staging`;
+      await execFileAsync("mkdir", ["-p", staging]);
+      const src = engineOf(info, "n2");
+      const before = lastCounter(await logsOf(src, "counter"));
+      await execFileAsync("chattr", ["+i", staging]);
+      try {
+        const r = await herd("migrate", "counter", "--to", "n1");
+        assert.notEqual(r.code, 0);
+        assert.match(r.stdout, /rolled-back: counter stays on n2/);
+      } finally {
+        await execFileAsync("chattr", ["-i", staging]);
+      }
+      assert.equal(await exactlyOneCopy(info, "counter"), "n2");
+      await counterContinues(info, "counter", "n2", before);
+    });
+
+    it("survives the source agent being killed during the checkpoint", async () => {
+      const { info, cluster } = ctx();
+      const src = engineOf(info, "n2");
+      const before = lastCounter(await logsOf(src, "counter"));
+      const id = await startMigration("counter", "n1");
+      await waitForStep(id, "freeze");
+      process.kill(cluster.info()!.nodes.find((n) => n.id === "n2")!.agentPid!, "SIGKILL");
+      await new Promise((r) => setTimeout(r, 1_000));
+      await cluster.startAgent("n2");
+      const m = await settled(id);
+      const node = await exactlyOneCopy(info, "counter");
+      assert.equal(node, m.state === "committed" ? "n1" : "n2");
+      await counterContinues(info, "counter", node, before);
+    });
+
+    it("survives the control service being killed between checkpoint and restore", async () => {
+      const { info, cluster } = ctx();
+      const from = await exactlyOneCopy(info, "counter");
+      const to = from === "n1" ? "n2" : "n1";
+      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
+      const id = await startMigration("counter", to);
+      await waitFor("freeze done", async () => (await migration(id))?.steps.some((s) => s.name === "freeze" && s.ok), 120_000, 50);
+      const pid = cluster.info()!.controlPid!;
+      process.kill(pid, "SIGKILL");
+      await cluster.restartControl();
+      const m = await settled(id);
+      assert.equal(m.state, "committed", JSON.stringify(m.error));
+      assert.equal(await exactlyOneCopy(info, "counter"), to);
+      await counterContinues(info, "counter", to, before);
+    });
+
+    it("survives a broker restart in the middle", async () => {
+      const { info } = ctx();
+      const from = await exactlyOneCopy(info, "counter");
+      const to = from === "n1" ? "n2" : "n1";
+      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
+      const id = await startMigration("counter", to);
+      await waitFor("migration under way", async () => (await migration(id))?.steps.some((s) => s.name === "prepare"), 60_000, 50);
+      await execFileAsync("rabbitmqctl", ["stop_app"]);
+      await new Promise((r) => setTimeout(r, 2_000));
+      await execFileAsync("rabbitmqctl", ["start_app"]);
+      const m = await settled(id);
+      const node = await exactlyOneCopy(info, "counter");
+      assert.equal(node, m.state === "committed" ? to : from);
+      await counterContinues(info, "counter", node, before);
+    });
+
+    it("rolls back when the destination engine stops during restore", async () => {
+      const { info, cluster } = ctx();
+      const from = await exactlyOneCopy(info, "memhold");
+      const to = from === "n1" ? "n2" : "n1";
+      const ready = /checksum=([0-9a-f]{16})/.exec(await logsOf(engineOf(info, from), "memhold"))?.[1];
+      const id = await startMigration("memhold", to);
+      await waitForStep(id, "restore");
+      const { stdout } = await execFileAsync("cat", [`/run/herd/${to}/docker.pid`]);
+      process.kill(Number(stdout.trim()), "SIGTERM");
+      const m = await settled(id);
+      // Bring the engine back (idempotent up restarts what is missing).
+      await cluster.up({ nodes: 2 });
+      await waitFor("engine back", async () => (await engineOf(cluster.info()!, to).ping()) !== undefined, 30_000);
+      // The deferred abort removes the destination's copy once its engine answers again.
+      const node = await waitFor("one copy", async () => {
+        const copies = await copiesOf(cluster.info()!, "memhold");
+        const running = copies.filter((c) => c.running);
+        return running.length === 1 && copies.length === 1 ? running[0]!.node : undefined;
+      }, 60_000);
+      assert.equal(node, m.state === "committed" ? to : from);
+      const verify = await dockerExec(engineOf(cluster.info()!, node), "memhold", ["memhold", "verify"]);
+      assert.equal(verify.code, 0, verify.output);
+      assert.match(verify.output, new RegExp(`ok ${ready}`));
+    });
+  });
+}
