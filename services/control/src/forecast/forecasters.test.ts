@@ -5,7 +5,7 @@ import { LinearForecaster } from "./linear-forecaster.js";
 import { RandomForestForecaster } from "./random-forest-forecaster.js";
 import type { Forecaster } from "./forecaster.js";
 import { rollingOrigin } from "./rolling-origin.js";
-import { fitRidge, predictRidge } from "./ridge.js";
+import { fitRidge, fitRidgeAbsolute, predictRidge } from "./ridge.js";
 
 const constant = Array.from({ length: 120 }, () => 42);
 const ramp = Array.from({ length: 120 }, (_, i) => 10 + 0.5 * i);
@@ -84,6 +84,15 @@ describe("forecasters on series with known answers", () => {
     const m = fitRidge(X, y, 1e-9);
     assert.ok(close(predictRidge(m, [10, 10, 1]), 2 + 30 - 40, 1e-5));
     assert.equal(m.coef[2], 0); // constant column dropped
+  });
+
+  test("absolute-loss ridge ignores one huge outlier that drags the squared-loss fit", () => {
+    const X = Array.from({ length: 40 }, (_, i) => [i]);
+    const y = X.map(([i]) => 2 * i! + (i === 20 ? 1000 : 0));
+    const lad = fitRidgeAbsolute(X, y, 1e-9, 20);
+    const ls = fitRidge(X, y, 1e-9);
+    assert.ok(close(predictRidge(lad, [30]), 60, 0.5), `lad ${predictRidge(lad, [30])}`);
+    assert.ok(Math.abs(predictRidge(ls, [30]) - 60) > 10, `ls ${predictRidge(ls, [30])}`);
   });
 });
 

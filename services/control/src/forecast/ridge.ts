@@ -12,17 +12,24 @@ export interface RidgeModel {
  * `lambda · rows` keeps it well-posed. Constant columns get coefficient 0; the intercept is not
  * penalized, so a constant target is fitted exactly.
  */
-export function fitRidge(X: readonly (readonly number[])[], y: readonly number[], lambda = 1e-2): RidgeModel {
+export function fitRidge(X: readonly (readonly number[])[], y: readonly number[], lambda = 1e-2, weights?: readonly number[]): RidgeModel {
   const n = X.length;
+  // Row weights (IRLS); normalized to sum n so `lambda` means the same with or without them.
+  const wsum = weights ? weights.reduce((a, b) => a + b, 0) : n;
+  const w = (r: number) => (weights ? (weights[r]! * n) / wsum : 1);
   const p = n ? X[0]!.length : 0;
   if (n === 0) throw new RangeError("ridge: no training rows");
   const mean = new Array<number>(p).fill(0);
   const scale = new Array<number>(p).fill(0);
-  for (const row of X) for (let j = 0; j < p; j++) mean[j]! += row[j]! / n;
-  for (const row of X) for (let j = 0; j < p; j++) scale[j]! += (row[j]! - mean[j]!) ** 2 / n;
+  X.forEach((row, r) => {
+    for (let j = 0; j < p; j++) mean[j]! += (w(r) * row[j]!) / n;
+  });
+  X.forEach((row, r) => {
+    for (let j = 0; j < p; j++) scale[j]! += (w(r) * (row[j]! - mean[j]!) ** 2) / n;
+  });
   for (let j = 0; j < p; j++) scale[j] = Math.sqrt(scale[j]!);
   const active = [...Array(p).keys()].filter((j) => scale[j]! > 1e-12 * (1 + Math.abs(mean[j]!)));
-  const ym = y.reduce((a, b) => a + b, 0) / n;
+  const ym = y.reduce((a, b, r) => a + w(r) * b, 0) / n;
   const k = active.length;
   const A = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const b = new Array<number>(k).fill(0);
@@ -31,10 +38,11 @@ export function fitRidge(X: readonly (readonly number[])[], y: readonly number[]
     const row = X[r]!;
     for (let a = 0; a < k; a++) z[a] = (row[active[a]!]! - mean[active[a]!]!) / scale[active[a]!]!;
     const yr = y[r]! - ym;
+    const wr = w(r);
     for (let a = 0; a < k; a++) {
-      b[a]! += z[a]! * yr;
+      b[a]! += wr * z[a]! * yr;
       const Aa = A[a]!;
-      for (let c = 0; c <= a; c++) Aa[c]! += z[a]! * z[c]!;
+      for (let c = 0; c <= a; c++) Aa[c]! += wr * z[a]! * z[c]!;
     }
   }
   for (let a = 0; a < k; a++) A[a]![a]! += lambda * n;
@@ -75,4 +83,20 @@ function choleskySolve(A: number[][], b: number[]): number[] {
     x[i] = s / L[i]![i]!;
   }
   return x;
+}
+
+/**
+ * Least-absolute-deviation ridge by iteratively reweighted least squares. Utilization is skewed
+ * (idle most of the time, short spikes): the squared loss chases the spikes, the absolute loss
+ * forecasts the median, which is what a MAE-judged forecast should aim at.
+ */
+export function fitRidgeAbsolute(X: readonly (readonly number[])[], y: readonly number[], lambda = 1e-2, iterations = 6): RidgeModel {
+  let m = fitRidge(X, y, lambda);
+  for (let it = 0; it < iterations; it++) {
+    const res = X.map((row, r) => Math.abs(y[r]! - predictRidge(m, row)));
+    const scale = res.reduce((a, b) => a + b, 0) / res.length;
+    const eps = Math.max(1e-6, 1e-3 * scale);
+    m = fitRidge(X, y, lambda, res.map((e) => 1 / Math.max(e, eps)));
+  }
+  return m;
 }

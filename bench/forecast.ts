@@ -1,0 +1,257 @@
+// `npm run bench:forecast`: forecaster accuracy on real traces.
+// For every series: the first 2/3 is history (feature ranking + rolling-origin model choice, per
+// horizon); the rest is the test period, forecast from every origin with periodic refits on
+// everything seen so far. Reports pooled MAE/RMSE at horizons 1 and 5 for each model and for the
+// per-series chosen model, writes bench/results/forecast.{md,json}.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import { listPlanetLabDays, readPlanetLabDay } from "../services/control/src/traces/planetlab.js";
+import { readAlibabaMachineUsage } from "../services/control/src/traces/alibaba.js";
+import { buildDesign, resolveFeatureOptions, sliceContext } from "../services/control/src/forecast/features.js";
+import { rankFeatures, selectFeatures, seededRandom } from "../services/control/src/forecast/feature-selection.js";
+import { createForecaster } from "../services/control/src/forecast/model-codec.js";
+import { pickBest, rollingOrigin, type ModelScore } from "../services/control/src/forecast/rolling-origin.js";
+import type { Forecaster, ForecasterName, SeriesContext } from "../services/control/src/forecast/forecaster.js";
+import { FORECASTER_NAMES } from "../services/control/src/forecast/forecaster.js";
+import { DEFAULT_LAMBDA } from "../services/control/src/forecast/linear-forecaster.js";
+
+const HORIZONS = [1, 5];
+
+interface Series {
+  dataset: string;
+  id: string;
+  metric: string;
+  values: number[];
+  context: SeriesContext;
+}
+
+/** Pooled error sums over many series: pooled MAE = Σ|e| / Σn. */
+class Pool {
+  abs = 0;
+  sq = 0;
+  n = 0;
+  add(s: { mae: number; rmse: number; count: number }): void {
+    if (!s.count) return;
+    this.abs += s.mae * s.count;
+    this.sq += s.rmse * s.rmse * s.count;
+    this.n += s.count;
+  }
+  get mae(): number {
+    return this.abs / this.n;
+  }
+  get rmse(): number {
+    return Math.sqrt(this.sq / this.n);
+  }
+}
+
+type Column = ForecasterName | "chosen";
+
+interface DatasetResult {
+  dataset: string;
+  series: number;
+  forecastsPerHorizon: Record<number, number>;
+  errors: Record<Column, Record<number, { mae: number; rmse: number }>>;
+  chosenCounts: Record<number, Partial<Record<ForecasterName, number>>>;
+  /** chosen MAE / ewma MAE at each horizon. */
+  ratioVsEwma: Record<number, number>;
+  /** How often each feature was selected, and its mean importance. */
+  topFeatures: { feature: string; selectedIn: number; meanImportance: number }[];
+  fitMs: Partial<Record<ForecasterName, { fits: number; meanMs: number }>>;
+  seconds: number;
+}
+
+/** Wraps a forecaster to time its fits. */
+function timed(f: Forecaster, acc: { fits: number; ms: number }): Forecaster {
+  return {
+    name: f.name,
+    fit(h, c) {
+      const t0 = performance.now();
+      f.fit(h, c);
+      acc.fits++;
+      acc.ms += performance.now() - t0;
+    },
+    predict: (r, h, c) => f.predict(r, h, c),
+  };
+}
+
+interface EvalOptions {
+  refitEvery: number;
+  forestTrees: number;
+  models: ForecasterName[];
+  lambda: number;
+  loss: "absolute" | "squared";
+  selectFeatures: boolean;
+}
+
+async function evaluate(dataset: string, series: Series[], opts: EvalOptions): Promise<DatasetResult> {
+  const t0 = performance.now();
+  const COLUMNS: Column[] = [...opts.models, "chosen"];
+  const pools = Object.fromEntries(COLUMNS.map((c) => [c, Object.fromEntries(HORIZONS.map((h) => [h, new Pool()]))])) as Record<Column, Record<number, Pool>>;
+  const chosenCounts: DatasetResult["chosenCounts"] = Object.fromEntries(HORIZONS.map((h) => [h, {}]));
+  const featureStats = new Map<string, { selectedIn: number; importance: number; seen: number }>();
+  const timing = Object.fromEntries(FORECASTER_NAMES.map((n) => [n, { fits: 0, ms: 0 }])) as Record<ForecasterName, { fits: number; ms: number }>;
+  let done = 0;
+  for (const s of series) {
+    const n = s.values.length;
+    const trainEnd = Math.floor((2 * n) / 3);
+    const train = s.values.slice(0, trainEnd);
+    const trainCtx = sliceContext(s.context, 0, trainEnd);
+    const feat = resolveFeatureOptions({ target: s.metric });
+    // Feature selection sees only the history part.
+    const ranking = !opts.selectFeatures ? [] : rankFeatures(buildDesign(train, 1, feat, trainCtx), { forest: { nEstimators: opts.forestTrees, maxDepth: 5, minNumSamples: 5, maxFeatures: 0.7, seed: 42 } });
+    const selected = opts.selectFeatures ? selectFeatures(ranking) : undefined;
+    for (const r of ranking) {
+      const st = featureStats.get(r.feature) ?? { selectedIn: 0, importance: 0, seen: 0 };
+      st.seen++;
+      st.importance += r.importance;
+      if (selected?.includes(r.feature)) st.selectedIn++;
+      featureStats.set(r.feature, st);
+    }
+    const make = (name: ForecasterName) => () =>
+      timed(createForecaster(name, { metric: s.metric, features: feat, horizons: HORIZONS, ...(selected ? { selected } : {}), lambda: opts.lambda, loss: opts.loss, forest: { nEstimators: opts.forestTrees } }), timing[name]);
+    const factories = Object.fromEntries(opts.models.map((m) => [m, make(m)]));
+    const validation = rollingOrigin(train, trainCtx, factories, { horizons: HORIZONS, folds: 2 });
+    const test = rollingOrigin(s.values, s.context, factories, {
+      horizons: HORIZONS,
+      minTrain: trainEnd,
+      folds: Math.max(1, Math.ceil((n - trainEnd) / opts.refitEvery)),
+    });
+    for (const h of HORIZONS) {
+      // A learned model that had to fall back in validation is not a candidate (its score is the baseline's).
+      const candidates = validation.scores.filter((v) => v.fallbackFolds === 0);
+      const best = pickBest(candidates, h)?.name ?? "ewma";
+      chosenCounts[h]![best] = (chosenCounts[h]![best] ?? 0) + 1;
+      const at = (sc: ModelScore) => sc.perHorizon.find((p) => p.horizon === h)!;
+      for (const sc of test.scores) pools[sc.name][h]!.add(at(sc));
+      pools.chosen[h]!.add(at(test.scores.find((sc) => sc.name === best)!));
+    }
+    if (++done % 100 === 0) process.stderr.write(`  ${dataset}: ${done}/${series.length} series, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  }
+  const errors = Object.fromEntries(COLUMNS.map((c) => [c, Object.fromEntries(HORIZONS.map((h) => [h, { mae: pools[c][h]!.mae, rmse: pools[c][h]!.rmse }]))])) as DatasetResult["errors"];
+  return {
+    dataset,
+    series: series.length,
+    forecastsPerHorizon: Object.fromEntries(HORIZONS.map((h) => [h, pools.ewma[h]!.n])),
+    errors,
+    chosenCounts,
+    ratioVsEwma: Object.fromEntries(HORIZONS.map((h) => [h, errors.chosen[h]!.mae / errors.ewma[h]!.mae])),
+    topFeatures: [...featureStats.entries()]
+      .map(([feature, st]) => ({ feature, selectedIn: st.selectedIn, meanImportance: st.importance / st.seen }))
+      .sort((a, b) => b.selectedIn - a.selectedIn || b.meanImportance - a.meanImportance)
+      .slice(0, 10),
+    fitMs: Object.fromEntries(opts.models.map((nm) => [nm, { fits: timing[nm].fits, meanMs: timing[nm].fits ? timing[nm].ms / timing[nm].fits : 0 }])),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function sample<T>(items: T[], k: number, rnd: () => number): T[] {
+  const a = items.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, k);
+}
+
+async function planetLabSeries(root: string, perDay: number, seed: number): Promise<Series[]> {
+  const out: Series[] = [];
+  for (const day of await listPlanetLabDays(root)) {
+    const d = await readPlanetLabDay(join(root, day));
+    const rnd = seededRandom(seed + Number(day));
+    for (const vm of sample(d.vms, perDay, rnd)) {
+      out.push({ dataset: "planetlab", id: `${day}/${vm.name}`, metric: "cpu", values: vm.cpuPct, context: { t: vm.cpuPct.map((_, i) => i * 300) } });
+    }
+  }
+  return out;
+}
+
+async function alibabaSeries(file: string): Promise<Series[]> {
+  const machines = await readAlibabaMachineUsage(file, { resampleSeconds: 300 });
+  const out: Series[] = [];
+  for (const m of machines) {
+    const all = { cpu: m.cpuPct, mem: m.memPct, netIn: m.netIn, netOut: m.netOut, disk: m.diskPct };
+    for (const metric of ["cpu", "mem"] as const) {
+      const covariates = Object.fromEntries(Object.entries(all).filter(([k]) => k !== metric));
+      out.push({ dataset: "alibaba", id: `${m.machineId}/${metric}`, metric, values: all[metric], context: { t: m.t, covariates } });
+    }
+  }
+  return out;
+}
+
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
+
+function markdown(results: DatasetResult[], meta: Record<string, unknown>): string {
+  const lines = [
+    "# Forecast benchmark",
+    "",
+    "Generated by `npm run bench:forecast` (bench/forecast.ts). Per series: first 2/3 = history (feature ranking,",
+    "rolling-origin choice per horizon, 2 folds); last 1/3 = test, forecast from every origin, refit on all data seen",
+    "so far every `refitEvery` steps. Errors are pooled over all test forecasts (percentage points of utilization).",
+    "",
+    "```",
+    JSON.stringify(meta),
+    "```",
+    "",
+  ];
+  for (const r of results) {
+    lines.push(`## ${r.dataset} — ${r.series} series, ${r.forecastsPerHorizon[1]} test forecasts per horizon, ${r.seconds.toFixed(0)} s`, "");
+    lines.push("| model | MAE h=1 | RMSE h=1 | MAE h=5 | RMSE h=5 |", "|---|---|---|---|---|");
+    for (const c of Object.keys(r.errors) as Column[]) {
+      const e = r.errors[c];
+      lines.push(`| ${c === "chosen" ? "**chosen per series**" : c} | ${f2(e[1]!.mae)} | ${f2(e[1]!.rmse)} | ${f2(e[5]!.mae)} | ${f2(e[5]!.rmse)} |`);
+    }
+    lines.push("");
+    for (const h of HORIZONS) {
+      const ratio = r.ratioVsEwma[h]!;
+      lines.push(`- h=${h}: chosen MAE / EWMA MAE = **${ratio.toFixed(3)}**${h === 5 ? ` (target ≤ 0.85: ${ratio <= 0.85 ? "met" : "missed"})` : ""}; chosen: ${Object.entries(r.chosenCounts[h]!).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+    }
+    lines.push(`- most often selected features: ${r.topFeatures.map((f) => `${f.feature} (${f.selectedIn}×, ${f.meanImportance.toFixed(3)})`).join(", ")}`);
+    lines.push(`- mean fit time (both horizons): ${Object.entries(r.fitMs).map(([k, v]) => `${k} ${v!.meanMs.toFixed(1)} ms × ${v!.fits}`).join(", ")}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const cmd = new Command()
+    .option("--traces <dir>", "traces root", process.env.HERD_TRACES_DIR ?? resolve("../shared/traces"))
+    .option("--vms-per-day <n>", "PlanetLab VMs sampled per day", "200")
+    .option("--seed <n>", "sampling seed", "1")
+    .option("--forest-trees <n>", "trees per random forest", "12")
+    .option("--out <dir>", "results folder", "bench/results")
+    .option("--only <dataset>", "planetlab | alibaba")
+    .option("--models <list>", "comma-separated forecasters", FORECASTER_NAMES.join(","))
+    .option("--lambda <x>", "ridge penalty of the linear model", String(DEFAULT_LAMBDA))
+    .option("--loss <loss>", "linear model loss: absolute | squared", "squared")
+    .option("--no-select", "train on every feature (skip permutation-importance selection)")
+    .parse();
+  const o = cmd.opts<{ traces: string; vmsPerDay: string; seed: string; forestTrees: string; out: string; only?: string; models: string; lambda: string; loss: string; select: boolean }>();
+  if (o.loss !== "absolute" && o.loss !== "squared") throw new Error(`--loss must be absolute or squared`);
+  const models = o.models.split(",").map((m) => m.trim()) as ForecasterName[];
+  for (const m of models) if (!FORECASTER_NAMES.includes(m)) throw new Error(`unknown model ${m}`);
+  if (!models.includes("ewma")) models.unshift("ewma"); // the reference every ratio is taken against
+  const meta = { vmsPerDay: Number(o.vmsPerDay), seed: Number(o.seed), forestTrees: Number(o.forestTrees), models, lambda: Number(o.lambda), loss: o.loss, selectFeatures: o.select, refitEvery: 96, horizons: HORIZONS, node: process.version };
+  const evalOpts: EvalOptions = { refitEvery: 96, forestTrees: meta.forestTrees, models, lambda: meta.lambda, loss: o.loss, selectFeatures: o.select };
+  const results: DatasetResult[] = [];
+  if (o.only !== "alibaba") {
+    const pl = await planetLabSeries(join(o.traces, "planetlab"), meta.vmsPerDay, meta.seed);
+    process.stderr.write(`planetlab: ${pl.length} series\n`);
+    results.push(await evaluate("planetlab", pl, evalOpts));
+  }
+  if (o.only !== "planetlab") {
+    const al = await alibabaSeries(join(o.traces, "alibaba2018_machine_usage", "machine_usage_first100k.csv"));
+    process.stderr.write(`alibaba: ${al.length} series\n`);
+    // Refit every 8 h, like a control service retraining a few times a day.
+    results.push(await evaluate("alibaba", al, evalOpts));
+  }
+  await mkdir(o.out, { recursive: true });
+  await writeFile(join(o.out, "forecast.json"), JSON.stringify({ meta, results }, null, 2) + "\n");
+  await writeFile(join(o.out, "forecast.md"), markdown(results, meta) + "\n");
+  process.stdout.write(markdown(results, meta) + "\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:forecast failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
