@@ -17,6 +17,7 @@ import { DockerCheckpointer } from "../../services/compute-agent/src/runtime/doc
 import { DockerContainerRuntime } from "../../services/compute-agent/src/runtime/docker-container-runtime.js";
 import { DockerImageCache } from "../../services/compute-agent/src/runtime/docker-image-cache.js";
 import { DestinationMigrationSteps } from "../../services/compute-agent/src/runtime/destination-migration-steps.js";
+import { RuncCheckpointer } from "../../services/compute-agent/src/runtime/runc-checkpointer.js";
 import { RsyncDaemon } from "../../services/compute-agent/src/runtime/rsync-daemon.js";
 import { RsyncFileTransfer } from "../../services/compute-agent/src/runtime/rsync-file-transfer.js";
 import { SourceMigrationSteps } from "../../services/compute-agent/src/runtime/source-migration-steps.js";
@@ -65,6 +66,9 @@ export class LocalNode {
   readonly transfer: RsyncFileTransfer;
   readonly rsyncd: RsyncDaemon;
   readonly source: SourceMigrationSteps;
+  /** The same source steps, dumping with runc directly instead of Docker's checkpoint API. */
+  readonly runcSource: SourceMigrationSteps;
+  readonly runcCheckpointer: RuncCheckpointer;
   readonly destination: DestinationMigrationSteps;
   private dockerd: ChildProcess | undefined;
 
@@ -87,6 +91,19 @@ export class LocalNode {
     this.source = new SourceMigrationSteps({
       runtime: this.runtime,
       checkpointer: this.checkpointer,
+      transfer: this.transfer,
+      images: this.images,
+      imageCacheDir: join(o.baseDir, "image-cache"),
+      log,
+    });
+    this.runcCheckpointer = new RuncCheckpointer(this.docker, log, {
+      dataRoot: this.dataRoot,
+      runcRoot: join(o.runDir, "exec", "runtime-runc", "moby"),
+      path: ENGINE_PATH,
+    });
+    this.runcSource = new SourceMigrationSteps({
+      runtime: this.runtime,
+      checkpointer: this.runcCheckpointer,
       transfer: this.transfer,
       images: this.images,
       imageCacheDir: join(o.baseDir, "image-cache"),

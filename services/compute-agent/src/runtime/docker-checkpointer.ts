@@ -39,7 +39,7 @@ export class DockerCheckpointer implements Checkpointer {
   }
 
   async checkpoint(containerId: string, name: string): Promise<CheckpointResult> {
-    const id = await this.fullId(containerId);
+    const id = await this.resolveId(containerId);
     const dir = await this.imageDir(id, name);
     // The checkpoint endpoints exist in dockerode but not in its type declarations.
     const container = this.docker.getContainer(id) as unknown as CheckpointApi;
@@ -64,12 +64,12 @@ export class DockerCheckpointer implements Checkpointer {
   }
 
   async imageDir(containerId: string, name: string): Promise<string> {
-    const id = await this.fullId(containerId);
+    const id = await this.resolveId(containerId);
     return join(await this.dataRoot(), "containers", id, "checkpoints", name);
   }
 
   async restore(containerId: string, name: string): Promise<{ durationMs: number }> {
-    const id = await this.fullId(containerId);
+    const id = await this.resolveId(containerId);
     const t0 = this.now();
     this.log.debug("Restoring container from checkpoint", { containerId: id, checkpoint: name });
     try {
@@ -106,7 +106,8 @@ export class DockerCheckpointer implements Checkpointer {
     return dir;
   }
 
-  private async completeCheckpointExists(id: string, dir: string): Promise<boolean> {
+  /** True if `dir` holds a finished dump of the (now stopped) container: a redelivered checkpoint is then a no-op. */
+  async completeCheckpointExists(id: string, dir: string): Promise<boolean> {
     try {
       await access(join(dir, "inventory.img"));
     } catch {
@@ -116,7 +117,8 @@ export class DockerCheckpointer implements Checkpointer {
     return !info.State.Running;
   }
 
-  private async fullId(container: string): Promise<string> {
+  /** The full 64-hex id of a container given by id, short id or name. */
+  async resolveId(container: string): Promise<string> {
     if (/^[0-9a-f]{64}$/.test(container)) return container;
     try {
       return (await this.docker.getContainer(container).inspect()).Id;
