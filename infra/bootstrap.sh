@@ -12,7 +12,8 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE_DIR="${HERD_STATE_DIR:-/var/lib/herd}"
-REDIS_DIR="${STATE_DIR}/redis"
+# Redis data stays in one place whichever cluster state dir a caller uses.
+REDIS_DIR="${HERD_REDIS_DIR:-/var/lib/herd/redis}"
 LOG_DIR="/var/log/herd"
 SERVICES_ONLY=0
 BUILD=1

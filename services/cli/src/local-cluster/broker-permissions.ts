@@ -1,4 +1,3 @@
-import { BROKER_ADMIN_USER, BROKER_CONTROL_USER, brokerNodeUser } from "./cluster-plan.js";
 
 /** RabbitMQ's three permission regexes for one user on one vhost. */
 export interface VhostPermission {
@@ -54,6 +53,7 @@ export function nodePermissions(nodeId: string): { permission: VhostPermission; 
 
 export function brokerSpec(opts: {
   vhost: string;
+  users: { admin: string; control: string; nodePrefix: string };
   adminPassword: string;
   controlPassword: string;
   nodePasswords: Record<string, string>;
@@ -61,14 +61,14 @@ export function brokerSpec(opts: {
   const herdOnly = "^herd\\..*";
   const users: BrokerUserSpec[] = [
     {
-      name: BROKER_ADMIN_USER,
+      name: opts.users.admin,
       password: opts.adminPassword,
       tags: ["administrator"],
       permission: { configure: ".*", write: ".*", read: ".*" },
       topicPermissions: [],
     },
     {
-      name: BROKER_CONTROL_USER,
+      name: opts.users.control,
       password: opts.controlPassword,
       tags: [],
       permission: { configure: herdOnly, write: herdOnly, read: herdOnly },
@@ -76,7 +76,7 @@ export function brokerSpec(opts: {
     },
   ];
   for (const [id, password] of Object.entries(opts.nodePasswords).sort(([a], [b]) => a.localeCompare(b))) {
-    users.push({ name: brokerNodeUser(id), password, tags: [], ...nodePermissions(id) });
+    users.push({ name: `${opts.users.nodePrefix}${id}`, password, tags: [], ...nodePermissions(id) });
   }
   return { vhost: opts.vhost, users };
 }

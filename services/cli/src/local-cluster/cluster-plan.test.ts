@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ValidationError } from "../../../../shared/src/errors.js";
-import { agentEnv, controlEnv, dockerdArgs, NETNS_PATTERN, planCluster } from "./cluster-plan.js";
+import { agentEnv, controlEnv, dockerdArgs, planCluster } from "./cluster-plan.js";
 
 const secrets = {
   apiToken: "0123456789abcdef0123456789abcdef",
@@ -41,9 +41,29 @@ describe("planCluster", () => {
   });
 
   it("only its own namespaces match the pattern `down` deletes", () => {
-    assert.ok(NETNS_PATTERN.test("herd-n12"));
-    for (const other of ["herd-tel-x", "herd-n1-h", "xherd-n1", "herd-"]) assert.ok(!NETNS_PATTERN.test(other), other);
+    const { netnsPattern } = planCluster({ nodes: 1, stateDir: "/s" });
+    assert.ok(netnsPattern.test("herd-n12"));
+    for (const other of ["herd-tel-x", "herd-n1-h", "xherd-n1", "herd-", "herdt-n1"]) assert.ok(!netnsPattern.test(other), other);
   });
+
+  it("a second cluster gets its own names, subnet, vhost, users and Redis", () => {
+    const plan = planCluster({ nodes: 1, stateDir: "/tmp/t", runDir: "/run/herdt", name: "herdt", subnet: "10.77.9", apiPort: 7079, redisUrl: "redis://127.0.0.1:6379/9" });
+    const n1 = plan.nodes[0];
+    assert.ok(n1);
+    assert.deepEqual([plan.bridge, plan.bridgeAddress, plan.vhost, n1.netns, n1.hostVeth, n1.address], ["herdt0", "10.77.9.1", "herdt", "herdt-n1", "herdt-n1-h", "10.77.9.11"]);
+    assert.deepEqual(plan.brokerUsers, { admin: "herdt-admin", control: "herdt-control", nodePrefix: "herdt-node-" });
+    const secrets2 = { ...secrets, nodePasswords: { n1: "p" } };
+    assert.equal(agentEnv(plan, n1, secrets2).HERD_AMQP_URL, "amqp://herdt-node-n1:p@10.77.9.1:5672/herdt");
+    assert.equal(agentEnv(plan, n1, secrets2).HERD_TRANSFER_ALLOW, "10.77.9.0/24");
+    assert.equal(controlEnv(plan, secrets).HERD_REDIS_URL, "redis://127.0.0.1:6379/9");
+    assert.ok(!plan.netnsPattern.test("herd-n1"));
+  });
+
+  for (const [field, opts] of [["name", { name: "Herd_x" }], ["name", { name: "toolongname" }], ["subnet", { subnet: "192.168.1" }], ["subnet", { subnet: "10.300.1" }]] as const) {
+    it(`rejects ${field} ${JSON.stringify(opts)}`, () => {
+      assert.throws(() => planCluster({ nodes: 1, stateDir: "/s", ...opts }), (e: unknown) => e instanceof ValidationError && e.field === field);
+    });
+  }
 });
 
 describe("process environments", () => {

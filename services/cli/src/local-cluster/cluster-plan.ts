@@ -29,6 +29,14 @@ export interface NodePlan {
 }
 
 export interface ClusterPlan {
+  /** Prefix of every machine-wide name (bridge, netns, broker users, vhost); "herd" by default. */
+  name: string;
+  /** First three octets of the /24 the nodes live in. */
+  subnet: string;
+  redisUrl: string;
+  /** Matches exactly this cluster's netns names; `down` deletes these and nothing else. */
+  netnsPattern: RegExp;
+  brokerUsers: { admin: string; control: string; nodePrefix: string };
   stateDir: string;
   runDir: string;
   stateFile: string;
@@ -45,18 +53,39 @@ export interface ClusterPlan {
   nodes: NodePlan[];
 }
 
-export const SUBNET_PREFIX = "10.77.0";
+export const DEFAULT_NAME = "herd";
+export const DEFAULT_SUBNET = "10.77.0";
 export const MAX_NODES = 200; // addresses .11 … .210 stay inside the /24
-/** Netns names Herd owns; `down` deletes exactly these and nothing else. */
-export const NETNS_PATTERN = /^herd-n\d+$/;
+/** Netns names a cluster called `name` owns. */
+export function netnsPattern(name: string): RegExp {
+  return new RegExp(`^${name}-n(\\d+)$`);
+}
 
 export function nodeId(index: number): string {
   return `n${index}`;
 }
 
-export function planCluster(opts: { nodes: number; stateDir: string; runDir?: string; apiPort?: number }): ClusterPlan {
+export interface PlanOptions {
+  nodes: number;
+  stateDir: string;
+  runDir?: string;
+  apiPort?: number;
+  /** A second cluster on the same machine (e.g. a test's) needs its own name, subnet, port, Redis db. */
+  name?: string;
+  subnet?: string;
+  redisUrl?: string;
+}
+
+export function planCluster(opts: PlanOptions): ClusterPlan {
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > MAX_NODES) {
     throw new ValidationError("nodes", `must be an integer between 1 and ${MAX_NODES}, got ${opts.nodes}`);
+  }
+  const name = opts.name ?? DEFAULT_NAME;
+  // "<name>-n200-h" must fit the kernel's 15-character interface names.
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(name)) throw new ValidationError("name", `must be 1-8 lowercase letters/digits, got "${name}"`);
+  const subnet = opts.subnet ?? DEFAULT_SUBNET;
+  if (!/^10\.(\d{1,3})\.(\d{1,3})$/.test(subnet) || subnet.split(".").some((o) => Number(o) > 255)) {
+    throw new ValidationError("subnet", `must be the first three octets of a 10.x.y.0/24, got "${subnet}"`);
   }
   const stateDir = opts.stateDir;
   const runDir = opts.runDir ?? "/run/herd";
@@ -76,9 +105,9 @@ export function planCluster(opts: { nodes: number; stateDir: string; runDir?: st
     nodes.push({
       id,
       index: i,
-      address: `${SUBNET_PREFIX}.${10 + i}`,
-      netns: `herd-${id}`,
-      hostVeth: `herd-${id}-h`,
+      address: `${subnet}.${10 + i}`,
+      netns: `${name}-${id}`,
+      hostVeth: `${name}-${id}-h`,
       runDir: nodeRun,
       dockerSocket,
       dockerHost: `unix://${dockerSocket}`,
@@ -94,19 +123,24 @@ export function planCluster(opts: { nodes: number; stateDir: string; runDir?: st
     });
   }
   return {
+    name,
+    subnet,
+    redisUrl: opts.redisUrl ?? "redis://127.0.0.1:6379",
+    netnsPattern: netnsPattern(name),
+    brokerUsers: { admin: `${name}-admin`, control: `${name}-control`, nodePrefix: `${name}-node-` },
     stateDir,
     runDir,
     stateFile: join(stateDir, "cluster.json"),
     logDir,
     nodesDir,
     imageDir: join(stateDir, "images"),
-    bridge: "herd0",
-    bridgeAddress: `${SUBNET_PREFIX}.1`,
+    bridge: `${name}0`,
+    bridgeAddress: `${subnet}.1`,
     prefixLength: 24,
     controlPidFile: join(runDir, "control.pid"),
     controlLog: join(logDir, "control.log"),
     apiPort: opts.apiPort ?? 7070,
-    vhost: "herd",
+    vhost: name,
     nodes,
   };
 }
@@ -138,8 +172,8 @@ export interface Secrets {
 /** Environment of the control service (besides the inherited PATH etc.). */
 export function controlEnv(plan: ClusterPlan, secrets: Secrets): Record<string, string> {
   return {
-    HERD_AMQP_URL: `amqp://herd-control:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${plan.vhost}`,
-    HERD_REDIS_URL: "redis://127.0.0.1:6379",
+    HERD_AMQP_URL: `amqp://${plan.brokerUsers.control}:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${plan.vhost}`,
+    HERD_REDIS_URL: plan.redisUrl,
     HERD_API_TOKEN: secrets.apiToken,
     HERD_API_PORT: String(plan.apiPort),
     HERD_STATE_DIR: plan.stateDir,
@@ -152,19 +186,12 @@ export function agentEnv(plan: ClusterPlan, node: NodePlan, secrets: Secrets): R
   if (password === undefined) throw new ValidationError(`nodePasswords.${node.id}`, "missing");
   return {
     HERD_NODE_ID: node.id,
-    HERD_AMQP_URL: `amqp://${brokerNodeUser(node.id)}:${encodeURIComponent(password)}@${plan.bridgeAddress}:5672/${plan.vhost}`,
+    HERD_AMQP_URL: `amqp://${plan.brokerUsers.nodePrefix}${node.id}:${encodeURIComponent(password)}@${plan.bridgeAddress}:5672/${plan.vhost}`,
     HERD_DOCKER_HOST: node.dockerHost,
     HERD_DOCKER_DATA_ROOT: node.dataRoot,
     HERD_NODE_ADDRESS: node.address,
     HERD_STATE_DIR: node.agentStateDir,
     HERD_TRANSFER_SECRET: secrets.transferSecret,
-    HERD_TRANSFER_ALLOW: `${SUBNET_PREFIX}.0/${plan.prefixLength}`,
+    HERD_TRANSFER_ALLOW: `${plan.subnet}.0/${plan.prefixLength}`,
   };
-}
-
-export const BROKER_CONTROL_USER = "herd-control";
-export const BROKER_ADMIN_USER = "herd-admin";
-export const BROKER_NODE_USER_PREFIX = "herd-node-";
-export function brokerNodeUser(id: string): string {
-  return `${BROKER_NODE_USER_PREFIX}${id}`;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "../../../../shared/src/logger.js";
-import { NETNS_PATTERN, type ClusterPlan, type NodePlan } from "./cluster-plan.js";
+import type { ClusterPlan, NodePlan } from "./cluster-plan.js";
 import type { NodeNetwork } from "./node-network.js";
 import { runCommand, type CommandRunner } from "./run-command.js";
 
@@ -56,7 +56,7 @@ export class IprouteNodeNetwork implements NodeNetwork {
 
   async remove(plan: ClusterPlan): Promise<void> {
     // Deleting a namespace destroys its eth0, and with it the host end of the pair.
-    for (const netns of (await this.listNetns()).filter((n) => NETNS_PATTERN.test(n))) {
+    for (const netns of (await this.listNetns()).filter((n) => plan.netnsPattern.test(n))) {
       this.log.debug("Deleting netns", { netns });
       await this.ip(["netns", "del", netns]);
     }
@@ -70,10 +70,11 @@ export class IprouteNodeNetwork implements NodeNetwork {
   }
 
   async leftovers(plan: ClusterPlan): Promise<string[]> {
-    const out = (await this.listNetns()).filter((n) => NETNS_PATTERN.test(n)).map((n) => `netns ${n}`);
+    const out = (await this.listNetns()).filter((n) => plan.netnsPattern.test(n)).map((n) => `netns ${n}`);
     if (await this.linkExists(plan.bridge)) out.push(`link ${plan.bridge}`);
     const links = await this.ip(["-o", "link", "show"]);
-    for (const m of links.matchAll(/^\d+: (herd-n\d+-h)[@:]/gm)) out.push(`link ${m[1]}`);
+    const veth = new RegExp(`^\\d+: (${plan.name}-n\\d+-h)[@:]`, "gm");
+    for (const m of links.matchAll(veth)) out.push(`link ${m[1]}`);
     return out;
   }
 

@@ -10,9 +10,7 @@ import type { BrokerAdmin } from "./broker-admin.js";
 import { brokerSpec } from "./broker-permissions.js";
 import {
   agentEnv,
-  BROKER_ADMIN_USER,
   controlEnv,
-  NETNS_PATTERN,
   planCluster,
   type ClusterPlan,
   type NodePlan,
@@ -68,6 +66,14 @@ export interface LocalClusterOptions {
   broker?: (adminPassword: string | undefined) => BrokerAdmin;
   run?: CommandRunner;
   managementUrl?: string;
+  /**
+   * Identity of this cluster on the machine; the defaults are the one `herd up` makes. A test can
+   * run a second cluster beside it with another name, subnet, API port and Redis database.
+   */
+  name?: string;
+  subnet?: string;
+  apiPort?: number;
+  redisUrl?: string;
 }
 
 export interface UpOptions {
@@ -100,8 +106,10 @@ export class LocalCluster {
   private readonly brokerFor: (adminPassword: string | undefined) => BrokerAdmin;
   private readonly run: CommandRunner;
   private readonly managementUrl: string;
+  private readonly identity: { name?: string; subnet?: string; apiPort?: number; redisUrl?: string };
 
   constructor(opts: LocalClusterOptions) {
+    this.identity = { name: opts.name, subnet: opts.subnet, apiPort: opts.apiPort, redisUrl: opts.redisUrl };
     this.repoRoot = opts.repoRoot;
     this.stateDir = opts.stateDir ?? "/var/lib/herd";
     this.runDir = opts.runDir ?? "/run/herd";
@@ -111,9 +119,20 @@ export class LocalCluster {
     this.managementUrl = opts.managementUrl ?? "http://127.0.0.1:15672";
     this.network = opts.network ?? new IprouteNodeNetwork({ log: this.log, run: this.run });
     this.engine = opts.engine ?? new DockerdNodeEngine({ log: this.log });
-    this.host = opts.host ?? new BootstrapHostServices({ repoRoot: this.repoRoot, stateDir: this.stateDir, log: this.log, run: this.run });
+    const plan = this.plan(1);
+    this.host =
+      opts.host ?? new BootstrapHostServices({ repoRoot: this.repoRoot, stateDir: this.stateDir, log: this.log, run: this.run, redisUrl: plan.redisUrl });
     this.brokerFor =
-      opts.broker ?? ((pw) => new RabbitmqBrokerAdmin({ managementUrl: this.managementUrl, adminPassword: pw, log: this.log, run: this.run }));
+      opts.broker ??
+      ((pw) =>
+        new RabbitmqBrokerAdmin({
+          managementUrl: this.managementUrl,
+          adminUser: plan.brokerUsers.admin,
+          userPrefix: `${plan.name}-`,
+          adminPassword: pw,
+          log: this.log,
+          run: this.run,
+        }));
   }
 
   /** The mark every process of this cluster carries in its environment (HERD_CLUSTER_MARK). */
@@ -133,7 +152,7 @@ export class LocalCluster {
   }
 
   plan(nodes: number): ClusterPlan {
-    return planCluster({ nodes, stateDir: this.stateDir, runDir: this.runDir });
+    return planCluster({ nodes, stateDir: this.stateDir, runDir: this.runDir, ...this.identity });
   }
 
   async up(opts: UpOptions): Promise<ClusterInfo> {
@@ -152,7 +171,7 @@ export class LocalCluster {
     const image = await this.step("workload image", () => this.host.buildWorkloadImage());
     await this.step("broker vhost and users", () =>
       this.brokerFor(secrets.adminPassword).provision(
-        brokerSpec({ vhost: plan.vhost, adminPassword: secrets.adminPassword, controlPassword: secrets.controlPassword, nodePasswords: secrets.nodePasswords }),
+        brokerSpec({ vhost: plan.vhost, users: plan.brokerUsers, adminPassword: secrets.adminPassword, controlPassword: secrets.controlPassword, nodePasswords: secrets.nodePasswords }),
       ),
     );
     await this.step("broker topology", () => this.declareTopology(plan, secrets));
@@ -332,7 +351,7 @@ export class LocalCluster {
   }
 
   private async declareTopology(plan: ClusterPlan, secrets: Secrets): Promise<void> {
-    const url = `amqp://herd-control:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${plan.vhost}`;
+    const url = `amqp://${plan.brokerUsers.control}:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${plan.vhost}`;
     const conn = await amqp.connect(url);
     try {
       const ch = await conn.createChannel();
@@ -413,7 +432,8 @@ export class LocalCluster {
         return [];
       }
     };
-    indices.push(...fromNames(ls("/run/netns").filter((n) => NETNS_PATTERN.test(n)), /^herd-n(\d+)$/));
+    const netns = this.plan(1).netnsPattern;
+    indices.push(...fromNames(ls("/run/netns"), netns));
     indices.push(...fromNames(ls(this.runDir), /^n(\d+)$/));
     indices.push(...fromNames(ls(join(this.stateDir, "nodes")), /^n(\d+)$/));
     indices.push(...fromNames(ls(this.runDir), /^agent-n(\d+)\.pid$/));
@@ -426,7 +446,7 @@ export class LocalCluster {
       stateDir: this.stateDir,
       apiUrl: `http://127.0.0.1:${plan.apiPort}`,
       apiToken: secrets.apiToken,
-      amqp: { adminUser: BROKER_ADMIN_USER, adminPassword: secrets.adminPassword, managementUrl: this.managementUrl },
+      amqp: { adminUser: plan.brokerUsers.admin, adminPassword: secrets.adminPassword, managementUrl: this.managementUrl },
       nodes: plan.nodes.map((n) => ({
         id: n.id,
         address: n.address,

@@ -2,10 +2,8 @@ import { ExternalError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { BrokerAdmin } from "./broker-admin.js";
 import type { BrokerSpec, BrokerUserSpec } from "./broker-permissions.js";
-import { BROKER_ADMIN_USER } from "./cluster-plan.js";
 import { runCommand, type CommandRunner } from "./run-command.js";
 
-const HERD_USER = /^herd-/;
 
 /**
  * RabbitMQ through its two admin doors: `rabbitmqctl` only to create the administrator (guest is
@@ -18,9 +16,14 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
   private readonly run: CommandRunner;
   private readonly log: Logger;
   private readonly fetchFn: typeof fetch;
+  private readonly adminUser: string;
+  /** Every user of this cluster starts with it ("herd-"); `deprovision` removes exactly those. */
+  private readonly userPrefix: string;
 
   constructor(opts: {
     managementUrl: string;
+    adminUser: string;
+    userPrefix: string;
     /** Unknown when `down` runs without a state file: then only rabbitmqctl is used. */
     adminPassword?: string;
     log: Logger;
@@ -32,11 +35,17 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
     this.log = opts.log;
     this.run = opts.run ?? runCommand;
     this.fetchFn = opts.fetchFn ?? fetch;
+    this.adminUser = opts.adminUser;
+    this.userPrefix = opts.userPrefix;
+  }
+
+  private ours(name: string): boolean {
+    return name.startsWith(this.userPrefix);
   }
 
   async provision(spec: BrokerSpec): Promise<void> {
-    const admin = spec.users.find((u) => u.name === BROKER_ADMIN_USER);
-    if (!admin) throw new ExternalError(`broker spec has no ${BROKER_ADMIN_USER} user`, { retryable: false });
+    const admin = spec.users.find((u) => u.name === this.adminUser);
+    if (!admin) throw new ExternalError(`broker spec has no ${this.adminUser} user`, { retryable: false });
     this.log.debug("Provisioning broker", { vhost: spec.vhost, users: spec.users.map((u) => u.name) });
     if (!(await this.adminWorks(admin.password))) await this.createAdminWithCtl(admin);
     await this.http(admin.password, "PUT", `/api/vhosts/${enc(spec.vhost)}`, {});
@@ -51,12 +60,12 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
       const pw = this.adminPassword;
       await this.http(pw, "DELETE", `/api/vhosts/${enc(vhost)}`, undefined, [404]);
       const users = (await this.http(pw, "GET", "/api/users")) as Array<{ name: string }>;
-      const names = users.map((u) => u.name).filter((n) => HERD_USER.test(n) && n !== BROKER_ADMIN_USER);
+      const names = users.map((u) => u.name).filter((n) => this.ours(n) && n !== this.adminUser);
       for (const name of names) await this.http(pw, "DELETE", `/api/users/${enc(name)}`, undefined, [404]);
-      await this.http(pw, "DELETE", `/api/users/${enc(BROKER_ADMIN_USER)}`, undefined, [404]);
+      await this.http(pw, "DELETE", `/api/users/${enc(this.adminUser)}`, undefined, [404]);
     } else {
       if ((await this.ctlListVhosts()).includes(vhost)) await this.ctl(["delete_vhost", vhost]);
-      for (const name of (await this.ctlListUsers()).filter((n) => HERD_USER.test(n))) {
+      for (const name of (await this.ctlListUsers()).filter((n) => this.ours(n))) {
         await this.ctl(["delete_user", name]);
       }
     }
@@ -64,7 +73,7 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
   }
 
   async leftovers(vhost: string): Promise<string[]> {
-    const users = (await this.ctlListUsers()).filter((n) => HERD_USER.test(n)).map((n) => `broker user ${n}`);
+    const users = (await this.ctlListUsers()).filter((n) => this.ours(n)).map((n) => `broker user ${n}`);
     const vhosts = (await this.ctlListVhosts()).filter((v) => v === vhost).map((v) => `broker vhost ${v}`);
     return [...users, ...vhosts];
   }
@@ -90,7 +99,7 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
 
   private async adminWorks(password: string): Promise<boolean> {
     try {
-      const res = await this.fetchFn(`${this.managementUrl}/api/whoami`, { headers: { authorization: basic(BROKER_ADMIN_USER, password) } });
+      const res = await this.fetchFn(`${this.managementUrl}/api/whoami`, { headers: { authorization: basic(this.adminUser, password) } });
       return res.ok;
     } catch (err) {
       this.log.debug("Management API not reachable as admin", { error: errorMessage(err) });
@@ -114,7 +123,7 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
   private async http(password: string, method: string, path: string, body?: unknown, okStatus: number[] = []): Promise<unknown> {
     const res = await this.fetchFn(`${this.managementUrl}${path}`, {
       method,
-      headers: { authorization: basic(BROKER_ADMIN_USER, password), "content-type": "application/json" },
+      headers: { authorization: basic(this.adminUser, password), "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok && !okStatus.includes(res.status)) {
@@ -126,7 +135,16 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
   }
 
   private async ctl(args: string[], input?: string): Promise<string> {
-    return (await this.run("rabbitmqctl", ["-q", ...args], { input, timeoutMs: 60_000 })).stdout;
+    // The CLI fails (sometimes with a usage error) while the broker restarts: retry briefly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.run("rabbitmqctl", ["-q", ...args], { input, timeoutMs: 60_000 })).stdout;
+      } catch (err) {
+        if (attempt >= 4) throw err;
+        this.log.debug("rabbitmqctl failed, retrying", { command: args[0], attempt, error: errorMessage(err) });
+        await new Promise((r) => setTimeout(r, 1_000 * attempt));
+      }
+    }
   }
 
   private async ctlListUsers(): Promise<string[]> {
