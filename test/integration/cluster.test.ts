@@ -30,11 +30,16 @@ async function deadLetterCount(): Promise<number> {
 
 async function publishAs(user: string, password: string, exchange: string, key: string, body: string | Buffer, persistent = false): Promise<void> {
   const conn = await amqp.connect(`amqp://${user}:${encodeURIComponent(password)}@127.0.0.1:5672/herd`);
+  conn.on("error", () => undefined);
   try {
     const ch = await conn.createConfirmChannel();
-    await new Promise<void>((res, rej) => ch.publish(exchange, key, Buffer.from(body), { persistent }, (err) => (err ? rej(err) : res())));
+    // A refused publish closes the channel with an error event rather than failing the callback.
+    await new Promise<void>((res, rej) => {
+      ch.once("error", rej);
+      ch.publish(exchange, key, Buffer.from(body), { persistent }, (err) => (err ? rej(err) : res()));
+    });
   } finally {
-    await conn.close();
+    await conn.close().catch(() => undefined);
   }
 }
 
@@ -158,6 +163,7 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
     await waitFor("queued command executed", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "queued-during-restart"), 45_000);
     for (const id of ["n1", "n2"]) {
       await waitFor(`telemetry from ${id} after the restart`, async () => ((await nodeStatus(id))?.lastTelemetryAt ?? 0) > restartedAt + 1000, 30_000);
+      await waitFor(`${id} up after the restart`, async () => (await nodeStatus(id))?.status === "up", 30_000);
     }
   });
 

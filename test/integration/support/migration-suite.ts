@@ -20,6 +20,15 @@ interface ContainerView { name: string; nodeId: string }
 
 type Ctx = () => { cluster: LocalCluster; info: ClusterInfo };
 
+const other = (node: string) => (node === "n1" ? "n2" : "n1");
+
+async function bothNodesUp(): Promise<void> {
+  await waitFor("both nodes up", async () => {
+    const nodes = await herdJson<Array<{ status: string }>>("nodes");
+    return nodes.length === 2 && nodes.every((n) => n.status === "up");
+  }, 30_000);
+}
+
 async function runOn(node: string, name: string, ...cmd: string[]): Promise<void> {
   const r = await herd("run", "--node", node, "--name", name, "herd/workload:latest", ...cmd);
   assert.equal(r.code, 0, r.stderr);
@@ -124,7 +133,7 @@ export function migrationSuite(ctx: Ctx): void {
       const cases: Array<[string[], RegExp]> = [
         [["migrate", "no-such-container", "--to", "n2"], /no container no-such-container/],
         [["migrate", "counter", "--to", "n9"], /no node n9/],
-        [["migrate", "counter", "--to", "n1"], /already runs on n1/],
+        [["migrate", "counter", "--to", await exactlyOneCopy(info, "counter")], /already runs on n[12]/],
         [["migrate", "counter", "--to", "Bad Node"], /node id "Bad Node"/],
       ];
       for (const [args, pattern] of cases) {
@@ -139,54 +148,59 @@ export function migrationSuite(ctx: Ctx): void {
       assert.equal(dry.code, 1);
       assert.match(dry.stdout, /would NOT be migrated/);
       assert.match(dry.stdout, /bind/i);
-      const ok = await herd("migrate", "counter", "--to", "n2", "--dry-run");
+      const from = await exactlyOneCopy(info, "counter");
+      const ok = await herd("migrate", "counter", "--to", other(from), "--dry-run");
       assert.equal(ok.code, 0, ok.stderr);
-      assert.match(ok.stdout, /would move from n1 to n2/);
+      assert.match(ok.stdout, new RegExp(`would move from ${from} to ${other(from)}`));
       // One migration per container at a time.
-      const id = await startMigration("counter", "n2");
-      const second = await herd("migrate", "counter", "--to", "n2");
+      const id = await startMigration("counter", other(from));
+      const second = await herd("migrate", "counter", "--to", other(from));
       assert.notEqual(second.code, 0);
       assert.match(second.stderr, /already being migrated/);
       assert.equal((await settled(id)).state, "committed");
-      assert.equal(await exactlyOneCopy(info, "counter"), "n2");
+      assert.equal(await exactlyOneCopy(info, "counter"), other(from));
     });
 
     it("rolls back when rsync fails mid-transfer: the source keeps running", async () => {
       const { info } = ctx();
+      const from = await exactlyOneCopy(info, "counter");
+      const to = other(from);
+      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
       // An immutable staging dir makes the destination's rsync daemon fail the transfer.
-      const staging = `${planCluster({ nodes: 2, stateDir: "/var/lib/herd" }).nodes[0]!.agentStateDir}/staging`;
+      const staging = `${planCluster({ nodes: 2, stateDir: "/var/lib/herd" }).nodes.find((n) => n.id === to)!.agentStateDir}/staging`;
       await execFileAsync("mkdir", ["-p", staging]);
-      const src = engineOf(info, "n2");
-      const before = lastCounter(await logsOf(src, "counter"));
       await execFileAsync("chattr", ["+i", staging]);
       try {
-        const r = await herd("migrate", "counter", "--to", "n1");
+        const r = await herd("migrate", "counter", "--to", to);
         assert.notEqual(r.code, 0);
-        assert.match(r.stdout, /rolled-back: counter stays on n2/);
+        assert.match(r.stdout, new RegExp(`rolled-back: counter stays on ${from}`));
       } finally {
         await execFileAsync("chattr", ["-i", staging]);
       }
-      assert.equal(await exactlyOneCopy(info, "counter"), "n2");
-      await counterContinues(info, "counter", "n2", before);
+      assert.equal(await exactlyOneCopy(info, "counter"), from);
+      await counterContinues(info, "counter", from, before);
     });
 
     it("survives the source agent being killed during the checkpoint", async () => {
       const { info, cluster } = ctx();
-      const src = engineOf(info, "n2");
-      const before = lastCounter(await logsOf(src, "counter"));
-      const id = await startMigration("counter", "n1");
+      const from = await exactlyOneCopy(info, "counter");
+      const to = other(from);
+      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
+      const id = await startMigration("counter", to);
       await waitForStep(id, "freeze");
-      process.kill(cluster.info()!.nodes.find((n) => n.id === "n2")!.agentPid!, "SIGKILL");
+      process.kill(cluster.info()!.nodes.find((n) => n.id === from)!.agentPid!, "SIGKILL");
       await new Promise((r) => setTimeout(r, 1_000));
-      await cluster.startAgent("n2");
+      await cluster.startAgent(from);
       const m = await settled(id);
       const node = await exactlyOneCopy(info, "counter");
-      assert.equal(node, m.state === "committed" ? "n1" : "n2");
+      assert.equal(node, m.state === "committed" ? to : from);
       await counterContinues(info, "counter", node, before);
+      await bothNodesUp();
     });
 
     it("survives the control service being killed between checkpoint and restore", async () => {
       const { info, cluster } = ctx();
+      await bothNodesUp();
       const from = await exactlyOneCopy(info, "counter");
       const to = from === "n1" ? "n2" : "n1";
       const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
@@ -215,6 +229,7 @@ export function migrationSuite(ctx: Ctx): void {
       const node = await exactlyOneCopy(info, "counter");
       assert.equal(node, m.state === "committed" ? to : from);
       await counterContinues(info, "counter", node, before);
+      await bothNodesUp();
     });
 
     it("rolls back when the destination engine stops during restore", async () => {

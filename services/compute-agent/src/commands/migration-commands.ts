@@ -51,6 +51,7 @@ export interface MigrationHandlerDeps {
 }
 
 const asSpec = (wire: unknown) => wire as ContainerSpec;
+const noRestart = (p: ContainerSpec["restartPolicy"]) => p.name === "" || p.name === "no";
 
 /**
  * The agent's half of the migration saga: one handler per step. Each is idempotent, because the
@@ -77,7 +78,7 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
         const created = await d.destination.prepare({
           ...spec,
           labels: { ...spec.labels, [MIGRATION_LABEL]: p.migrationId },
-          restartPolicy: { name: "no", maximumRetryCount: 0 },
+          restartPolicy: noRestart(spec.restartPolicy) ? spec.restartPolicy : { name: "no", maximumRetryCount: 0 },
         });
         return { containerId: created.id, needsImage: false };
       } catch (err) {
@@ -105,7 +106,7 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
 
     "migration.finish-destination": async (p) => {
       const spec = asSpec(p.spec);
-      await d.engine.setRestartPolicy(p.containerId, spec.restartPolicy);
+      if (!noRestart(spec.restartPolicy)) await d.engine.setRestartPolicy(p.containerId, spec.restartPolicy);
       const target = await d.runtime.inspect(p.containerId);
       await d.destination.cleanup(p.migrationId, target).catch((err: unknown) =>
         d.log.warn("Staging cleanup incomplete", { migrationId: p.migrationId, error: errorMessage(err) }),
