@@ -9,19 +9,19 @@ export const ForecastArgs = z
     /** Intervals ahead the policy protects (forecast values used, beyond the current sample). */
     horizon: rangedInt(1, 48, 2),
     /** Safety margin in standard deviations of the forecast uncertainty. */
-    z: rangedNumber(0, 5, 1.5),
+    z: rangedNumber(0, 5, 1),
     /** Fraction of CPU capacity above which demand goes unserved (overload). */
     overloadAt: rangedNumber(0.5, 1, 1),
     /** A destination's predicted peak + z·σ must stay under this fraction of its capacity. */
-    target: rangedNumber(0.3, 1, 0.85),
+    target: rangedNumber(0.3, 1, 0.8),
     /** A node whose predicted peak + z·σ is under this fraction is drained (0 = never drain). */
-    drainBelow: rangedNumber(0, 1, 0.5),
+    drainBelow: rangedNumber(0, 1, 0),
     /** A move must avoid more than costFactor × its own cost (CPU-seconds). */
-    costFactor: rangedNumber(0, 1000, 1),
+    costFactor: rangedNumber(0, 1000, 10),
     /** Fraction of a container's CPU lost while it migrates. */
     degradation: rangedNumber(0, 1, 0.1),
     /** Containers moved less than this ago are not drained again; their nodes are not drained. */
-    holdSec: rangedNumber(0, 7 * 86400, 1800),
+    holdSec: rangedNumber(0, 7 * 86400, 600),
     /** History samples used to estimate a container's forecast uncertainty. */
     errorWindow: rangedInt(2, 10000, 12),
   })
@@ -45,8 +45,10 @@ export function expectedExcess(mu: number, sigma: number, cap: number): number {
 
 /** A container's predicted peak over [now, now + horizon] and its uncertainty (σ). */
 export function containerOutlook(c: ContainerSnapshot, horizon: number, errorWindow: number): { peak: number; sigma: number } {
-  let peak = c.demand.cpu;
+  // With a forecast the outlook is the forecast alone (the current sample is already in it);
+  // without one, the current demand is the best guess.
   const f = c.forecast?.cpu;
+  let peak = f && f.length ? 0 : c.demand.cpu;
   if (f) for (let i = 0; i < Math.min(horizon, f.length); i++) peak = Math.max(peak, f[i]!);
   // Volatility of one-step changes: how far the next sample typically lands from the last one,
   // i.e. the error a forecast should expect; robust to trends, needs no model.
@@ -124,7 +126,9 @@ export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMo
         }
         continue;
       }
-      const dw = watts(d, mu[d]! + o.peak) - watts(d, mu[d]!);
+      // Consolidating: lowest power increase (pack). Not consolidating: most headroom left
+      // (spread), so the destination is not the next round's hotspot.
+      const dw = a.drainBelow > 0 ? watts(d, mu[d]! + o.peak) - watts(d, mu[d]!) : after / cap(d);
       if (dw < bestCost) {
         bestCost = dw;
         best = d;
