@@ -6,6 +6,7 @@
  *   (b) docker: `docker checkpoint create` + `docker start --checkpoint` on the same engine
  *   (c) herd:   between two engines with the runtime building blocks (ship image, create,
  *               pre-copy rsync, checkpoint, final rsync, install, restore)
+ *   (d) herd-runc: (c) with the RuncCheckpointer (runc dumps; Docker still restores)
  * Every restored process is checked: its counter continues and its memory pattern is intact.
  * Starts its own engines and rsync daemons and removes them at the end.
  *
@@ -35,7 +36,7 @@ const run = promisify(execFile);
 const TICK_MS = 50;
 
 interface PathResult {
-  path: "floor" | "docker" | "herd";
+  path: "floor" | "docker" | "herd" | "herd-runc";
   label: string;
   mb: number;
   /** The process is not running from the start of the dump until it runs again. */
@@ -157,33 +158,34 @@ async function dockerPath(a: LocalNode, mb: number): Promise<PathResult> {
 }
 
 /** (c) Herd: A → B with the runtime building blocks. */
-async function herdPath(a: LocalNode, b: LocalNode, mb: number, label: string): Promise<PathResult> {
-  const id = await startCounter(a, `bench-herd-${mb}`, mb);
+async function herdPath(a: LocalNode, b: LocalNode, mb: number, path: "herd" | "herd-runc", label: string): Promise<PathResult> {
+  const source = path === "herd-runc" ? a.runcSource : a.source;
+  const id = await startCounter(a, `bench-${path}-${mb}`, mb);
   const migrationId = `bench-${mb}-${Date.now()}`;
   let targetId: string | undefined;
   try {
     const t0 = now();
-    const spec = await a.source.describe(id);
+    const spec = await source.describe(id);
     const tShip = now();
-    const ship = await a.source.shipImage(spec, b.endpoint);
+    const ship = await source.shipImage(spec, b.endpoint);
     const shipMs = ms(tShip);
     const tPrep = now();
     const target = await b.destination.prepare(spec);
     targetId = target.id;
     const prepareMs = ms(tPrep);
-    const pre = await a.source.preCopy(spec, migrationId, b.endpoint);
+    const pre = await source.preCopy(spec, migrationId, b.endpoint);
     const tFreeze = now();
-    const frozen = await a.source.freeze(spec, migrationId, b.endpoint);
+    const frozen = await source.freeze(spec, migrationId, b.endpoint);
     const installed = await b.destination.install(spec, target, migrationId);
     const restored = await b.destination.restore(target, migrationId);
     const frozenMs = ms(tFreeze);
     const totalMs = ms(t0);
     const lastBefore = counts(await containerLogs(a.docker, id)).at(-1) ?? -1;
     const verified = await checkContinues(() => containerLogs(b.docker, target.id), lastBefore, async () => void (await b.docker.getContainer(target.id).kill({ signal: "SIGUSR1" })));
-    await a.source.removeSource(spec, migrationId);
+    await source.removeSource(spec, migrationId);
     await b.destination.cleanup(migrationId, target);
     return {
-      path: "herd",
+      path,
       label,
       mb,
       frozenMs,
@@ -262,7 +264,8 @@ async function main(): Promise<void> {
       for (const step of [
         () => floorPath(binary, mb, workDir),
         () => dockerPath(cluster.a, mb),
-        () => herdPath(cluster.a, cluster.b, mb, "(c) herd A→B: rsync pre-copy, docker checkpoint, final rsync, restore"),
+        () => herdPath(cluster.a, cluster.b, mb, "herd", "(c) herd A→B: rsync pre-copy, docker checkpoint, final rsync, restore"),
+        () => herdPath(cluster.a, cluster.b, mb, "herd-runc", "(d) herd A→B with RuncCheckpointer (runc dump, docker restore)"),
       ]) {
         const r = await step();
         console.error(`  ${mb} MB ${r.path}: frozen ${fmtS(r.frozenMs)} s, total ${fmtS(r.totalMs)} s, moved ${fmtMB(r.bytesMoved)} MB, verified=${r.verified}`);
