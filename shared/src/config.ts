@@ -24,6 +24,10 @@ export const agentSettings = {
   HERD_NODE_ID: NodeId,
   HERD_DOCKER_HOST: z.string().default("unix:///var/run/docker.sock"),
   HERD_DOCKER_DATA_ROOT: z.string().default("/var/lib/docker"),
+  /** The engine's --exec-root; runc's state for its containers is under it. */
+  HERD_DOCKER_EXEC_ROOT: z.string().default("/run/docker"),
+  /** How containers are checkpointed: runc directly (fast) or Docker's checkpoint API. */
+  HERD_CHECKPOINTER: z.enum(["runc", "docker"]).default("runc"),
   HERD_NODE_ADDRESS: z.string().default("127.0.0.1"),
   HERD_TELEMETRY_INTERVAL_MS: intFromEnv(1000, 100, 60_000),
   HERD_HEARTBEAT_INTERVAL_MS: intFromEnv(2000, 200, 60_000),

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { HerdError, ValidationError, errorMessage } from "../../../shared/src/errors.js";
-import { NodeId } from "../../../shared/src/contracts/common.js";
+import { nodeArg } from "./arguments.js";
 import { ApiClient, resolveApiTarget } from "./api-client.js";
 import { registerMigrationCommands } from "./migration-commands.js";
 import { formatAge, formatBytes, formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
@@ -34,11 +34,6 @@ const intArg = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got "${v}"`);
   return n;
-};
-const nodeArg = (v: string) => {
-  const r = NodeId.safeParse(v);
-  if (!r.success) throw new InvalidArgumentError(`node id "${v}" ${r.error.issues[0]?.message ?? "is invalid"}`);
-  return v;
 };
 
 const api = () => new ApiClient(resolveApiTarget());
@@ -179,7 +174,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // Commands that ran but did not achieve their aim (a rolled-back migration) set exitCode.
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === "commander.helpDisplayed" || code === "commander.version" || code === "commander.help") return 0;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import type { ApiClient } from "./api-client.js";
+import { nodeArg } from "./arguments.js";
 import { formatBytes, formatDuration, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 interface StepView {
@@ -92,7 +93,7 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
     .command("migrate")
     .description("live-migrate a running container to another node (checkpoint → rsync → restore)")
     .argument("<container>", "name or id")
-    .requiredOption("--to <node>", "destination node")
+    .requiredOption("--to <node>", "destination node", nodeArg)
     .option("--dry-run", "say what would happen and why it would be refused; change nothing")
     .option("--detach", "start it and return the migration id")
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))

@@ -13,6 +13,7 @@ import { CgroupMetricSource } from "./metrics/cgroup-metric-source.js";
 import { DockerMigrationEngineOps, migrationCommandHandlers } from "./commands/migration-commands.js";
 import { DestinationMigrationSteps } from "./runtime/destination-migration-steps.js";
 import { DockerCheckpointer } from "./runtime/docker-checkpointer.js";
+import { RuncCheckpointer } from "./runtime/runc-checkpointer.js";
 import { DockerContainerRuntime } from "./runtime/docker-container-runtime.js";
 import { DockerImageCache } from "./runtime/docker-image-cache.js";
 import { RsyncDaemon } from "./runtime/rsync-daemon.js";
@@ -45,9 +46,14 @@ function migrationSupport() {
   }
   const runtimeLog = log.child({ component: "migration" });
   const runtime = new DockerContainerRuntime(docker, runtimeLog);
-  const checkpointer = new DockerCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT });
+  const checkpointer =
+    s.HERD_CHECKPOINTER === "runc"
+      ? new RuncCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT, runcRoot: join(s.HERD_DOCKER_EXEC_ROOT, "runtime-runc", "moby") })
+      : new DockerCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT });
   const images = new DockerImageCache(docker, runtimeLog);
-  const stagingDir = join(s.HERD_STATE_DIR, "staging");
+  // Inside the engine's data root: installing staged files into a container is then a rename
+  // (dockerd bind-mounts its data root onto itself, so a rename from elsewhere would copy).
+  const stagingDir = join(s.HERD_DOCKER_DATA_ROOT, "herd-staging");
   const transfer = new RsyncFileTransfer({ secret: s.HERD_TRANSFER_SECRET, wholeFile: true }, runtimeLog);
   const daemon = new RsyncDaemon(
     { stagingDir, configDir: join(s.HERD_STATE_DIR, "rsyncd"), address: s.HERD_NODE_ADDRESS, port: s.HERD_TRANSFER_PORT, secret: s.HERD_TRANSFER_SECRET, hostsAllow: s.HERD_TRANSFER_ALLOW.split(",") },

@@ -38,6 +38,9 @@ export async function herdJson<T>(...args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+/** Thrown inside a waitFor callback to stop waiting at once. */
+export class GiveUp extends Error {}
+
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -46,6 +49,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
       const v = await fn();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
@@ -122,4 +126,11 @@ export function lastCounter(logs: string): number {
 export function firstCounter(logs: string): number {
   const m = /counter (\d+)/.exec(logs);
   return m ? Number(m[1]) : -1;
+}
+
+/** GET on the control API of the local cluster (faster than spawning the CLI when polling). */
+export async function apiGet<T>(info: ClusterInfo, path: string): Promise<T> {
+  const res = await fetch(new URL(`/api/v1${path}`, info.apiUrl), { headers: { authorization: `Bearer ${info.apiToken}` } });
+  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
 }

@@ -1,10 +1,10 @@
 // Issue 3's acceptance: live migration on the real two-node cluster (Docker + CRIU + rsync +
 // RabbitMQ + Redis), including the faults the saga must survive with exactly one copy running.
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ClusterInfo, LocalCluster } from "../../../services/cli/src/local-cluster/local-cluster.js";
 import { planCluster } from "../../../services/cli/src/local-cluster/cluster-plan.js";
-import { copiesOf, dockerExec, engineOf, execFileAsync, firstCounter, herd, herdJson, lastCounter, logsOf, waitFor } from "./cluster-harness.js";
+import { GiveUp, apiGet, copiesOf, dockerExec, engineOf, execFileAsync, firstCounter, herd, herdJson, lastCounter, logsOf, waitFor } from "./cluster-harness.js";
 
 interface MigrationView {
   id: string;
@@ -41,7 +41,8 @@ async function startMigration(name: string, to: string): Promise<string> {
   return (JSON.parse(r.stdout) as MigrationView).id;
 }
 
-const migration = (id: string) => herdJson<MigrationView[]>("migrations", "--limit", "200").then((all) => all.find((m) => m.id === id));
+let currentInfo: ClusterInfo | undefined;
+const migration = (id: string) => apiGet<MigrationView>(currentInfo!, `/migrations/${id}`).catch(() => undefined);
 
 async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> {
   return waitFor(`migration ${id} settled`, async () => {
@@ -50,8 +51,15 @@ async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> 
   }, timeoutMs, 300);
 }
 
+/** Waits until the migration runs `step`; fails at once if it settled without getting there. */
 async function waitForStep(id: string, step: string): Promise<void> {
-  await waitFor(`migration ${id} at ${step}`, async () => (await migration(id))?.step === step, 120_000, 50);
+  await waitFor(`migration ${id} at ${step}`, async () => {
+    const m = await migration(id);
+    if (m && ["committed", "rolled-back", "failed"].includes(m.state)) {
+      throw new GiveUp(`migration settled (${m.state}) before reaching ${step}: ${JSON.stringify(m.steps)}`);
+    }
+    return m?.step === step;
+  }, 120_000, 30);
 }
 
 /** Exactly one copy runs; returns its node. */
@@ -77,6 +85,10 @@ async function counterContinues(info: ClusterInfo, name: string, node: string, b
 
 export function migrationSuite(ctx: Ctx): void {
   describe("live migration", () => {
+    before(() => {
+      currentInfo = ctx().info;
+    });
+
     it("moves a counter that keeps counting, its files and its config, and back again", async () => {
       const { info } = ctx();
       await runOn("n1", "counter", "counter", "100");
@@ -167,7 +179,7 @@ export function migrationSuite(ctx: Ctx): void {
       const to = other(from);
       const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
       // An immutable staging dir makes the destination's rsync daemon fail the transfer.
-      const staging = `${planCluster({ nodes: 2, stateDir: "/var/lib/herd" }).nodes.find((n) => n.id === to)!.agentStateDir}/staging`;
+      const staging = `${planCluster({ nodes: 2, stateDir: "/var/lib/herd" }).nodes.find((n) => n.id === to)!.dataRoot}/herd-staging`;
       await execFileAsync("mkdir", ["-p", staging]);
       await execFileAsync("chattr", ["+i", staging]);
       try {
@@ -183,19 +195,22 @@ export function migrationSuite(ctx: Ctx): void {
 
     it("survives the source agent being killed during the checkpoint", async () => {
       const { info, cluster } = ctx();
-      const from = await exactlyOneCopy(info, "counter");
-      const to = other(from);
-      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
-      const id = await startMigration("counter", to);
+      // Big enough that Docker's checkpoint takes seconds: the kill lands inside it.
+      await runOn("n1", "bigmem", "memhold", "256", "7");
+      const ready = await waitFor("bigmem ready", async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(engineOf(info, "n1"), "bigmem"))?.[1]);
+      const id = await startMigration("bigmem", "n2");
       await waitForStep(id, "freeze");
-      process.kill(cluster.info()!.nodes.find((n) => n.id === from)!.agentPid!, "SIGKILL");
+      process.kill(cluster.info()!.nodes.find((n) => n.id === "n1")!.agentPid!, "SIGKILL");
       await new Promise((r) => setTimeout(r, 1_000));
-      await cluster.startAgent(from);
+      await cluster.startAgent("n1");
       const m = await settled(id);
-      const node = await exactlyOneCopy(info, "counter");
-      assert.equal(node, m.state === "committed" ? to : from);
-      await counterContinues(info, "counter", node, before);
+      const node = await exactlyOneCopy(info, "bigmem");
+      assert.equal(node, m.state === "committed" ? "n2" : "n1");
+      const verify = await dockerExec(engineOf(info, node), "bigmem", ["memhold", "verify"]);
+      assert.equal(verify.code, 0, verify.output);
+      assert.match(verify.output, new RegExp(`ok ${ready}`));
       await bothNodesUp();
+      await engineOf(info, node).getContainer("bigmem").remove({ force: true });
     });
 
     it("survives the control service being killed between checkpoint and restore", async () => {

@@ -76,6 +76,7 @@ describe("process environments", () => {
       HERD_AMQP_URL: "amqp://herd-node-n2:p2@10.77.0.1:5672/herd",
       HERD_DOCKER_HOST: "unix:///run/herd/n2/docker.sock",
       HERD_DOCKER_DATA_ROOT: "/var/lib/herd/nodes/n2/docker",
+      HERD_DOCKER_EXEC_ROOT: "/run/herd/n2/docker",
       HERD_NODE_ADDRESS: "10.77.0.12",
       HERD_STATE_DIR: "/var/lib/herd/nodes/n2/agent",
       HERD_TRANSFER_SECRET: secrets.transferSecret,

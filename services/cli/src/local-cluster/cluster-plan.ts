@@ -189,6 +189,7 @@ export function agentEnv(plan: ClusterPlan, node: NodePlan, secrets: Secrets): R
     HERD_AMQP_URL: `amqp://${plan.brokerUsers.nodePrefix}${node.id}:${encodeURIComponent(password)}@${plan.bridgeAddress}:5672/${plan.vhost}`,
     HERD_DOCKER_HOST: node.dockerHost,
     HERD_DOCKER_DATA_ROOT: node.dataRoot,
+    HERD_DOCKER_EXEC_ROOT: node.execRoot,
     HERD_NODE_ADDRESS: node.address,
     HERD_STATE_DIR: node.agentStateDir,
     HERD_TRANSFER_SECRET: secrets.transferSecret,

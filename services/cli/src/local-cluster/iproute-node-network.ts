@@ -61,7 +61,13 @@ export class IprouteNodeNetwork implements NodeNetwork {
       await this.ip(["netns", "del", netns]);
     }
     for (const node of plan.nodes) {
-      if (await this.linkExists(node.hostVeth)) await this.ip(["link", "del", node.hostVeth]);
+      // The kernel destroys a deleted namespace's veth pair asynchronously: the host end may
+      // vanish between the check and the delete, which is the outcome we want anyway.
+      if (await this.linkExists(node.hostVeth)) {
+        await this.ip(["link", "del", node.hostVeth]).catch((err: unknown) => {
+          if (!/Cannot find device/.test(String((err as Error).message))) throw err;
+        });
+      }
     }
     if (await this.linkExists(plan.bridge)) {
       this.log.debug("Deleting bridge", { bridge: plan.bridge });
