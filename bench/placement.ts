@@ -105,8 +105,8 @@ const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)} %` : "
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const dayDirs = await listPlanetLabDays(join(TRACES, "planetlab"));
-  const dayNames = dayDirs.map((d) => d.split("/").pop()!);
+  const dayNames = await listPlanetLabDays(join(TRACES, "planetlab"));
+  const dayDirs = dayNames.map((d) => join(TRACES, "planetlab", d));
   const planetlab: SimResult[] = [];
   const live: SimResult[] = [];
   const perDaySeconds: number[] = [];

@@ -79,32 +79,66 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     for (let i = 0; i < n; i++) hist[v * L + i] = hc[hc.length - 1 - i]!;
   }
 
+  // Per-container OLS of its 10 most recent samples (LR is linear in the data, so a host's line
+  // with one more container is the sum of both lines: O(1) per candidate host).
+  const vA = new Float64Array(M);
+  const vB = new Float64Array(M);
+  const vLen = new Int32Array(M); // trimmed length (last non-zero sample + 1)
+  const y10 = new Float64Array(10);
+  for (let v = 0; v < M; v++) {
+    for (let j = 0; j < 10; j++) y10[j] = 9 - j < histLen[v]! ? hist[v * L + 9 - j]! : 0;
+    [vA[v], vB[v]] = olsOnIndex(y10);
+    let n = histLen[v]!;
+    while (n > 0 && hist[v * L + n - 1] === 0) n--;
+    vLen[v] = n;
+  }
+
   // Per-host bookkeeping, updated incrementally as containers are virtually added and removed.
   const reqSum = new Float64Array(N);
   const avail = new Float64Array(N);
   const hHist = new Float64Array(N * L);
+  const hA = new Float64Array(N);
+  const hB = new Float64Array(N);
+  const hLen = new Int32Array(N);
+  const hMaxRam = new Float64Array(N).fill(-Infinity);
   const recomputeHost = (h: number) => {
     let r = 0;
     let av = total[h]!;
     let over = false;
+    let a0 = 0;
+    let b0 = 0;
+    let len = 0;
+    let mr = -Infinity;
     hHist.fill(0, h * L, h * L + L);
     for (const v of lists[h]!) {
       r += demand[v]!;
       const capped = Math.min(demand[v]!, pe[h]!);
       if (!over && av >= capped) av -= capped;
       else over = true;
-      for (let i = 0; i < histLen[v]!; i++) hHist[h * L + i] = hHist[h * L + i]! + (hist[v * L + i]! / total[h]!);
+      for (let i = 0; i < histLen[v]!; i++) hHist[h * L + i] = hHist[h * L + i]! + hist[v * L + i]! / total[h]!;
+      a0 += vA[v]! / total[h]!;
+      b0 += vB[v]! / total[h]!;
+      len = Math.max(len, vLen[v]!);
+      mr = Math.max(mr, ram[v]!);
     }
     reqSum[h] = r;
     avail[h] = over ? 0 : av;
+    hA[h] = a0;
+    hB[h] = b0;
+    hLen[h] = len;
+    hMaxRam[h] = mr;
   };
   for (let h = 0; h < N; h++) recomputeHost(h);
   const add = (h: number, v: number) => {
     lists[h]!.push(v);
-    reqSum[h] = reqSum[h]! + (demand[v]!);
+    reqSum[h] = reqSum[h]! + demand[v]!;
     const capped = Math.min(demand[v]!, pe[h]!);
     avail[h] = avail[h]! >= capped ? avail[h]! - capped : 0;
-    for (let i = 0; i < histLen[v]!; i++) hHist[h * L + i] = hHist[h * L + i]! + (hist[v * L + i]! / total[h]!);
+    for (let i = 0; i < histLen[v]!; i++) hHist[h * L + i] = hHist[h * L + i]! + hist[v * L + i]! / total[h]!;
+    hA[h] = hA[h]! + vA[v]! / total[h]!;
+    hB[h] = hB[h]! + vB[v]! / total[h]!;
+    hLen[h] = Math.max(hLen[h]!, vLen[v]!);
+    hMaxRam[h] = Math.max(hMaxRam[h]!, ram[v]!);
   };
   const remove = (h: number, v: number) => {
     const l = lists[h]!;
@@ -140,13 +174,11 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
         return lastMetric > upper;
       }
       case "lr": {
-        const data = hostHistory(h, extra);
-        if (data.length < 10) return fallback(h, extra);
-        const y = new Float64Array(10);
-        for (let i = 0; i < 10; i++) y[i] = data[9 - i]!;
-        const [b0, b1] = olsOnIndex(y);
-        let maxRam = extra >= 0 ? ram[extra]! : -Infinity;
-        for (const v of lists[h]!) if (ram[v]! > maxRam) maxRam = ram[v]!;
+        const len = extra >= 0 ? Math.max(hLen[h]!, vLen[extra]!) : hLen[h]!;
+        if (len < 10) return fallback(h, extra);
+        const b0 = hA[h]! + (extra >= 0 ? vA[extra]! / total[h]! : 0);
+        const b1 = hB[h]! + (extra >= 0 ? vB[extra]! / total[h]! : 0);
+        const maxRam = extra >= 0 ? Math.max(hMaxRam[h]!, ram[extra]!) : hMaxRam[h]!;
         const migIntervals = Math.ceil(maxRam / s.transferRateBps / s.intervalSec);
         lastMetric = (b0 + b1 * (10 + migIntervals)) * a.parameter;
         return lastMetric >= 1;

@@ -1,0 +1,180 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ValidationError } from "../../../../shared/src/errors.js";
+import type { ClusterSnapshot } from "./cluster-snapshot.js";
+import { createPolicy } from "./policy-registry.js";
+import { LINEAR_POWER, ctr, node, snap } from "./test-fixtures.js";
+
+interface Case {
+  name: string;
+  policy: string;
+  args?: unknown;
+  snapshot: ClusterSnapshot;
+  /** Expected moves as "container:from->to", in order. */
+  expected: string[];
+}
+
+const moves = (c: Case) =>
+  createPolicy(c.policy, c.args ?? {})
+    .propose(c.snapshot)
+    .map((m) => `${m.containerId}:${m.from}->${m.to}`);
+
+const cases: Case[] = [
+  { name: "none never moves", policy: "none", snapshot: snap([node("a", 1), node("b")], [ctr("x", "a", 2000)]), expected: [] },
+
+  // threshold: reactive, current load only
+  { name: "threshold: cool cluster stays put", policy: "threshold", snapshot: snap([node("a"), node("b")], [ctr("x", "a", 1000), ctr("y", "b", 1000)]), expected: [] },
+  {
+    name: "threshold: hot node sheds its largest container to the least-loaded node that fits",
+    policy: "threshold",
+    snapshot: snap([node("a"), node("b"), node("c")], [ctr("small", "a", 900), ctr("big", "a", 1000), ctr("m1", "a", 900), ctr("m2", "a", 900), ctr("y", "b", 2000), ctr("z", "c", 500)]),
+    expected: ["big:a->c"],
+  },
+  {
+    name: "threshold: never onto a down node",
+    policy: "threshold",
+    snapshot: snap([node("a"), node("b", 4, { up: false }), node("c")], [ctr("big", "a", 1000), ctr("m1", "a", 1000), ctr("m2", "a", 1000), ctr("m3", "a", 900), ctr("z", "c", 3000)]),
+    expected: [],
+  },
+  {
+    name: "threshold: memory hotspot sheds the largest memory user",
+    policy: "threshold",
+    snapshot: snap([node("a", 4, { memMb: 1000 }), node("b", 4, { memMb: 1000 })], [ctr("fat", "a", 100, { memMb: 600 }), ctr("lean", "a", 500, { memMb: 350 })]),
+    expected: ["fat:a->b"],
+  },
+  {
+    name: "threshold: a down hot node is not a source",
+    policy: "threshold",
+    snapshot: snap([node("a", 1, { up: false }), node("b")], [ctr("x", "a", 950)]),
+    expected: [],
+  },
+
+  // sandpiper: volume / size order
+  { name: "sandpiper: nothing hot, nothing moves", policy: "sandpiper", snapshot: snap([node("a"), node("b")], [ctr("x", "a", 2000)]), expected: [] },
+  {
+    name: "sandpiper: hotspot moves the highest volume-to-size container first, to the least-volume node",
+    policy: "sandpiper",
+    args: { maxMovesPerNode: 1 },
+    snapshot: snap([node("a"), node("b"), node("c")], [ctr("heavy-big", "a", 1000, { sizeMb: 4000 }), ctr("heavy-small", "a", 1000, { sizeMb: 200 }), ctr("rest", "a", 1200), ctr("y", "b", 2500), ctr("z", "c", 1000)]),
+    expected: ["heavy-small:a->c"],
+  },
+
+  // forecast: proactive, cost-aware
+  {
+    name: "forecast: moves before the overload the forecast predicts (current load is fine)",
+    policy: "forecast",
+    snapshot: snap([node("a", 2), node("b", 2)], [ctr("x", "a", 600, { forecast: [1100, 1100] }), ctr("y", "a", 600, { forecast: [1000, 1000] }), ctr("z", "b", 200, { forecast: [200, 200] })]),
+    expected: ["y:a->b"],
+  },
+  {
+    name: "forecast: a hot node predicted to calm down is left alone",
+    policy: "forecast",
+    snapshot: snap([node("a", 2), node("b", 2)], [ctr("x", "a", 1000, { forecast: [300, 300] }), ctr("y", "a", 1000, { forecast: [300, 300] }), ctr("z", "b", 200, { forecast: [200, 200] })]),
+    expected: [],
+  },
+  {
+    name: "forecast: a small expected overload does not justify a very slow migration",
+    policy: "forecast",
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("x", "a", 1000, { forecast: [1000, 1000], sizeMb: 100_000 }), ctr("y", "a", 1000, { forecast: [1010, 1010], sizeMb: 100_000 }), ctr("z", "b", 200, { forecast: [200, 200] })],
+      { transferRateBps: 1e6 },
+    ),
+    expected: [],
+  },
+  {
+    name: "forecast: drains a node predicted to stay light when everything fits elsewhere",
+    policy: "forecast",
+    args: { drainBelow: 0.3 },
+    snapshot: snap([node("a", 4, { power: LINEAR_POWER }), node("b", 4, { power: LINEAR_POWER })], [ctr("x", "a", 300, { forecast: [300] }), ctr("y", "b", 1500, { forecast: [1500] })]),
+    expected: ["x:a->b"],
+  },
+  {
+    name: "forecast: hysteresis, a node that just received a container is not drained",
+    policy: "forecast",
+    args: { drainBelow: 0.3, holdSec: 600 },
+    snapshot: snap([node("a", 4), node("b", 4)], [ctr("x", "a", 300, { forecast: [300], lastMigratedAt: 10_000_000 - 60_000 }), ctr("y", "b", 1500, { forecast: [1500] })]),
+    expected: [],
+  },
+  {
+    name: "forecast: never onto a down node",
+    policy: "forecast",
+    snapshot: snap([node("a", 2), node("b", 2, { up: false })], [ctr("x", "a", 600, { forecast: [1100] }), ctr("y", "a", 600, { forecast: [1000] })]),
+    expected: [],
+  },
+
+  // consolidation (Beloglazov-Buyya, CloudSim semantics)
+  {
+    name: "consolidation THR: overloaded host sheds its smallest-memory container (MMT)",
+    policy: "consolidation",
+    args: { detector: "thr", parameter: 0.8, consolidate: false },
+    snapshot: snap([node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })], [ctr("big-mem", "a", 900, { sizeMb: 2000 }), ctr("small-mem", "a", 900, { sizeMb: 300 }), ctr("y", "b", 500)]),
+    expected: ["small-mem:a->b"],
+  },
+  {
+    name: "consolidation THR: the least-utilized host is emptied when all its containers fit",
+    policy: "consolidation",
+    args: { detector: "thr", parameter: 0.8 },
+    snapshot: snap([node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })], [ctr("x", "a", 200), ctr("y", "b", 900)]),
+    expected: ["x:a->b"],
+  },
+  {
+    name: "consolidation LR: with less than 10 samples the 0.7 static fallback decides",
+    policy: "consolidation",
+    args: { detector: "lr", parameter: 1.2, consolidate: false },
+    snapshot: snap([node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })], [ctr("x", "a", 750, { history: [750, 750] }), ctr("y", "a", 750, { history: [750, 750], sizeMb: 100 }), ctr("z", "b", 100)]),
+    expected: ["y:a->b"],
+  },
+  {
+    name: "consolidation LR: a rising trend is an overload before it happens",
+    policy: "consolidation",
+    args: { detector: "lr", parameter: 1.2, consolidate: false },
+    snapshot: snap(
+      [node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })],
+      [ctr("x", "a", 900, { history: [100, 190, 280, 370, 460, 550, 640, 730, 820, 900] }), ctr("y", "a", 900, { history: [100, 190, 280, 370, 460, 550, 640, 730, 820, 900], sizeMb: 100 }), ctr("z", "b", 100, { history: Array(10).fill(100) })],
+    ),
+    expected: ["y:a->b"],
+  },
+];
+
+describe("placement policies (table-driven)", () => {
+  for (const c of cases) {
+    it(c.name, () => assert.deepEqual(moves(c), c.expected));
+  }
+
+  it("every proposal carries a human-readable reason", () => {
+    const s = cases.find((c) => c.name.startsWith("forecast: moves before"))!;
+    const [m] = createPolicy(s.policy).propose(s.snapshot);
+    assert.match(m!.reason, /predicted .* CPU/);
+  });
+
+  it("does not mutate the snapshot", () => {
+    const s = cases.find((c) => c.name.startsWith("threshold: hot node"))!.snapshot;
+    const before = JSON.stringify(s);
+    for (const p of ["threshold", "sandpiper", "forecast", "consolidation"]) createPolicy(p).propose(s);
+    assert.equal(JSON.stringify(s), before);
+  });
+});
+
+describe("policy argument validation", () => {
+  const bad: { name: string; policy: string; args: unknown; field: RegExp; message: RegExp }[] = [
+    { name: "unknown policy", policy: "magic", args: {}, field: /^policy$/, message: /unknown placement policy "magic".*threshold/ },
+    { name: "threshold out of range", policy: "threshold", args: { cpuThreshold: 1.5 }, field: /policy\.threshold\.cpuThreshold/, message: /between 0\.1 and 1/ },
+    { name: "wrong type", policy: "forecast", args: { horizon: "soon" }, field: /policy\.forecast\.horizon/, message: /integer between 1 and 48/ },
+    { name: "non-integer", policy: "sandpiper", args: { maxMovesPerNode: 1.5 }, field: /maxMovesPerNode/, message: /integer/ },
+    { name: "unknown argument", policy: "forecast", args: { horizn: 2 }, field: /policy\.forecast/, message: /unknown argument.*horizn/ },
+    { name: "bad detector", policy: "consolidation", args: { detector: "xyz" }, field: /detector/, message: /"thr", "mad", "iqr", "lr"/ },
+  ];
+  for (const b of bad) {
+    it(`rejects: ${b.name}`, () => {
+      assert.throws(
+        () => createPolicy(b.policy, b.args),
+        (err: unknown) => err instanceof ValidationError && b.field.test(err.field) && b.message.test(err.message),
+      );
+    });
+  }
+  it("fills in defaults", () => {
+    assert.doesNotThrow(() => createPolicy("forecast", {}));
+    assert.doesNotThrow(() => createPolicy("consolidation", { detector: "mad", parameter: 2.5 }));
+  });
+});
