@@ -1,0 +1,69 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { runSimulation } from "./run-simulation.js";
+import { linearPower, planetLabWorkload } from "./scenarios.js";
+import type { SimHostSpec, SimVmSpec, SimWorkload } from "./sim-model.js";
+import { barChart, lineChart } from "./svg-chart.js";
+
+const host = (id: string): SimHostSpec => ({ id, cores: 1, mipsPerCore: 1000, ramMb: 4096, bwKbps: 1e6, powerWatts: linearPower(100, 200) });
+const vm = (id: string, pct: number, ramMb = 500): SimVmSpec => ({ id, mips: 1000, ramMb, bwKbps: 0, cpuPct: new Array(20).fill(pct) });
+const workload = (vms: SimVmSpec[], hosts = 2): SimWorkload => ({
+  name: "unit",
+  stepSec: 300,
+  durationSec: 3000,
+  hosts: Array.from({ length: hosts }, (_, i) => host(`h${i}`)),
+  vms,
+  initialPlacement: "round-robin",
+});
+
+describe("runSimulation", () => {
+  it("integrates energy as ½(P(u_prev)+P(u_now))·Δt from the first update on", () => {
+    // Two hosts at 50 % all along: 150 W each from 300.1 s to the last round at 2700.1 s.
+    const r = runSimulation({ workload: workload([vm("a", 50), vm("b", 50)]), policy: { name: "none" } });
+    assert.ok(Math.abs(r.energyKWh - (2 * 150 * 2400) / 3.6e6) < 1e-9, String(r.energyKWh));
+    assert.equal(r.migrations, 0);
+    assert.equal(r.slatah, 0);
+    assert.equal(r.timeline.activeHosts[0], 2);
+  });
+
+  it("counts overload time when demand exceeds capacity", () => {
+    const r = runSimulation({ workload: workload([vm("a", 80), vm("b", 10), vm("c", 80)], 2), policy: { name: "none" } });
+    // h0 holds a and c (1600 > 1000 MIPS) all the time, h1 holds b: half of the active host-time violates.
+    assert.ok(Math.abs(r.slatah - 0.5) < 1e-9, String(r.slatah));
+  });
+
+  it("a migration costs RAM/bandwidth seconds of 10 % degradation and relieves the overload", () => {
+    const w = workload([vm("a", 80, 625), vm("b", 10), vm("c", 80, 625)], 2);
+    const none = runSimulation({ workload: w, policy: { name: "none" } });
+    const thr = runSimulation({ workload: w, policy: { name: "threshold" }, transferMBps: 62.5 });
+    assert.equal(thr.migrations, 1);
+    assert.ok(thr.overloadHostSeconds < none.overloadHostSeconds / 2);
+    // 625 MB at 62.5 MB/s = 10 s during which the migrating VM gets, on its over-subscribed
+    // source, floor(800 × 1000/1600 × 0.9) = 450 of its 800 MIPS (CloudSim counts all of that
+    // shortfall as migration degradation), over all requested MIPS·s.
+    const requested = (800 + 800 + 100) * 2400;
+    assert.ok(Math.abs(thr.pdm - ((800 - 450) * 10) / requested) < 1e-9, String(thr.pdm));
+  });
+
+  it("reproduces CloudSim's PlanetLab set-up: host types by id, VM types by index block", () => {
+    const day = { day: "d", vms: Array.from({ length: 10 }, (_, i) => ({ name: `v${i}`, cpuPct: new Array(288).fill(10) })) };
+    const w = planetLabWorkload(day, 4);
+    assert.deepEqual(w.hosts.map((h) => h.mipsPerCore), [1860, 2660, 1860, 2660]);
+    // ceil(10/4) = 3 VMs per type block.
+    assert.deepEqual(w.vms.map((v) => v.mips), [2500, 2500, 2500, 2000, 2000, 2000, 1000, 1000, 1000, 500]);
+    const r = runSimulation({ workload: { ...w, durationSec: 3600 }, policy: { name: "consolidation", args: { detector: "thr", parameter: 0.8 } } });
+    // 2500s fit only G5 cores (2660 MIPS); G4 cores (1860) cannot take a 2000-MIPS VM either, and
+    // the G5 hosts are full by then: two 2000-MIPS VMs find no host.
+    assert.equal(r.unplacedVms, 2);
+  });
+});
+
+describe("svg charts", () => {
+  it("draws lines and bars", () => {
+    const l = lineChart("t", "x", "y", [{ name: "s", x: [0, 1, 2], y: [1, 3, 2] }]);
+    assert.match(l, /^<svg/);
+    assert.match(l, /<path d="M/);
+    const b = barChart("t", "y", [{ label: "a", value: 2 }, { label: "b", value: 1 }]);
+    assert.equal((b.match(/<rect x=/g) ?? []).length, 2);
+  });
+});
