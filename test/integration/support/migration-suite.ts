@@ -255,8 +255,17 @@ export function migrationSuite(ctx: Ctx): void {
       const id = await startMigration("memhold", to);
       await waitForStep(id, "restore");
       const { stdout } = await execFileAsync("cat", [`/run/herd/${to}/docker.pid`]);
-      process.kill(Number(stdout.trim()), "SIGTERM");
+      const enginePid = Number(stdout.trim());
+      process.kill(enginePid, "SIGTERM");
       const m = await settled(id);
+      await waitFor("the stopped engine to exit", async () => {
+        try {
+          process.kill(enginePid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 60_000);
       // Bring the engine back (idempotent up restarts what is missing).
       await cluster.up({ nodes: 2 });
       await waitFor("engine back", async () => (await engineOf(cluster.info()!, to).ping()) !== undefined, 30_000);
