@@ -25,7 +25,7 @@ export function syntheticSnapshot(nodes: number, containers: number, seed = 1, h
   const cs: ContainerSnapshot[] = [];
   for (let i = 0; i < containers; i++) {
     const node = i % nodes;
-    const hot = node % 10 === 0 ? 2.2 : 1;
+    const hot = node % 10 === 0 ? 6 : 1;
     const base = 300 * rnd() * hot;
     const history = Array.from({ length: historyLength }, (_, k) => Math.max(0, base + 40 * Math.sin(k / 3 + i) + 30 * (rnd() - 0.5)));
     const cpu = history[history.length - 1]!;
