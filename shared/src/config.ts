@@ -52,6 +52,28 @@ export const controlSettings = {
   HERD_NODE_DOWN_AFTER_MS: intFromEnv(6000, 500, 600_000),
   HERD_HISTORY_LENGTH: intFromEnv(600, 10, 100_000),
   HERD_TRACES_DIR: z.string().default("../shared/traces"),
+  /** Placement policy of `herd plan`, `herd rebalance` and the automatic loop. */
+  HERD_POLICY: z.enum(["none", "threshold", "sandpiper", "forecast"]).default("forecast"),
+  /** The policy's arguments as JSON, e.g. {"cpuThreshold":0.8}; validated at start-up. */
+  HERD_POLICY_ARGS: z
+    .string()
+    .default("{}")
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+        return z.NEVER;
+      }
+    }),
+  HERD_REBALANCE_AUTO: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  HERD_REBALANCE_INTERVAL_MS: intFromEnv(10_000, 1_000, 3_600_000),
+  HERD_MAX_CONCURRENT_MIGRATIONS: intFromEnv(2, 0, 1000),
+  HERD_MAX_MIGRATIONS_PER_NODE: intFromEnv(1, 0, 1000),
+  HERD_MIGRATION_COOLDOWN_S: intFromEnv(300, 0, 86_400),
+  HERD_FORECAST_RETRAIN_MS: intFromEnv(300_000, 1_000, 86_400_000),
+  /** The agents' telemetry interval, to turn history points into planning intervals. */
+  HERD_TELEMETRY_INTERVAL_MS: intFromEnv(1000, 100, 60_000),
 };
 
 export const cliSettings = {

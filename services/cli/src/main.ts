@@ -3,6 +3,7 @@ import { HerdError, ValidationError, errorMessage } from "../../../shared/src/er
 import { nodeArg } from "./arguments.js";
 import { ApiClient, resolveApiTarget } from "./api-client.js";
 import { registerMigrationCommands } from "./migration-commands.js";
+import { registerBrainCommands } from "./brain-commands.js";
 import { formatAge, formatBytes, formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 interface NodeView {
@@ -167,6 +168,7 @@ export function buildProgram(): Command {
     });
 
   registerMigrationCommands(program, api);
+  registerBrainCommands(program, api);
   return program;
 }
 

@@ -13,6 +13,11 @@ import { MessageIngest } from "./ingest/message-ingest.js";
 import { MigrationOrchestrator } from "./migration/migration-orchestrator.js";
 import { migrationRoutes } from "./migration/migration-routes.js";
 import { RedisMigrationStore } from "./migration/migration-store.js";
+import { RedisModelStore } from "./forecast/redis-model-store.js";
+import { parseMoveBudget } from "./placement/move-planner.js";
+import { ForecastCache } from "./rebalance/forecast-cache.js";
+import { rebalanceRoutes } from "./rebalance/rebalance-routes.js";
+import { Rebalancer } from "./rebalance/rebalancer.js";
 import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
 import type { StateStore } from "./state/state-store.js";
@@ -29,6 +34,7 @@ export class ControlService {
   store!: StateStore;
   commands!: CommandClient;
   migrations!: MigrationOrchestrator;
+  rebalancer!: Rebalancer;
 
   constructor(
     private readonly settings: ControlSettings,
@@ -73,6 +79,30 @@ export class ControlService {
     });
     await this.migrations.recover();
 
+    this.rebalancer = new Rebalancer({
+      state: store,
+      migrations: migrationStore,
+      orchestrator: this.migrations,
+      forecasts: new ForecastCache({
+        store: new RedisModelStore(redis),
+        log: this.log.child({ component: "forecast" }),
+        retrainMs: s.HERD_FORECAST_RETRAIN_MS,
+        horizon: 6,
+      }),
+      log: this.log.child({ component: "rebalance" }),
+      policy: s.HERD_POLICY,
+      policyArgs: s.HERD_POLICY_ARGS,
+      budget: parseMoveBudget({
+        maxConcurrent: s.HERD_MAX_CONCURRENT_MIGRATIONS,
+        maxPerNode: s.HERD_MAX_MIGRATIONS_PER_NODE,
+        cooldownSec: s.HERD_MIGRATION_COOLDOWN_S,
+      }),
+      intervalMs: s.HERD_REBALANCE_INTERVAL_MS,
+      sampleMs: s.HERD_TELEMETRY_INTERVAL_MS,
+      downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
+    });
+    if (s.HERD_REBALANCE_AUTO) this.rebalancer.setAuto(true);
+
     const app = createApi({
       store,
       commands: this.commands,
@@ -81,7 +111,7 @@ export class ControlService {
       downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
       log: this.log.child({ component: "api" }),
       health: () => ({ broker: bus.isConnected(), redis: redis.status === "ready" }),
-      routers: [migrationRoutes(this.migrations, migrationStore)],
+      routers: [migrationRoutes(this.migrations, migrationStore), rebalanceRoutes(this.rebalancer, store, s.HERD_TELEMETRY_INTERVAL_MS)],
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());
@@ -114,6 +144,7 @@ export class ControlService {
   /** Idempotent; runs every cleanup even if one fails. */
   async stop(): Promise<void> {
     if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.rebalancer?.stop();
     this.livenessTimer = undefined;
     const server = this.server;
     this.server = undefined;

@@ -1,0 +1,83 @@
+import { errorMessage } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import { forecastReport } from "../forecast/forecast-report.js";
+import type { ForecasterName } from "../forecast/forecaster.js";
+import { createForecaster, type PersistableForecaster } from "../forecast/model-codec.js";
+import type { ModelStore } from "../forecast/model-store.js";
+
+interface Entry {
+  model: PersistableForecaster;
+  chosen: ForecasterName;
+  reason: string;
+  trainedAt: number;
+}
+
+export interface ForecastCacheOptions {
+  store: ModelStore;
+  log: Logger;
+  /** Models are re-chosen and retrained at most this often per series. */
+  retrainMs: number;
+  horizon: number;
+  /** Fewer points than this: forecast with the EWMA baseline and say so. */
+  minPoints?: number;
+  now?: () => number;
+}
+
+/**
+ * Per-series forecasts for the control loop. A series' model is chosen by rolling-origin
+ * validation and trained at most every `retrainMs`; between retrains the trained model just
+ * predicts. Trained models are saved in the model store, so a restarted control service
+ * forecasts with them at once.
+ */
+export class ForecastCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: ForecastCacheOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async forecast(key: string, history: readonly number[]): Promise<{ values: number[]; model: ForecasterName; reason: string }> {
+    const minPoints = this.o.minPoints ?? 30;
+    let entry = this.entries.get(key) ?? (await this.restore(key));
+    if (history.length < minPoints) {
+      const ewma = createForecaster("ewma", { metric: "cpu" });
+      return { values: ewma.predict(history, this.o.horizon), model: "ewma", reason: `only ${history.length} points (< ${minPoints}): EWMA baseline` };
+    }
+    if (!entry || this.now() - entry.trainedAt >= this.o.retrainMs) entry = (await this.train(key, history)) ?? entry;
+    if (!entry) {
+      const ewma = createForecaster("ewma", { metric: "cpu" });
+      return { values: ewma.predict(history, this.o.horizon), model: "ewma", reason: "training failed: EWMA baseline" };
+    }
+    return { values: entry.model.predict(history, this.o.horizon), model: entry.chosen, reason: entry.reason };
+  }
+
+  private async train(key: string, history: readonly number[]): Promise<Entry | undefined> {
+    try {
+      const report = forecastReport({ metric: "cpu", values: history }, { horizon: this.o.horizon, folds: 2, maxHistory: 240, backtestPoints: 0, forest: { nEstimators: 15 } });
+      const horizons = Array.from({ length: this.o.horizon }, (_, k) => k + 1);
+      const model = createForecaster(report.chosen.name, { metric: "cpu", horizons, selected: report.selected, forest: { nEstimators: 15 } });
+      model.fit(history.slice(-240));
+      const entry: Entry = { model, chosen: report.chosen.name, reason: report.chosen.reason, trainedAt: this.now() };
+      this.entries.set(key, entry);
+      await this.o.store.save(key, model).catch((err: unknown) => this.o.log.warn("Could not persist model", { key, error: errorMessage(err) }));
+      return entry;
+    } catch (err) {
+      this.o.log.warn("Forecaster training failed", { key, error: errorMessage(err) });
+      return undefined;
+    }
+  }
+
+  private async restore(key: string): Promise<Entry | undefined> {
+    const model = await this.o.store.load(key).catch(() => undefined);
+    if (!model) return undefined;
+    // Trusted until the next retrain period from now: it was trained before the restart.
+    const entry: Entry = { model, chosen: model.name, reason: "restored from the model store", trainedAt: this.now() };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  forget(keep: ReadonlySet<string>): void {
+    for (const k of this.entries.keys()) if (!keep.has(k)) this.entries.delete(k);
+  }
+}

@@ -1,0 +1,176 @@
+import { errorMessage } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import type { MigrationOrchestrator } from "../migration/migration-orchestrator.js";
+import type { MigrationStore } from "../migration/migration-store.js";
+import type { ClusterSnapshot } from "../placement/cluster-snapshot.js";
+import { planMoves, type MoveBudget, type PlannedMoves } from "../placement/move-planner.js";
+import { createPolicy, resolvePolicyArgs } from "../placement/policy-registry.js";
+import { nodeStatus } from "../registry/node-liveness.js";
+import type { StateStore } from "../state/state-store.js";
+import type { ForecastCache } from "./forecast-cache.js";
+import { buildSnapshot, downsample, type LiveContainer } from "./snapshot-builder.js";
+
+export interface RebalancerOptions {
+  state: StateStore;
+  migrations: MigrationStore;
+  orchestrator: MigrationOrchestrator;
+  forecasts: ForecastCache;
+  log: Logger;
+  policy: string;
+  policyArgs: unknown;
+  budget: MoveBudget;
+  intervalMs: number;
+  /** Telemetry interval: history points per planning interval = intervalMs / sampleMs. */
+  sampleMs: number;
+  downAfterMs: number;
+  /** Used until a committed migration has been measured. */
+  defaultTransferRateBps?: number;
+  now?: () => number;
+}
+
+export interface PlanReport {
+  policy: string;
+  args: unknown;
+  at: number;
+  nodes: Array<{ id: string; up: boolean; cpuPct: number; memPct: number; containers: number }>;
+  proposals: PlannedMoves["allowed"];
+  planned: PlannedMoves;
+  forecastModels: Record<string, string>;
+}
+
+/**
+ * The control loop's one place that acts on placement: it takes a snapshot, asks the active
+ * policy (pure) for moves, passes them through the move planner's budgets (pure) and starts
+ * exactly the moves the planner allows. `plan` does all but the last step.
+ */
+export class Rebalancer {
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private readonly now: () => number;
+  private lastRound?: { at: number; started: string[]; error?: string };
+
+  constructor(private readonly o: RebalancerOptions) {
+    this.now = o.now ?? Date.now;
+    // Validates the policy and its arguments at start-up (throws naming the argument and range).
+    createPolicy(o.policy, o.policyArgs);
+  }
+
+  async snapshot(): Promise<{ snapshot: ClusterSnapshot; models: Record<string, string> }> {
+    const now = this.now();
+    const intervalSec = this.o.intervalMs / 1000;
+    const per = Math.max(1, Math.round(this.o.intervalMs / this.o.sampleMs));
+    const nodes = (await this.o.state.listNodes()).map((n) => ({ ...n, status: nodeStatus(n, now, this.o.downAfterMs) }));
+    const records = await this.o.state.listContainers();
+    const models: Record<string, string> = {};
+    const containers: LiveContainer[] = [];
+    for (const record of records) {
+      if (record.state !== "running") continue;
+      const raw = await this.o.state.containerHistory(record.id, 600);
+      const cpuHistory = downsample(raw.map((p) => p.cpuPct), per);
+      const f = await this.o.forecasts.forecast(`container:${record.name}:cpu`, cpuHistory);
+      models[record.name] = f.model;
+      containers.push({ record, cpuHistory, cpuForecast: f.values });
+    }
+    this.o.forecasts.forget(new Set(records.map((r) => `container:${r.name}:cpu`)));
+    const recent = await this.o.migrations.list(200);
+    const lastMigratedAt = new Map<string, number>();
+    const rates: number[] = [];
+    for (const m of recent) {
+      if (m.state === "committed" && m.finishedAt) {
+        lastMigratedAt.set(m.containerName, Math.max(lastMigratedAt.get(m.containerName) ?? 0, m.finishedAt));
+        if (m.totalMs && m.bytes > 0) rates.push((m.bytes / m.totalMs) * 1000);
+      }
+    }
+    const transferRateBps = rates.length ? rates.slice(0, 10).reduce((a, b) => a + b, 0) / Math.min(10, rates.length) : (this.o.defaultTransferRateBps ?? 50e6);
+    const running = recent.filter((m) => m.state === "running" || m.state === "rolling-back");
+    return { snapshot: buildSnapshot({ now, intervalSec, nodes, containers, running, lastMigratedAt, transferRateBps }), models };
+  }
+
+  /** What the policy would do now and why (dry run). */
+  async plan(override?: { policy?: string; args?: unknown }): Promise<PlanReport> {
+    const policyName = override?.policy ?? this.o.policy;
+    const rawArgs = override?.policy ? (override.args ?? {}) : (override?.args ?? this.o.policyArgs);
+    const policy = createPolicy(policyName, rawArgs);
+    const { snapshot, models } = await this.snapshot();
+    const proposals = policy.propose(snapshot);
+    const planned = planMoves(snapshot, proposals, { ...this.o.budget, dryRun: true });
+    const counts = new Map<string, number>();
+    for (const c of snapshot.containers) counts.set(c.nodeId, (counts.get(c.nodeId) ?? 0) + 1);
+    return {
+      policy: policyName,
+      args: resolvePolicyArgs(policyName, rawArgs),
+      at: snapshot.now,
+      nodes: snapshot.nodes.map((n) => ({
+        id: n.id,
+        up: n.up,
+        cpuPct: n.capacity.cpu ? (100 * n.usage.cpu) / n.capacity.cpu : 0,
+        memPct: n.capacity.memoryBytes ? (100 * n.usage.memoryBytes) / n.capacity.memoryBytes : 0,
+        containers: counts.get(n.id) ?? 0,
+      })),
+      proposals,
+      planned,
+      forecastModels: models,
+    };
+  }
+
+  /** One round: plan with the budgets and start exactly the moves they allow. */
+  async rebalance(): Promise<{ started: Array<{ migrationId: string; container: string; from: string; to: string; reason: string }>; plan: PlanReport }> {
+    const policy = createPolicy(this.o.policy, this.o.policyArgs);
+    const { snapshot, models } = await this.snapshot();
+    const proposals = policy.propose(snapshot);
+    const planned = planMoves(snapshot, proposals, { ...this.o.budget, dryRun: false });
+    const started = [];
+    for (const move of planned.start) {
+      try {
+        const record = await this.o.orchestrator.start({ container: move.containerId, to: move.to });
+        this.o.log.info("Rebalance started a migration", { migrationId: record.id, container: record.containerName, from: move.from, to: move.to, reason: move.reason });
+        started.push({ migrationId: record.id, container: record.containerName, from: move.from, to: move.to, reason: move.reason });
+      } catch (err) {
+        this.o.log.warn("Rebalance move refused", { container: move.containerId, to: move.to, error: errorMessage(err) });
+      }
+    }
+    const plan: PlanReport = {
+      policy: this.o.policy,
+      args: resolvePolicyArgs(this.o.policy, this.o.policyArgs),
+      at: snapshot.now,
+      nodes: [],
+      proposals,
+      planned,
+      forecastModels: models,
+    };
+    return { started, plan };
+  }
+
+  setAuto(enabled: boolean): void {
+    if (enabled && !this.timer) {
+      this.timer = setInterval(() => void this.round(), this.o.intervalMs);
+      this.o.log.info("Automatic rebalancing on", { policy: this.o.policy, intervalMs: this.o.intervalMs });
+    } else if (!enabled && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.o.log.info("Automatic rebalancing off");
+    }
+  }
+
+  autoStatus() {
+    return { enabled: this.timer !== undefined, policy: this.o.policy, intervalMs: this.o.intervalMs, budget: this.o.budget, lastRound: this.lastRound };
+  }
+
+  private async round(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const { started } = await this.rebalance();
+      this.lastRound = { at: this.now(), started: started.map((s) => s.migrationId) };
+    } catch (err) {
+      this.lastRound = { at: this.now(), started: [], error: errorMessage(err) };
+      this.o.log.warn("Rebalance round failed", { error: errorMessage(err) });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  stop(): void {
+    this.setAuto(false);
+  }
+}

@@ -1,0 +1,41 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildSnapshot, downsample } from "./snapshot-builder.js";
+import type { ContainerRecord } from "../state/state-store.js";
+
+const container = (id: string, nodeId: string, cpuPct: number, state: ContainerRecord["state"] = "running"): ContainerRecord => ({
+  id, name: `c-${id}`, image: "img", state, labels: {}, cpuPct, cpuUsageNs: 0, memBytes: 1000, memLimitBytes: null,
+  blkReadBytes: 0, blkWriteBytes: 0, blkReadBps: 0, blkWriteBps: 0, netRxBytes: 0, netTxBytes: 0, netRxBps: 5, netTxBps: 5, pids: 1, nodeId, updatedAt: 1,
+});
+
+test("node usage is the sum of its running containers, in millicores", () => {
+  const s = buildSnapshot({
+    now: 10_000,
+    intervalSec: 10,
+    nodes: [
+      { id: "n1", containers: 3, cpuCores: 2, memTotalBytes: 4096, status: "up" },
+      { id: "n2", containers: 0, cpuCores: 4, memTotalBytes: 8192, status: "down" },
+    ],
+    containers: [
+      { record: container("aaaa", "n1", 150), cpuHistory: [100, 150] },
+      { record: container("bbbb", "n1", 50), cpuHistory: [50], cpuForecast: [60, 70] },
+      { record: container("cccc", "n1", 99, "exited"), cpuHistory: [] },
+      { record: container("dddd", "n9", 10), cpuHistory: [] },
+    ],
+    running: [],
+    lastMigratedAt: new Map([["c-aaaa", 5_000]]),
+    transferRateBps: 1e6,
+  });
+  assert.deepEqual(s.nodes.map((n) => [n.id, n.up, n.capacity.cpu, n.usage.cpu]), [["n1", true, 2000, 2000], ["n2", false, 4000, 0]]);
+  assert.deepEqual(s.containers.map((c) => c.id), ["aaaa", "bbbb"], "exited containers and unknown nodes are left out");
+  assert.deepEqual(s.containers[0]!.history?.cpu, [1000, 1500]);
+  assert.deepEqual(s.containers[1]!.forecast?.cpu, [600, 700]);
+  assert.equal(s.containers[0]!.lastMigratedAt, 5_000);
+  assert.equal(s.containers[1]!.lastMigratedAt, undefined);
+});
+
+test("downsample averages whole buckets, oldest partial bucket first", () => {
+  assert.deepEqual(downsample([1, 2, 3, 4, 5, 6, 7], 3), [1, 3, 6]);
+  assert.deepEqual(downsample([1, 2], 1), [1, 2]);
+  assert.deepEqual(downsample([], 5), []);
+});
