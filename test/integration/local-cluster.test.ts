@@ -150,13 +150,17 @@ describe("local cluster up/down", { timeout: 600_000 }, () => {
 
   it("down leaves nothing behind: processes, mounts, netns, links, broker users, Redis keys, files", async () => {
     const redis = new Redis(T.redisUrl);
-    await redis.set("herd:test:local-cluster", "1");
-    const t0 = Date.now();
-    await cluster.down();
-    timings.down = Date.now() - t0;
-    assert.deepEqual(await cluster.leftovers(), []);
-    assert.equal(await redis.exists("herd:test:local-cluster"), 0);
-    redis.disconnect();
+    try {
+      await redis.set("herd:test:local-cluster", "1");
+      const t0 = Date.now();
+      await cluster.down();
+      timings.down = Date.now() - t0;
+      assert.deepEqual(await cluster.leftovers(), []);
+      assert.equal(await redis.exists("herd:test:local-cluster"), 0);
+    } finally {
+      // An open client would keep the test process alive after a failure.
+      redis.disconnect();
+    }
     const { stdout: netns } = await execFileAsync("ip", ["netns", "list"]);
     assert.doesNotMatch(netns, /^herdt-n\d+/m);
     assert.equal((await execFileAsync("ip", ["link", "show", "herdt0"]).catch(() => ({ stdout: "gone" }))).stdout, "gone");
