@@ -9,6 +9,7 @@ import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-clu
 import { EXCHANGES, QUEUES } from "../../shared/src/topology.js";
 import { execFileAsync, herd, herdJson, newCluster, secretsOf, waitFor } from "./support/cluster-harness.js";
 import { migrationSuite } from "./support/migration-suite.js";
+import { placementSuite } from "./support/placement-suite.js";
 
 interface NodeView { id: string; status: string; lastTelemetryAt?: number; cpuPct?: number }
 interface ContainerView { id: string; name: string; nodeId: string; state: string; cpuPct: number; memBytes: number }
@@ -179,6 +180,8 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
   });
 
   migrationSuite(() => ({ cluster, info: cluster.info()! }));
+
+  placementSuite(() => ({ info: cluster.info()! }));
 
   it("herd down leaves no engine, namespace, container or process behind", async () => {
     const r = await herd("down");
