@@ -42,7 +42,7 @@ apt_updated=0
 ensure_packages() {
   local missing=()
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
   done
   if ((${#missing[@]} == 0)); then
     say "apt packages" "ok"
@@ -95,7 +95,9 @@ ensure_rabbitmq() {
   fi
   timeout 120 rabbitmqctl -q await_startup >/dev/null 2>&1 \
     || die "RabbitMQ did not start (see /var/log/rabbitmq/)"
-  if rabbitmqctl -q list_users 2>/dev/null | awk '{print $1}' | grep -qx guest; then
+  local users
+  users="$(rabbitmqctl -q list_users --no-table-headers 2>/dev/null | awk '{print $1}')"
+  if grep -qx guest <<<"$users"; then
     rabbitmqctl -q delete_user guest >/dev/null
     changed+=("deleted guest")
   fi

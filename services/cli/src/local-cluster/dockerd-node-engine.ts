@@ -1,5 +1,6 @@
 import Dockerode from "dockerode";
-import { closeSync, createReadStream, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import { spawn } from "node:child_process";
 import { ExternalError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
@@ -46,6 +47,7 @@ export class DockerdNodeEngine implements NodeEngine {
     // nsenter --net (not `ip netns exec`): `ip netns exec` also unshares the mount namespace and
     // remounts /sys, which hides the cgroup hierarchy from dockerd ("Devices cgroup isn't mounted").
     const out = openSync(node.dockerLog, "a");
+    let exited: string | undefined;
     try {
       const child = spawn("nsenter", [`--net=${netnsPath}`, this.dockerdPath, ...dockerdArgs(node)], {
         detached: true,
@@ -53,13 +55,20 @@ export class DockerdNodeEngine implements NodeEngine {
         cwd: "/",
         env: { ...process.env, HERD_CLUSTER_MARK: mark },
       });
-      child.on("error", (err) => log.error("dockerd failed to launch", { error: errorMessage(err) }));
+      child.on("error", (err) => {
+        exited = errorMessage(err);
+      });
+      // dockerd refusing its configuration exits at once: fail then, not after the whole timeout.
+      child.on("exit", (code, sig) => {
+        exited = `exited with ${code ?? sig}`;
+      });
       child.unref();
     } finally {
       closeSync(out);
     }
     const deadline = Date.now() + this.startTimeoutMs;
     while (Date.now() < deadline) {
+      if (exited !== undefined) throw new ExternalError(`dockerd for ${node.id} ${exited}: ${tailOf(node.dockerLog)}`);
       if (await this.ping(node)) {
         log.debug("dockerd answers", { socket: node.dockerSocket });
         return;
@@ -79,17 +88,31 @@ export class DockerdNodeEngine implements NodeEngine {
       // not there yet
     }
     const log = this.log.child({ nodeId: node.id });
-    log.debug("Importing workload image", { tarball: image.tarball, tag: versionTag });
-    const stream = await docker.importImage(createReadStream(image.tarball), {
-      repo: WORKLOAD_REPO,
-      tag: versionTag,
-      changes: ['ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/sh"]'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
-    });
+    // Every node gets the same image id: imported once, then saved and loaded everywhere else,
+    // so a migration finds its image already on the destination instead of shipping it.
+    const saved = `${image.tarball}.${versionTag}.docker-save.tar`;
+    if (existsSync(saved)) {
+      log.debug("Loading workload image", { archive: saved });
+      const stream = await docker.loadImage(createReadStream(saved));
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      });
+    } else {
+      log.debug("Importing workload image", { tarball: image.tarball, tag: versionTag });
+      const stream = await docker.importImage(createReadStream(image.tarball), {
+        repo: WORKLOAD_REPO,
+        tag: versionTag,
+        changes: ['ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/sh"]'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      });
+      const archive = (await docker.getImage(`${WORKLOAD_REPO}:${versionTag}`).get()) as NodeJS.ReadableStream;
+      await pipeline(archive, createWriteStream(`${saved}.tmp`));
+      renameSync(`${saved}.tmp`, saved);
+    }
     await docker.getImage(`${WORKLOAD_REPO}:${versionTag}`).tag({ repo: WORKLOAD_REPO, tag: "latest" });
-    log.debug("Imported workload image", { tag: versionTag });
+    log.debug("Workload image ready", { tag: versionTag });
     return "imported";
   }
 
@@ -114,6 +137,14 @@ export class DockerdNodeEngine implements NodeEngine {
       process.kill(pid, "SIGKILL");
       await waitForExit(pid, 5_000);
     }
+  }
+}
+
+function tailOf(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").slice(-3).join(" | ");
+  } catch {
+    return `(no log at ${file})`;
   }
 }
 
