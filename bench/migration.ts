@@ -16,7 +16,6 @@ import { execFile, spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { dirSize } from "../services/compute-agent/src/runtime/dir-size.js";
 import {

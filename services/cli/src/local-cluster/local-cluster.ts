@@ -179,15 +179,14 @@ export class LocalCluster {
     let state = this.stateFrom(plan, secrets, existing);
     this.writeState(state);
     await this.step(`network (${plan.bridge}, ${plan.nodes.map((n) => n.netns).join(", ")})`, () => this.network.ensure(plan));
-    await this.step("node engines", () =>
-      Promise.all(
-        plan.nodes.map(async (node) => {
-          await this.engine.start(node, this.network.netnsPath(node.netns), this.mark);
-          const imported = await this.engine.ensureImage(node, image);
-          this.log.debug("Engine ready", { nodeId: node.id, image: imported });
-        }),
-      ),
-    );
+    await this.step("node engines", async () => {
+      await Promise.all(plan.nodes.map((node) => this.engine.start(node, this.network.netnsPath(node.netns), this.mark)));
+      // One after the other: the first node imports the image, the others load its saved copy.
+      for (const node of plan.nodes) {
+        const imported = await this.engine.ensureImage(node, image);
+        this.log.debug("Engine ready", { nodeId: node.id, image: imported });
+      }
+    });
     const startProcesses = opts.startProcesses ?? this.processesBuilt();
     if (startProcesses) {
       await this.step("control service", () => this.startControl());

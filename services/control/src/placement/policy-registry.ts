@@ -7,6 +7,7 @@ import { sandpiperPolicy } from "./sandpiper-policy.js";
 import { thresholdPolicy } from "./threshold-policy.js";
 
 /** Every policy Herd knows, by name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- plugins differ in their argument types; each validates its own.
 export const POLICY_PLUGINS: ReadonlyMap<string, PolicyPlugin<any>> = new Map<string, PolicyPlugin<any>>(
   [nonePolicy, thresholdPolicy, sandpiperPolicy, forecastPolicy, consolidationPolicy].map((p) => [p.name, p]),
 );
