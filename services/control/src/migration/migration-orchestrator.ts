@@ -234,12 +234,14 @@ export class MigrationOrchestrator {
     const spec = r.spec!;
     await this.step(r, "finish", r.destination, "migration.finish-destination", { migrationId: r.id, spec, containerId: r.destinationContainerId! }, 1, Infinity);
     await this.step(r, "commit", r.source, "migration.remove-source", { migrationId: r.id, spec }, 1, Infinity);
+    // Unlocked before the final state is saved: whoever sees the migration settled may start
+    // the next one at once. (A crash in between re-runs the idempotent last steps.)
+    await this.o.migrations.unlock(r.containerId, r.id);
     r.state = "committed";
     r.finishedAt = this.now();
     r.totalMs = r.finishedAt - r.createdAt;
     r.live = undefined;
     await this.save(r);
-    await this.o.migrations.unlock(r.containerId, r.id);
     this.o.log.info("Migration committed", { migrationId: r.id, container: r.containerName, frozenMs: r.frozenMs, totalMs: r.totalMs, bytes: r.bytes });
     return r;
   }
@@ -255,12 +257,12 @@ export class MigrationOrchestrator {
     if (r.spec) {
       await this.step(r, "resume-source", r.source, "migration.resume-source", { migrationId: r.id, spec: r.spec, frozen: r.frozen }, 1, Infinity);
     }
+    await this.o.migrations.unlock(r.containerId, r.id);
     r.state = "rolled-back";
     r.finishedAt = this.now();
     r.totalMs = r.finishedAt - r.createdAt;
     r.live = undefined;
     await this.save(r);
-    await this.o.migrations.unlock(r.containerId, r.id);
     this.o.log.info("Migration rolled back", { migrationId: r.id, container: r.containerName, cause: cause.message });
     return r;
   }
