@@ -4,6 +4,7 @@ import { nodeArg } from "./arguments.js";
 import { ApiClient, resolveApiTarget } from "./api-client.js";
 import { registerMigrationCommands } from "./migration-commands.js";
 import { registerBrainCommands } from "./brain-commands.js";
+import { registerSimulateCommand } from "./simulate-command.js";
 import { formatAge, formatBytes, formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 interface NodeView {
@@ -169,6 +170,7 @@ export function buildProgram(): Command {
 
   registerMigrationCommands(program, api);
   registerBrainCommands(program, api);
+  registerSimulateCommand(program);
   return program;
 }
 
