@@ -67,7 +67,6 @@ function migrationSupport() {
     destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog }),
     runtime,
     engine: new DockerMigrationEngineOps(docker),
-    pendingAbortDir: join(s.HERD_STATE_DIR, "pending-aborts"),
     log: runtimeLog,
   });
   return { daemon, handlers };
@@ -97,7 +96,6 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 (async () => {
   if (migration) {
     await migration.daemon.start();
-    setInterval(() => void migration.handlers.retryPendingAborts(), 5_000).unref();
   }
   await agent.start();
   await bus.start();

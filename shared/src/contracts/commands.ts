@@ -48,6 +48,7 @@ export const commandPayloads = {
   "migration.precopy": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
   "migration.freeze": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
   "migration.restore": MigrationStep.extend({ spec: ContainerSpecWire, containerId: z.string().min(1), checkpointName: z.string().min(1) }),
+  "migration.verify": MigrationStep.extend({ containerId: z.string().min(1), settleMs: z.number().int().min(0).max(60_000).default(1_000) }),
   "migration.finish-destination": MigrationStep.extend({ spec: ContainerSpecWire, containerId: z.string().min(1) }),
   "migration.remove-source": MigrationStep.extend({ spec: ContainerSpecWire }),
   "migration.abort-destination": MigrationStep.extend({ containerId: z.string().min(1).optional() }),

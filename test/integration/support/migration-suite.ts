@@ -247,7 +247,7 @@ export function migrationSuite(ctx: Ctx): void {
       await bothNodesUp();
     });
 
-    it("rolls back when the destination engine stops during restore", async () => {
+    it("never runs two copies when the destination engine crashes during restore", async () => {
       const { info, cluster } = ctx();
       const from = await exactlyOneCopy(info, "memhold");
       const to = from === "n1" ? "n2" : "n1";
@@ -256,8 +256,9 @@ export function migrationSuite(ctx: Ctx): void {
       await waitForStep(id, "restore");
       const { stdout } = await execFileAsync("cat", [`/run/herd/${to}/docker.pid`]);
       const enginePid = Number(stdout.trim());
-      process.kill(enginePid, "SIGTERM");
-      const m = await settled(id);
+      // A crash (not a clean stop): the copy may have started under its shim. The source must
+      // stay frozen until the engine is back and the copy is gone, then resume.
+      process.kill(enginePid, "SIGKILL");
       await waitFor("the stopped engine to exit", async () => {
         try {
           process.kill(enginePid, 0);
@@ -266,10 +267,17 @@ export function migrationSuite(ctx: Ctx): void {
           return true;
         }
       }, 60_000);
+      // While the engine is away nothing may run twice.
+      await new Promise((r) => setTimeout(r, 3_000));
+      // All nodes share this host, so the process table sees every copy, even one the crashed
+      // engine can no longer report.
+      const { stdout: procs } = await execFileAsync("ps", ["-eo", "stat=,args="]);
+      const copies = procs.split("\n").filter((l) => /^\s*[RS]\S*\s+memhold 64 42$/.test(l));
+      assert.ok(copies.length <= 1, `two copies while the engine was down: ${JSON.stringify(copies)}`);
       // Bring the engine back (idempotent up restarts what is missing).
       await cluster.up({ nodes: 2 });
       await waitFor("engine back", async () => (await engineOf(cluster.info()!, to).ping()) !== undefined, 30_000);
-      // The deferred abort removes the destination's copy once its engine answers again.
+      const m = await settled(id);
       const node = await waitFor("one copy", async () => {
         const copies = await copiesOf(cluster.info()!, "memhold");
         const running = copies.filter((c) => c.running);

@@ -1,6 +1,4 @@
 import type Dockerode from "dockerode";
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { ExternalError, NotFoundError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { ContainerRuntime } from "../runtime/container-runtime.js";
@@ -45,8 +43,6 @@ export interface MigrationHandlerDeps {
   destination: DestinationMigrationSteps;
   runtime: ContainerRuntime;
   engine: MigrationEngineOps;
-  /** Where aborts that could not reach the engine wait to be retried. */
-  pendingAbortDir: string;
   log: Logger;
 }
 
@@ -58,7 +54,7 @@ const noRestart = (p: ContainerSpec["restartPolicy"]) => p.name === "" || p.name
  * orchestrator re-sends a step (same command id) when it gets no answer, and a restarted agent
  * sees unacknowledged commands again.
  */
-export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandlers & { retryPendingAborts(): Promise<void> } {
+export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandlers {
   const abortOnEngine = async (migrationId: string, containerId?: string) => {
     const ids = new Set(await d.engine.findByLabel(MIGRATION_LABEL, migrationId));
     if (containerId) ids.add(containerId);
@@ -104,8 +100,22 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
       return { installMs: installed.durationMs, restoreMs: restored.durationMs };
     },
 
+    "migration.verify": async (p) => {
+      // Running right after the restore is not enough: an engine going down, or a process
+      // that dies on its first instructions, shows only a moment later.
+      const first = await d.runtime.inspect(p.containerId);
+      if (!first.state.running) throw new ExternalError(`destination copy is ${first.state.status} right after restore`, { retryable: false });
+      await new Promise((r) => setTimeout(r, p.settleMs));
+      if (!(await d.engine.ping())) throw new ExternalError("destination engine stopped answering after the restore", { retryable: false });
+      const after = await d.runtime.inspect(p.containerId);
+      if (!after.state.running) throw new ExternalError(`destination copy is ${after.state.status} ${p.settleMs} ms after restore`, { retryable: false });
+      return { running: true, pid: after.state.pid };
+    },
+
     "migration.finish-destination": async (p) => {
       const spec = asSpec(p.spec);
+      const now = await d.runtime.inspect(p.containerId);
+      if (!now.state.running) throw new ExternalError(`destination copy is ${now.state.status}; not committing`, { retryable: false });
       if (!noRestart(spec.restartPolicy)) await d.engine.setRestartPolicy(p.containerId, spec.restartPolicy);
       const target = await d.runtime.inspect(p.containerId);
       await d.destination.cleanup(p.migrationId, target).catch((err: unknown) =>
@@ -120,12 +130,11 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
     },
 
     "migration.abort-destination": async (p) => {
+      // An engine that does not answer may still have the copy running under its shim, so the
+      // source must stay frozen: the orchestrator retries until the engine is back and the copy
+      // is gone. Never two copies, even if that costs time.
       if (!(await d.engine.ping())) {
-        // The engine is down, so no container of it runs; its copy is removed when it is back.
-        await mkdir(d.pendingAbortDir, { recursive: true });
-        await writeFile(join(d.pendingAbortDir, p.migrationId), p.containerId ?? "");
-        d.log.warn("Engine unreachable: abort recorded, will finish when it is back", { migrationId: p.migrationId });
-        return { deferred: true };
+        throw new ExternalError("destination engine is not answering; its copy cannot be confirmed gone yet", { retryable: true });
       }
       return abortOnEngine(p.migrationId, p.containerId);
     },
@@ -152,25 +161,6 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
       }
       await d.runtime.start(spec.id);
       return { resumed: true, fromCheckpoint: null };
-    },
-
-    async retryPendingAborts() {
-      let pending: string[];
-      try {
-        pending = await readdir(d.pendingAbortDir);
-      } catch {
-        return;
-      }
-      if (pending.length === 0 || !(await d.engine.ping())) return;
-      for (const migrationId of pending) {
-        try {
-          await abortOnEngine(migrationId);
-          await rm(join(d.pendingAbortDir, migrationId), { force: true });
-          d.log.info("Finished deferred abort", { migrationId });
-        } catch (err) {
-          d.log.warn("Deferred abort failed, will retry", { migrationId, error: errorMessage(err) });
-        }
-      }
     },
   };
 }

@@ -62,8 +62,9 @@ const FORWARD_DESCRIPTION = [
   "prepare: the destination creates the container from the source's config (shipping the image once if missing)",
   "precopy: the source syncs the writable layer and volumes while the container runs",
   "freeze: CRIU checkpoint on the source, then the final sync of deltas and checkpoint images",
-  "restore: the destination starts from the checkpoint and is verified running",
-  "finish: the destination applies the restart policy and cleans its staging area",
+  "restore: the destination starts from the checkpoint",
+  "verify: the destination copy is still running a moment later (else roll back)",
+  "finish: the destination copy still runs; its restart policy is applied and staging cleaned",
   "commit: the source container is removed; the new placement is recorded",
 ];
 
@@ -218,22 +219,24 @@ export class MigrationOrchestrator {
           const again = (await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() })) as { checkpointName: string };
           r.checkpointName = again.checkpointName;
         }
-        await this.step(r, "restore", r.destination, "migration.restore", {
-          migrationId: r.id,
-          spec,
-          containerId: r.destinationContainerId!,
-          checkpointName: r.checkpointName,
-        });
-        r.frozenMs = this.now() - (r.frozenAt ?? this.now());
-        await this.save(r);
+        if (!r.steps.some((s) => s.name === "restore" && s.ok)) {
+          await this.step(r, "restore", r.destination, "migration.restore", {
+            migrationId: r.id,
+            spec,
+            containerId: r.destinationContainerId!,
+            checkpointName: r.checkpointName,
+          });
+          r.frozenMs = this.now() - (r.frozenAt ?? this.now());
+          await this.save(r);
+        }
+        await this.step(r, "verify", r.destination, "migration.verify", { migrationId: r.id, containerId: r.destinationContainerId!, settleMs: 1_000 });
+        await this.step(r, "finish", r.destination, "migration.finish-destination", { migrationId: r.id, spec, containerId: r.destinationContainerId! });
       }
     } catch (err) {
       return this.rollback(r, toWire(err));
     }
-    // The destination runs: from here only forward, retrying until the nodes answer.
-    const spec = r.spec!;
-    await this.step(r, "finish", r.destination, "migration.finish-destination", { migrationId: r.id, spec, containerId: r.destinationContainerId! }, 1, Infinity);
-    await this.step(r, "commit", r.source, "migration.remove-source", { migrationId: r.id, spec }, 1, Infinity);
+    // The destination runs and was checked twice: from here only forward, retrying until the source answers.
+    await this.step(r, "commit", r.source, "migration.remove-source", { migrationId: r.id, spec: r.spec! }, 1, Infinity);
     // Unlocked before the final state is saved: whoever sees the migration settled may start
     // the next one at once. (A crash in between re-runs the idempotent last steps.)
     await this.o.migrations.unlock(r.containerId, r.id);

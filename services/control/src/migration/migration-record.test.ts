@@ -15,6 +15,7 @@ test("recoveryFor", async (t) => {
     ["during pre-copy", { step: "precopy" }, "roll-back"],
     ["during freeze", { step: "freeze" }, "continue-forward"],
     ["frozen, restoring", { step: "restore", frozen: true }, "continue-forward"],
+    ["verifying", { step: "verify", frozen: true }, "continue-forward"],
     ["committing", { step: "commit", frozen: true }, "continue-forward"],
     ["rolling back", { state: "rolling-back", step: "abort-destination" }, "continue-rollback"],
     ["already committed", { state: "committed", step: "commit" }, "nothing"],
@@ -23,7 +24,10 @@ test("recoveryFor", async (t) => {
   for (const [name, over, expected] of cases) await t.test(name, () => assert.equal(recoveryFor(rec(over)), expected));
 });
 
-test("destinationRuns only after a successful restore", () => {
-  assert.equal(destinationRuns(rec({ steps: [{ name: "restore", node: "n2", startedAt: 1, ok: false }] })), false);
-  assert.equal(destinationRuns(rec({ steps: [{ name: "restore", node: "n2", startedAt: 1, ok: true }] })), true);
+test("destinationRuns only once finish saw the verified destination still running", () => {
+  const ok = (name: "restore" | "verify" | "finish", good = true) => ({ name, node: "n2", startedAt: 1, ok: good });
+  assert.equal(destinationRuns(rec({ steps: [ok("restore")] })), false);
+  assert.equal(destinationRuns(rec({ steps: [ok("restore"), ok("verify")] })), false);
+  assert.equal(destinationRuns(rec({ steps: [ok("restore"), ok("verify"), ok("finish", false)] })), false);
+  assert.equal(destinationRuns(rec({ steps: [ok("restore"), ok("verify"), ok("finish")] })), true);
 });

@@ -1,7 +1,7 @@
 import type { WireError } from "../../../../shared/src/errors.js";
 
 /** The saga's forward steps, in order; "commit" is remove-source. */
-export const FORWARD_STEPS = ["describe", "prepare", "precopy", "freeze", "restore", "finish", "commit"] as const;
+export const FORWARD_STEPS = ["describe", "prepare", "precopy", "freeze", "restore", "verify", "finish", "commit"] as const;
 export type ForwardStep = (typeof FORWARD_STEPS)[number];
 export const ROLLBACK_STEPS = ["abort-destination", "resume-source"] as const;
 export type RollbackStep = (typeof ROLLBACK_STEPS)[number];
@@ -66,7 +66,10 @@ export function recoveryFor(r: MigrationRecord): Recovery {
   return at >= freezeAt || r.frozen ? "continue-forward" : "roll-back";
 }
 
-/** After `restore` succeeded the destination runs: from then on only forward is safe. */
+/**
+ * Once `finish` saw the destination still running (after `verify`), only forward is safe: the
+ * commit removes the source. Until then a failure rolls back to the source's checkpoint.
+ */
 export function destinationRuns(r: MigrationRecord): boolean {
-  return r.steps.some((s) => s.name === "restore" && s.ok === true);
+  return r.steps.some((s) => s.name === "finish" && s.ok === true);
 }
