@@ -251,7 +251,10 @@ export function migrationSuite(ctx: Ctx): void {
       const { info, cluster } = ctx();
       const from = await exactlyOneCopy(info, "memhold");
       const to = from === "n1" ? "n2" : "n1";
-      const ready = /checksum=([0-9a-f]{16})/.exec(await logsOf(engineOf(info, from), "memhold"))?.[1];
+      // The checksum before: from a check now (the logs of a migrated container start after its restore).
+      const beforeCheck = await dockerExec(engineOf(info, from), "memhold", ["memhold", "verify"]);
+      const ready = /ok ([0-9a-f]{16})/.exec(beforeCheck.output)?.[1];
+      assert.ok(ready, beforeCheck.output);
       const id = await startMigration("memhold", to);
       await waitForStep(id, "restore");
       const { stdout } = await execFileAsync("cat", [`/run/herd/${to}/docker.pid`]);

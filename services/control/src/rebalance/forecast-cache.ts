@@ -20,6 +20,13 @@ export interface ForecastCacheOptions {
   horizon: number;
   /** Fewer points than this: forecast with the EWMA baseline and say so. */
   minPoints?: number;
+  /**
+   * Candidate models. Training runs on the control service's event loop, so the default leaves
+   * out the random forest (seconds per series); `herd forecast` still shows it.
+   */
+  models?: readonly ForecasterName[];
+  /** Retrains allowed per `beginRound()`; the other stale series keep their model until the next round. */
+  trainsPerRound?: number;
   now?: () => number;
 }
 
@@ -32,9 +39,15 @@ export interface ForecastCacheOptions {
 export class ForecastCache {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
+  private trainsLeft = Infinity;
 
   constructor(private readonly o: ForecastCacheOptions) {
     this.now = o.now ?? Date.now;
+  }
+
+  /** Starts a planning round: bounds how many series may be retrained in it. */
+  beginRound(): void {
+    this.trainsLeft = this.o.trainsPerRound ?? 4;
   }
 
   async forecast(key: string, history: readonly number[]): Promise<{ values: number[]; model: ForecasterName; reason: string }> {
@@ -44,7 +57,10 @@ export class ForecastCache {
       const ewma = createForecaster("ewma", { metric: "cpu" });
       return { values: ewma.predict(history, this.o.horizon), model: "ewma", reason: `only ${history.length} points (< ${minPoints}): EWMA baseline` };
     }
-    if (!entry || this.now() - entry.trainedAt >= this.o.retrainMs) entry = (await this.train(key, history)) ?? entry;
+    if ((!entry || this.now() - entry.trainedAt >= this.o.retrainMs) && this.trainsLeft > 0) {
+      this.trainsLeft--;
+      entry = (await this.train(key, history)) ?? entry;
+    }
     if (!entry) {
       const ewma = createForecaster("ewma", { metric: "cpu" });
       return { values: ewma.predict(history, this.o.horizon), model: "ewma", reason: "training failed: EWMA baseline" };
@@ -54,9 +70,13 @@ export class ForecastCache {
 
   private async train(key: string, history: readonly number[]): Promise<Entry | undefined> {
     try {
-      const report = forecastReport({ metric: "cpu", values: history }, { horizon: this.o.horizon, folds: 2, maxHistory: 240, backtestPoints: 0, forest: { nEstimators: 15 } });
+      const models = this.o.models ?? (["last", "ewma", "linear"] as const);
+      const report = forecastReport(
+        { metric: "cpu", values: history },
+        { horizon: this.o.horizon, folds: 2, maxHistory: 240, backtestPoints: 0, models, selectFeatures: false },
+      );
       const horizons = Array.from({ length: this.o.horizon }, (_, k) => k + 1);
-      const model = createForecaster(report.chosen.name, { metric: "cpu", horizons, selected: report.selected, forest: { nEstimators: 15 } });
+      const model = createForecaster(report.chosen.name, { metric: "cpu", horizons, selected: report.selected });
       model.fit(history.slice(-240));
       const entry: Entry = { model, chosen: report.chosen.name, reason: report.chosen.reason, trainedAt: this.now() };
       this.entries.set(key, entry);

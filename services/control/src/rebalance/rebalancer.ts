@@ -63,6 +63,7 @@ export class Rebalancer {
     const records = await this.o.state.listContainers();
     const models: Record<string, string> = {};
     const containers: LiveContainer[] = [];
+    this.o.forecasts.beginRound();
     for (const record of records) {
       if (record.state !== "running") continue;
       const raw = await this.o.state.containerHistory(record.id, 600);
@@ -119,6 +120,13 @@ export class Rebalancer {
     const { snapshot, models } = await this.snapshot();
     const proposals = policy.propose(snapshot);
     const planned = planMoves(snapshot, proposals, { ...this.o.budget, dryRun: false });
+    if (proposals.length) {
+      this.o.log.info("Rebalance round", {
+        proposed: proposals.length,
+        starting: planned.start.length,
+        held: planned.rejected.map((r) => `${r.move.containerId.slice(0, 12)} ${r.move.from}→${r.move.to}: ${r.why}`),
+      });
+    }
     const started = [];
     for (const move of planned.start) {
       try {
