@@ -11,7 +11,8 @@ import { readAlibabaMachineUsage } from "../services/control/src/traces/alibaba.
 import { buildDesign, resolveFeatureOptions, sliceContext } from "../services/control/src/forecast/features.js";
 import { rankFeatures, selectFeatures, seededRandom } from "../services/control/src/forecast/feature-selection.js";
 import { createForecaster } from "../services/control/src/forecast/model-codec.js";
-import { pickBest, rollingOrigin, type ModelScore } from "../services/control/src/forecast/rolling-origin.js";
+import { pickBest, rollingOrigin, type ModelScore, type Preference } from "../services/control/src/forecast/rolling-origin.js";
+import { fitPooledLinear, type PooledLinearModel } from "../services/control/src/forecast/global-linear-forecaster.js";
 import type { Forecaster, ForecasterName, SeriesContext } from "../services/control/src/forecast/forecaster.js";
 import { FORECASTER_NAMES } from "../services/control/src/forecast/forecaster.js";
 import { DEFAULT_LAMBDA } from "../services/control/src/forecast/linear-forecaster.js";
@@ -20,6 +21,8 @@ const HORIZONS = [1, 5];
 
 interface Series {
   dataset: string;
+  /** Series fitted together by the pooled model (a PlanetLab day; an Alibaba metric). */
+  group: string;
   id: string;
   metric: string;
   values: number[];
@@ -58,10 +61,14 @@ interface DatasetResult {
   /** How often each feature was selected, and its mean importance. */
   topFeatures: { feature: string; selectedIn: number; meanImportance: number }[];
   fitMs: Partial<Record<ForecasterName, { fits: number; meanMs: number }>>;
+  /** Chosen MAE / EWMA MAE per horizon if the choice had used each margin (Infinity: always global-linear). */
+  ratioByMargin: { margin: number | "always"; ratio: Record<number, number> }[];
+  /** Pooled fits made for this dataset (all groups × cut times) and their mean time. */
+  pooledFits: { fits: number; meanMs: number };
   seconds: number;
 }
 
-/** Wraps a forecaster to time its fits. */
+/** Wraps a forecaster to time its fits; keeps `reason` visible so rolling-origin counts fallback folds. */
 function timed(f: Forecaster, acc: { fits: number; ms: number }): Forecaster {
   return {
     name: f.name,
@@ -72,7 +79,57 @@ function timed(f: Forecaster, acc: { fits: number; ms: number }): Forecaster {
       acc.ms += performance.now() - t0;
     },
     predict: (r, h, c) => f.predict(r, h, c),
-  };
+    get reason() {
+      return (f as { reason?: string }).reason;
+    },
+  } as Forecaster;
+}
+
+/**
+ * Pooled models per (group, cut time), fitted on every series of the group up to that time
+ * only: a fold that fits on samples ≤ T gets a pooled model that saw nothing after T either.
+ */
+class PooledModels {
+  private readonly cache = new Map<string, PooledLinearModel | undefined>();
+  fits = 0;
+  ms = 0;
+  constructor(
+    private readonly pools: ReadonlyMap<string, readonly { values: readonly number[]; t: readonly number[] }[]>,
+    private readonly maxRows: number,
+  ) {}
+  get(group: string, until: number): PooledLinearModel | undefined {
+    const key = `${group}@${until}`;
+    if (!this.cache.has(key)) {
+      const t0 = performance.now();
+      const histories = (this.pools.get(group) ?? []).map((s) => {
+        let n = 0;
+        while (n < s.t.length && s.t[n]! <= until) n++;
+        return s.values.slice(0, n);
+      });
+      this.cache.set(key, fitPooledLinear(histories, { horizons: HORIZONS, maxRows: this.maxRows }));
+      this.fits++;
+      this.ms += performance.now() - t0;
+    }
+    return this.cache.get(key);
+  }
+}
+
+/** `global-linear` for one series: each fit takes the pooled model trained up to the fit's last sample time. */
+function pooledFor(s: Series, pooled: PooledModels): Forecaster {
+  let inner = createForecaster("global-linear", { metric: s.metric });
+  return {
+    name: "global-linear",
+    fit(history, ctx) {
+      const until = ctx?.t?.[ctx.t.length - 1] ?? history.length - 1;
+      const model = pooled.get(s.group, until);
+      inner = createForecaster("global-linear", { metric: s.metric, ...(model ? { pooled: model } : {}) });
+      inner.fit(history, ctx);
+    },
+    predict: (r, h, c) => inner.predict(r, h, c),
+    get reason() {
+      return (inner as { reason?: string }).reason;
+    },
+  } as Forecaster;
 }
 
 interface EvalOptions {
@@ -82,13 +139,24 @@ interface EvalOptions {
   lambda: number;
   loss: "absolute" | "squared";
   selectFeatures: boolean;
+  /** Per-series choice keeps global-linear unless another model validates better by more than this. */
+  margin: number;
+  pooled: PooledModels;
 }
+
+/** Margins reported besides the chosen one, to show how much the choice rule matters. */
+const MARGINS = [0, 0.05, 0.1, 0.2, Infinity];
 
 async function evaluate(dataset: string, series: Series[], opts: EvalOptions): Promise<DatasetResult> {
   const t0 = performance.now();
+  const pooledFits0 = opts.pooled.fits;
+  const pooledMs0 = opts.pooled.ms;
   const COLUMNS: Column[] = [...opts.models, "chosen"];
   const pools = Object.fromEntries(COLUMNS.map((c) => [c, Object.fromEntries(HORIZONS.map((h) => [h, new Pool()]))])) as Record<Column, Record<number, Pool>>;
   const chosenCounts: DatasetResult["chosenCounts"] = Object.fromEntries(HORIZONS.map((h) => [h, {}]));
+  const byMargin = MARGINS.map(() => Object.fromEntries(HORIZONS.map((h) => [h, new Pool()])) as Record<number, Pool>);
+  const usePooled = opts.models.includes("global-linear");
+  const preference = (margin: number): Preference | undefined => (usePooled ? { name: "global-linear", margin } : undefined);
   const featureStats = new Map<string, { selectedIn: number; importance: number; seen: number }>();
   const timing = Object.fromEntries(FORECASTER_NAMES.map((n) => [n, { fits: 0, ms: 0 }])) as Record<ForecasterName, { fits: number; ms: number }>;
   let done = 0;
@@ -109,7 +177,7 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
       featureStats.set(r.feature, st);
     }
     const make = (name: ForecasterName) => () =>
-      timed(createForecaster(name, { metric: s.metric, features: feat, horizons: HORIZONS, ...(selected ? { selected } : {}), lambda: opts.lambda, loss: opts.loss, forest: { nEstimators: opts.forestTrees } }), timing[name]);
+      timed(name === "global-linear" ? pooledFor(s, opts.pooled) : createForecaster(name, { metric: s.metric, features: feat, horizons: HORIZONS, ...(selected ? { selected } : {}), lambda: opts.lambda, loss: opts.loss, forest: { nEstimators: opts.forestTrees } }), timing[name]);
     const factories = Object.fromEntries(opts.models.map((m) => [m, make(m)]));
     const validation = rollingOrigin(train, trainCtx, factories, { horizons: HORIZONS, folds: 2 });
     const test = rollingOrigin(s.values, s.context, factories, {
@@ -120,9 +188,13 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
     for (const h of HORIZONS) {
       // A learned model that had to fall back in validation is not a candidate (its score is the baseline's).
       const candidates = validation.scores.filter((v) => v.fallbackFolds === 0);
-      const best = pickBest(candidates, h)?.name ?? "ewma";
+      const best = pickBest(candidates, h, preference(opts.margin))?.name ?? "ewma";
       chosenCounts[h]![best] = (chosenCounts[h]![best] ?? 0) + 1;
       const at = (sc: ModelScore) => sc.perHorizon.find((p) => p.horizon === h)!;
+      MARGINS.forEach((m, k) => {
+        const b = pickBest(candidates, h, preference(m))?.name ?? "ewma";
+        byMargin[k]![h]!.add(at(test.scores.find((sc) => sc.name === b)!));
+      });
       for (const sc of test.scores) pools[sc.name][h]!.add(at(sc));
       pools.chosen[h]!.add(at(test.scores.find((sc) => sc.name === best)!));
     }
@@ -141,6 +213,8 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
       .sort((a, b) => b.selectedIn - a.selectedIn || b.meanImportance - a.meanImportance)
       .slice(0, 10),
     fitMs: Object.fromEntries(opts.models.map((nm) => [nm, { fits: timing[nm].fits, meanMs: timing[nm].fits ? timing[nm].ms / timing[nm].fits : 0 }])),
+    ratioByMargin: usePooled ? MARGINS.map((m, k) => ({ margin: Number.isFinite(m) ? m : ("always" as const), ratio: Object.fromEntries(HORIZONS.map((h) => [h, byMargin[k]![h]!.mae / errors.ewma[h]!.mae])) })) : [],
+    pooledFits: { fits: opts.pooled.fits - pooledFits0, meanMs: opts.pooled.fits - pooledFits0 ? (opts.pooled.ms - pooledMs0) / (opts.pooled.fits - pooledFits0) : 0 },
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -154,28 +228,34 @@ function sample<T>(items: T[], k: number, rnd: () => number): T[] {
   return a.slice(0, k);
 }
 
-async function planetLabSeries(root: string, perDay: number, seed: number): Promise<Series[]> {
+type Pools = Map<string, { values: readonly number[]; t: readonly number[] }[]>;
+
+/** Sampled VMs to evaluate (perDay ≤ 0: all) and, per day, every VM for the pooled model. */
+async function planetLabSeries(root: string, perDay: number, seed: number, pools: Pools): Promise<Series[]> {
   const out: Series[] = [];
   for (const day of await listPlanetLabDays(root)) {
     const d = await readPlanetLabDay(join(root, day));
+    const t = d.vms[0]?.cpuPct.map((_, i) => i * 300) ?? [];
+    pools.set(`planetlab/${day}`, d.vms.map((vm) => ({ values: vm.cpuPct, t })));
     const rnd = seededRandom(seed + Number(day));
-    for (const vm of sample(d.vms, perDay, rnd)) {
-      out.push({ dataset: "planetlab", id: `${day}/${vm.name}`, metric: "cpu", values: vm.cpuPct, context: { t: vm.cpuPct.map((_, i) => i * 300) } });
+    for (const vm of sample(d.vms, perDay > 0 ? perDay : d.vms.length, rnd)) {
+      out.push({ dataset: "planetlab", group: `planetlab/${day}`, id: `${day}/${vm.name}`, metric: "cpu", values: vm.cpuPct, context: { t } });
     }
   }
   return out;
 }
 
-async function alibabaSeries(file: string): Promise<Series[]> {
+async function alibabaSeries(file: string, pools: Pools): Promise<Series[]> {
   const machines = await readAlibabaMachineUsage(file, { resampleSeconds: 300 });
   const out: Series[] = [];
   for (const m of machines) {
     const all = { cpu: m.cpuPct, mem: m.memPct, netIn: m.netIn, netOut: m.netOut, disk: m.diskPct };
     for (const metric of ["cpu", "mem"] as const) {
       const covariates = Object.fromEntries(Object.entries(all).filter(([k]) => k !== metric));
-      out.push({ dataset: "alibaba", id: `${m.machineId}/${metric}`, metric, values: all[metric], context: { t: m.t, covariates } });
+      out.push({ dataset: "alibaba", group: `alibaba/${metric}`, id: `${m.machineId}/${metric}`, metric, values: all[metric], context: { t: m.t, covariates } });
     }
   }
+  for (const s of out) pools.set(s.group, [...(pools.get(s.group) ?? []), { values: s.values, t: s.context.t! }]);
   return out;
 }
 
@@ -207,7 +287,10 @@ function markdown(results: DatasetResult[], meta: Record<string, unknown>): stri
       lines.push(`- h=${h}: chosen MAE / EWMA MAE = **${ratio.toFixed(3)}**${h === 5 ? ` (target ≤ 0.85: ${ratio <= 0.85 ? "met" : "missed"})` : ""}; chosen: ${Object.entries(r.chosenCounts[h]!).map(([k, v]) => `${k} ${v}`).join(", ")}`);
     }
     lines.push(`- most often selected features: ${r.topFeatures.map((f) => `${f.feature} (${f.selectedIn}×, ${f.meanImportance.toFixed(3)})`).join(", ")}`);
-    lines.push(`- mean fit time (both horizons): ${Object.entries(r.fitMs).map(([k, v]) => `${k} ${v!.meanMs.toFixed(1)} ms × ${v!.fits}`).join(", ")}`);
+    if (r.ratioByMargin.length) {
+      lines.push(`- chosen / EWMA at h=1, h=5 by choice margin (global-linear kept unless beaten by more than the margin in validation): ${r.ratioByMargin.map((m) => `${m.margin === "always" ? "always global-linear" : m.margin} → ${HORIZONS.map((h) => m.ratio[h]!.toFixed(3)).join(", ")}`).join("; ")}`);
+    }
+    lines.push(`- mean fit time (both horizons): ${Object.entries(r.fitMs).map(([k, v]) => `${k} ${v!.meanMs.toFixed(1)} ms × ${v!.fits}`).join(", ")}${r.pooledFits.fits ? `; pooled fits ${r.pooledFits.meanMs.toFixed(0)} ms × ${r.pooledFits.fits}` : ""}`);
     lines.push("");
   }
   return lines.join("\n");
@@ -216,7 +299,7 @@ function markdown(results: DatasetResult[], meta: Record<string, unknown>): stri
 async function main(): Promise<void> {
   const cmd = new Command()
     .option("--traces <dir>", "traces root", process.env.HERD_TRACES_DIR ?? resolve("../shared/traces"))
-    .option("--vms-per-day <n>", "PlanetLab VMs sampled per day", "200")
+    .option("--vms-per-day <n>", "PlanetLab VMs sampled per day (0: all; the pooled model always trains on all)", "200")
     .option("--seed <n>", "sampling seed", "1")
     .option("--forest-trees <n>", "trees per random forest", "12")
     .option("--out <dir>", "results folder", "bench/results")
@@ -225,22 +308,25 @@ async function main(): Promise<void> {
     .option("--lambda <x>", "ridge penalty of the linear model", String(DEFAULT_LAMBDA))
     .option("--loss <loss>", "linear model loss: absolute | squared", "squared")
     .option("--no-select", "train on every feature (skip permutation-importance selection)")
+    .option("--margin <x>", "per-series choice keeps global-linear unless another model validates better by more than this fraction", "0.05")
+    .option("--pool-rows <n>", "rows (series × origin) drawn for each pooled fit", "50000")
     .parse();
-  const o = cmd.opts<{ traces: string; vmsPerDay: string; seed: string; forestTrees: string; out: string; only?: string; models: string; lambda: string; loss: string; select: boolean }>();
+  const o = cmd.opts<{ traces: string; vmsPerDay: string; seed: string; forestTrees: string; out: string; only?: string; models: string; lambda: string; loss: string; select: boolean; margin: string; poolRows: string }>();
   if (o.loss !== "absolute" && o.loss !== "squared") throw new Error(`--loss must be absolute or squared`);
   const models = o.models.split(",").map((m) => m.trim()) as ForecasterName[];
   for (const m of models) if (!FORECASTER_NAMES.includes(m)) throw new Error(`unknown model ${m}`);
   if (!models.includes("ewma")) models.unshift("ewma"); // the reference every ratio is taken against
-  const meta = { vmsPerDay: Number(o.vmsPerDay), seed: Number(o.seed), forestTrees: Number(o.forestTrees), models, lambda: Number(o.lambda), loss: o.loss, selectFeatures: o.select, refitEvery: 96, horizons: HORIZONS, node: process.version };
-  const evalOpts: EvalOptions = { refitEvery: 96, forestTrees: meta.forestTrees, models, lambda: meta.lambda, loss: o.loss, selectFeatures: o.select };
+  const meta = { vmsPerDay: Number(o.vmsPerDay), seed: Number(o.seed), forestTrees: Number(o.forestTrees), models, lambda: Number(o.lambda), loss: o.loss, selectFeatures: o.select, margin: Number(o.margin), poolRows: Number(o.poolRows), refitEvery: 96, horizons: HORIZONS, node: process.version };
+  const pools: Pools = new Map();
+  const evalOpts: EvalOptions = { refitEvery: 96, forestTrees: meta.forestTrees, models, lambda: meta.lambda, loss: o.loss, selectFeatures: o.select, margin: meta.margin, pooled: new PooledModels(pools, meta.poolRows) };
   const results: DatasetResult[] = [];
   if (o.only !== "alibaba") {
-    const pl = await planetLabSeries(join(o.traces, "planetlab"), meta.vmsPerDay, meta.seed);
+    const pl = await planetLabSeries(join(o.traces, "planetlab"), meta.vmsPerDay, meta.seed, pools);
     process.stderr.write(`planetlab: ${pl.length} series\n`);
     results.push(await evaluate("planetlab", pl, evalOpts));
   }
   if (o.only !== "planetlab") {
-    const al = await alibabaSeries(join(o.traces, "alibaba2018_machine_usage", "machine_usage_first100k.csv"));
+    const al = await alibabaSeries(join(o.traces, "alibaba2018_machine_usage", "machine_usage_first100k.csv"), pools);
     process.stderr.write(`alibaba: ${al.length} series\n`);
     // Refit every 8 h, like a control service retraining a few times a day.
     results.push(await evaluate("alibaba", al, evalOpts));

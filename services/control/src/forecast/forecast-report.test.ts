@@ -1,6 +1,8 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { forecastReport } from "./forecast-report.js";
+import { fitPooledLinear } from "./global-linear-forecaster.js";
+import { seededRandom } from "./feature-selection.js";
 
 const day = 288;
 // Two days of a daily cycle at 5-minute samples plus deterministic jitter, with memory following CPU.
@@ -57,5 +59,20 @@ describe("forecastReport", () => {
     assert.equal(r.forecast.length, 6);
     // the backtest keeps half the history for its fit: 4 samples leave room for one 1-step point
     assert.deepEqual(r.backtest.points.map((p) => [p.index, p.actual, p.forecasts.last]), [[3, 4, 3]]);
+  });
+
+  test("with a pooled model: global-linear is a candidate and kept unless beaten by the margin", () => {
+    // Spiky series (idle with short bursts): the pooled median-seeking model is the one to keep.
+    const rnd = seededRandom(3);
+    const spiky = () => Array.from({ length: 240 }, () => (rnd() < 0.15 ? 60 + 30 * rnd() : 5 + 3 * rnd()));
+    const fleet = Array.from({ length: 30 }, spiky);
+    const pooled = fitPooledLinear(fleet, { horizons: [1, 2, 3] })!;
+    const r = forecastReport({ metric: "cpu", values: spiky() }, { horizon: 3, pooled, selectFeatures: false, models: ["ewma", "linear", "global-linear"] });
+    assert.deepEqual(r.models.map((m) => m.name), ["ewma", "linear", "global-linear"]);
+    assert.ok(r.models.every((m) => m.available));
+    assert.equal(r.chosen.name, "global-linear");
+    assert.match(r.chosen.reason, /global-linear preferred unless another model's rolling-origin MAE \(mean over h=1\.\.3\) is lower by > 5 %/);
+    const defaults = forecastReport({ metric: "cpu", values: spiky() }, { horizon: 3, pooled, selectFeatures: false });
+    assert.deepEqual(defaults.models.map((m) => m.name), ["last", "ewma", "linear", "random-forest", "global-linear"]);
   });
 });

@@ -1,10 +1,11 @@
 import type { ForecasterName, SeriesContext } from "./forecaster.js";
-import { FORECASTER_NAMES } from "./forecaster.js";
+import { PER_SERIES_FORECASTERS } from "./forecaster.js";
 import { buildDesign, resolveFeatureOptions, sliceContext, type FeatureOptions } from "./features.js";
 import { rankFeatures, selectFeatures, type FeatureImportance, type RankOptions, type SelectOptions } from "./feature-selection.js";
 import { createForecaster, type PersistableForecaster } from "./model-codec.js";
 import type { ForestOptions } from "./random-forest-forecaster.js";
-import { pickBest, rollingOrigin, type ModelScore } from "./rolling-origin.js";
+import { pickBest, rollingOrigin, type ModelScore, type Preference } from "./rolling-origin.js";
+import type { PooledLinearModel } from "./global-linear-forecaster.js";
 import { ErrorStats } from "./metrics.js";
 
 /** One series to forecast: the target metric plus, optionally, its sample times and sibling metrics (all aligned). */
@@ -36,11 +37,22 @@ export interface ForecastReportOptions {
   select?: Partial<SelectOptions>;
   /** Feature selection on or off (off: models use every feature). */
   selectFeatures: boolean;
+  /**
+   * A model fitted across the fleet (`fitPooledLinear`): makes `global-linear` a candidate (added
+   * to the default models) and, unless `prefer` says otherwise, the preferred one. It was
+   * usually trained on this series too, so its validation error is slightly optimistic.
+   */
+  pooled?: PooledLinearModel;
+  /** Keep this model unless another validates better by more than the margin. */
+  prefer?: Preference;
 }
+
+/** With a pooled model, per-series models must validate this much better to replace it (see bench/results/forecast.md). */
+export const DEFAULT_POOLED_PREFERENCE: Preference = { name: "global-linear", margin: 0.05 };
 
 export const DEFAULT_REPORT_OPTIONS: ForecastReportOptions = {
   horizon: 6,
-  models: FORECASTER_NAMES,
+  models: PER_SERIES_FORECASTERS,
   folds: 3,
   maxHistory: 600,
   backtestPoints: 24,
@@ -89,6 +101,8 @@ const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : "n/a");
  */
 export function forecastReport(history: SeriesHistory, options: Partial<ForecastReportOptions> = {}): ForecastReport {
   const o = { ...DEFAULT_REPORT_OPTIONS, ...options };
+  if (o.pooled && options.models === undefined) o.models = [...PER_SERIES_FORECASTERS, "global-linear"];
+  const prefer = o.prefer ?? (o.pooled && o.models.includes("global-linear") ? DEFAULT_POOLED_PREFERENCE : undefined);
   const H = o.horizon;
   if (!(Number.isInteger(H) && H >= 1)) throw new RangeError(`horizon must be an integer ≥ 1, got ${H}`);
   const n0 = history.values.length;
@@ -108,7 +122,7 @@ export function forecastReport(history: SeriesHistory, options: Partial<Forecast
     selected = selectFeatures(ranking, o.select);
   }
   const make = (name: ForecasterName) => () =>
-    createForecaster(name, { metric: history.metric, features: feat, horizons, ...(selected ? { selected } : {}), ...(o.forest ? { forest: o.forest } : {}) });
+    createForecaster(name, { metric: history.metric, features: feat, horizons, ...(selected ? { selected } : {}), ...(o.forest ? { forest: o.forest } : {}), ...(o.pooled ? { pooled: o.pooled } : {}) });
   const factories = Object.fromEntries(o.models.map((m) => [m, make(m)]));
   const ro = rollingOrigin(values, ctx, factories, { horizons, folds: o.folds, ...(o.minTrain !== undefined ? { minTrain: o.minTrain } : {}) });
 
@@ -123,7 +137,7 @@ export function forecastReport(history: SeriesHistory, options: Partial<Forecast
     return { name, available: reason === undefined, ...(reason !== undefined ? { reason } : {}), forecast: f.predict(values, H, ctx), validation };
   });
 
-  const chosen = choose(models, ro.origins !== undefined, n, o.chooseAt, H);
+  const chosen = choose(models, ro.origins !== undefined, n, o.chooseAt, H, prefer);
   const backtest = runBacktest(values, ctx, history.t ? history.t.slice(from) : undefined, make, o);
   return {
     metric: history.metric,
@@ -139,7 +153,7 @@ export function forecastReport(history: SeriesHistory, options: Partial<Forecast
   };
 }
 
-function choose(models: readonly ModelReport[], validated: boolean, n: number, chooseAt: number | undefined, H: number): { name: ForecasterName; reason: string } {
+function choose(models: readonly ModelReport[], validated: boolean, n: number, chooseAt: number | undefined, H: number, prefer: Preference | undefined): { name: ForecasterName; reason: string } {
   const baseline: ForecasterName = models.some((m) => m.name === "ewma") ? "ewma" : (models[0]?.name ?? "ewma");
   const at = chooseAt === undefined ? `mean over h=1..${H}` : `h=${chooseAt}`;
   if (!validated) {
@@ -147,7 +161,7 @@ function choose(models: readonly ModelReport[], validated: boolean, n: number, c
   }
   const unavailable = models.filter((m) => !m.available);
   const candidates = models.filter((m) => m.available && m.validation.fallbackFolds === 0);
-  const best = pickBest(candidates.map((m) => m.validation), chooseAt);
+  const best = pickBest(candidates.map((m) => m.validation), chooseAt, prefer);
   if (!best) return { name: baseline, reason: `no model could be scored; using the ${baseline} baseline` };
   const key = (s: ModelScore) => (chooseAt === undefined ? s.mae : (s.perHorizon.find((p) => p.horizon === chooseAt)?.mae ?? NaN));
   const others = candidates.filter((m) => m.name !== best.name).map((m) => `${m.name} ${fmt(key(m.validation))}`);
@@ -158,7 +172,9 @@ function choose(models: readonly ModelReport[], validated: boolean, n: number, c
   return {
     name: best.name,
     reason:
-      `lowest rolling-origin MAE (${at}): ${best.name} ${fmt(key(best))}` +
+      (prefer && best.name === prefer.name
+        ? `${best.name} preferred unless another model's rolling-origin MAE (${at}) is lower by > ${(100 * prefer.margin).toFixed(0)} %: ${best.name} ${fmt(key(best))}`
+        : `lowest rolling-origin MAE (${at}): ${best.name} ${fmt(key(best))}`) +
       (others.length ? ` vs ${others.join(", ")}` : "") +
       (skipped.length ? `; ${skipped.join("; ")}` : ""),
   };

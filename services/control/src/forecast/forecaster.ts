@@ -23,6 +23,9 @@ export interface Forecaster {
   predict(recent: readonly number[], horizon: number, context?: SeriesContext): number[];
 }
 
-export type ForecasterName = "last" | "ewma" | "linear" | "random-forest";
+export type ForecasterName = "last" | "ewma" | "linear" | "random-forest" | "global-linear";
 
-export const FORECASTER_NAMES: readonly ForecasterName[] = ["last", "ewma", "linear", "random-forest"];
+export const FORECASTER_NAMES: readonly ForecasterName[] = ["last", "ewma", "linear", "random-forest", "global-linear"];
+
+/** Forecasters that learn from one series alone; `global-linear` also needs a model fitted across series. */
+export const PER_SERIES_FORECASTERS: readonly ForecasterName[] = ["last", "ewma", "linear", "random-forest"];

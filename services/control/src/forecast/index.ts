@@ -5,6 +5,8 @@ export * from "./feature-selection.js";
 export * from "./learned-forecaster.js";
 export * from "./linear-forecaster.js";
 export * from "./random-forest-forecaster.js";
+export * from "./pooled-features.js";
+export * from "./global-linear-forecaster.js";
 export * from "./model-codec.js";
 export * from "./rolling-origin.js";
 export * from "./forecast-report.js";

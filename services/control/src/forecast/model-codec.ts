@@ -4,15 +4,18 @@ import type { Forecaster, ForecasterName } from "./forecaster.js";
 import type { LearnedForecasterJSON } from "./learned-forecaster.js";
 import { LinearForecaster, type LinearForecasterOptions } from "./linear-forecaster.js";
 import { RandomForestForecaster, type ForestOptions } from "./random-forest-forecaster.js";
+import { GlobalLinearForecaster, type GlobalLinearJSON, type PooledLinearModel } from "./global-linear-forecaster.js";
 
 /** A forecaster that can be saved: every Herd forecaster is. */
 export type PersistableForecaster = Forecaster & { toJSON(): ForecasterJSON };
-export type ForecasterJSON = BaselineJSON | LearnedForecasterJSON;
+export type ForecasterJSON = BaselineJSON | LearnedForecasterJSON | GlobalLinearJSON;
 
 export interface CreateForecasterOptions extends LinearForecasterOptions {
   /** Metric the series measures (`cpu`, `mem`, ...): picks ResCoin's EWMA α. */
   metric?: string;
   forest?: Partial<ForestOptions>;
+  /** The fleet-wide model `global-linear` forecasts with (see `fitPooledLinear`). */
+  pooled?: PooledLinearModel;
 }
 
 /** Builds a forecaster by name with consistent defaults (EWMA α from the metric). */
@@ -27,6 +30,8 @@ export function createForecaster(name: ForecasterName, opts: CreateForecasterOpt
       return new LinearForecaster({ ...opts, fallbackAlpha: alpha });
     case "random-forest":
       return new RandomForestForecaster({ ...opts, fallbackAlpha: alpha });
+    case "global-linear":
+      return new GlobalLinearForecaster({ fallbackAlpha: alpha, ...(opts.pooled ? { pooled: opts.pooled } : {}), ...(opts.floor !== undefined ? { floor: opts.floor } : {}) });
   }
 }
 
@@ -45,6 +50,8 @@ export function forecasterFromJSON(json: unknown): PersistableForecaster {
       return LinearForecaster.fromJSON(j as LearnedForecasterJSON<never>);
     case "random-forest":
       return RandomForestForecaster.fromJSON(j as LearnedForecasterJSON<never>);
+    case "global-linear":
+      return GlobalLinearForecaster.fromJSON(j as GlobalLinearJSON);
     default:
       throw new ValidationError("model.name", `unknown forecaster "${String(j.name)}"`);
   }

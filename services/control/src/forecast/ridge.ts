@@ -90,12 +90,13 @@ function choleskySolve(A: number[][], b: number[]): number[] {
  * (idle most of the time, short spikes): the squared loss chases the spikes, the absolute loss
  * forecasts the median, which is what a MAE-judged forecast should aim at.
  */
-export function fitRidgeAbsolute(X: readonly (readonly number[])[], y: readonly number[], lambda = 1e-2, iterations = 6): RidgeModel {
+export function fitRidgeAbsolute(X: readonly (readonly number[])[], y: readonly number[], lambda = 1e-2, iterations = 6, minResidual?: number): RidgeModel {
   let m = fitRidge(X, y, lambda);
   for (let it = 0; it < iterations; it++) {
     const res = X.map((row, r) => Math.abs(y[r]! - predictRidge(m, row)));
     const scale = res.reduce((a, b) => a + b, 0) / res.length;
-    const eps = Math.max(1e-6, 1e-3 * scale);
+    // Residuals below `eps` weigh as if they were `eps`: exact fits (idle series sitting at 0) would otherwise take over.
+    const eps = minResidual ?? Math.max(1e-6, 1e-3 * scale);
     m = fitRidge(X, y, lambda, res.map((e) => 1 / Math.max(e, eps)));
   }
   return m;

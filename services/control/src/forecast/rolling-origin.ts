@@ -95,10 +95,23 @@ export function rollingOrigin(
   return { scores, origins: range ? { ...range, folds: Math.max(1, Math.min(o.folds, range.last - range.first + 1)) } : undefined };
 }
 
-/** The model with the lowest MAE at `horizon` (or averaged over horizons); ties go to the simpler model (earlier in `scores`). */
-export function pickBest(scores: readonly ModelScore[], horizon?: number): ModelScore | undefined {
+/** A model to keep unless another validates clearly better (choosing among noisy scores adds error). */
+export interface Preference {
+  name: ForecasterName;
+  /** Another model replaces it only if its MAE is lower by more than this fraction (0.05 = 5 %). */
+  margin: number;
+}
+
+/**
+ * The model with the lowest MAE at `horizon` (or averaged over horizons); ties go to the simpler
+ * model (earlier in `scores`). With `prefer`, that model wins unless the best other one beats it
+ * by more than the margin.
+ */
+export function pickBest(scores: readonly ModelScore[], horizon?: number, prefer?: Preference): ModelScore | undefined {
   const key = (s: ModelScore) => (horizon === undefined ? s.mae : (s.perHorizon.find((p) => p.horizon === horizon)?.mae ?? NaN));
   let best: ModelScore | undefined;
   for (const s of scores) if (Number.isFinite(key(s)) && (best === undefined || key(s) < key(best))) best = s;
+  const preferred = prefer ? scores.find((s) => s.name === prefer.name && Number.isFinite(key(s))) : undefined;
+  if (preferred && best && key(best) >= key(preferred) * (1 - prefer!.margin)) return preferred;
   return best;
 }

@@ -3,6 +3,7 @@ import type { Forecaster, ForecasterName } from "../forecast/forecaster.js";
 import { LinearForecaster } from "../forecast/linear-forecaster.js";
 import { ErrorStats } from "../forecast/metrics.js";
 import { RandomForestForecaster } from "../forecast/random-forest-forecaster.js";
+import { GlobalLinearForecaster } from "../forecast/global-linear-forecaster.js";
 import type { ClusterSnapshot, ContainerSnapshot, MigrationInFlight, NodeSnapshot } from "../placement/cluster-snapshot.js";
 import { UNLIMITED_BUDGET, planMoves } from "../placement/move-planner.js";
 import { createPolicy } from "../placement/policy-registry.js";
@@ -21,6 +22,9 @@ export const defaultForecasterFactory: ForecasterFactory = (name) => {
       return new LinearForecaster({ horizons: [1, 2], trainWindow: 96, minTrainRows: 24 });
     case "random-forest":
       return new RandomForestForecaster({ horizons: [1, 2], trainWindow: 96, minTrainRows: 24 });
+    case "global-linear":
+      // Needs a model fitted across containers, which the replay does not train: it forecasts with EWMA and says so.
+      return new GlobalLinearForecaster();
   }
 };
 
