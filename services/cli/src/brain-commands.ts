@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { ValidationError } from "../../../shared/src/errors.js";
 import type { ApiClient } from "./api-client.js";
 import { formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
@@ -57,13 +58,26 @@ export function registerBrainCommands(program: Command, api: () => ApiClient): v
     .command("rebalance")
     .description("run one rebalancing round now, or switch the automatic loop on/off")
     .addOption(new Option("--auto <state>", "switch the automatic loop").choices(["on", "off", "status"]))
+    .option("--policy <name>", "with --auto on: the policy the loop runs from now on")
+    .option("--args <json>", "with --policy: its arguments as JSON")
     .addOption(outputOption())
-    .action(async (opts: { auto?: "on" | "off" | "status"; output: OutputFormat }) => {
+    .action(async (opts: { auto?: "on" | "off" | "status"; policy?: string; args?: string; output: OutputFormat }) => {
       if (opts.auto) {
         const client = api();
+        let args: unknown;
+        if (opts.args) {
+          try {
+            args = JSON.parse(opts.args);
+          } catch {
+            throw new ValidationError("--args", "must be a JSON object");
+          }
+        }
         const s = opts.auto === "status"
           ? await client.get<{ enabled: boolean; policy: string; intervalMs: number }>("/rebalance/auto")
-          : await client.request<{ enabled: boolean; policy: string; intervalMs: number }>("PUT", "/rebalance/auto", { enabled: opts.auto === "on" });
+          : await client.request<{ enabled: boolean; policy: string; intervalMs: number }>("PUT", "/rebalance/auto", {
+              enabled: opts.auto === "on",
+              ...(opts.policy ? { policy: opts.policy, args: args ?? {} } : {}),
+            });
         print(opts.output, s, () => `automatic rebalancing is ${s.enabled ? "on" : "off"} (policy ${s.policy}, every ${s.intervalMs / 1000} s)`);
         return;
       }

@@ -9,7 +9,7 @@ import type { Rebalancer } from "./rebalancer.js";
 import { downsample } from "./snapshot-builder.js";
 
 const PlanQuery = z.object({ policy: z.string().min(1).optional(), args: z.string().optional() });
-const AutoBody = z.object({ enabled: z.boolean() });
+const AutoBody = z.object({ enabled: z.boolean(), policy: z.string().min(1).optional(), args: z.record(z.string(), z.unknown()).optional() });
 const ForecastQuery = z.object({
   horizon: z.coerce.number().int().min(1).max(48).default(6),
   /** Seconds per forecast step (history is averaged to this). */
@@ -42,6 +42,7 @@ export function rebalanceRoutes(rebalancer: Rebalancer, state: StateStore, sampl
   }));
   r.put("/rebalance/auto", route(async (req, res) => {
     const body = parseOrThrow(AutoBody, req.body ?? {});
+    if (body.policy) rebalancer.setPolicy(body.policy, body.args ?? {});
     rebalancer.setAuto(body.enabled);
     res.json(rebalancer.autoStatus());
   }));

@@ -48,11 +48,23 @@ export class Rebalancer {
   private busy = false;
   private readonly now: () => number;
   private lastRound?: { at: number; started: string[]; error?: string };
+  private policy: string;
+  private policyArgs: unknown;
 
   constructor(private readonly o: RebalancerOptions) {
     this.now = o.now ?? Date.now;
     // Validates the policy and its arguments at start-up (throws naming the argument and range).
     createPolicy(o.policy, o.policyArgs);
+    this.policy = o.policy;
+    this.policyArgs = o.policyArgs;
+  }
+
+  /** Switches the active policy (validated first: a bad name or argument changes nothing). */
+  setPolicy(name: string, args: unknown = {}): void {
+    createPolicy(name, args);
+    this.policy = name;
+    this.policyArgs = args;
+    this.o.log.info("Placement policy set", { policy: name, args });
   }
 
   async snapshot(): Promise<{ snapshot: ClusterSnapshot; models: Record<string, string> }> {
@@ -89,8 +101,8 @@ export class Rebalancer {
 
   /** What the policy would do now and why (dry run). */
   async plan(override?: { policy?: string; args?: unknown }): Promise<PlanReport> {
-    const policyName = override?.policy ?? this.o.policy;
-    const rawArgs = override?.policy ? (override.args ?? {}) : (override?.args ?? this.o.policyArgs);
+    const policyName = override?.policy ?? this.policy;
+    const rawArgs = override?.policy ? (override.args ?? {}) : (override?.args ?? this.policyArgs);
     const policy = createPolicy(policyName, rawArgs);
     const { snapshot, models } = await this.snapshot();
     const proposals = policy.propose(snapshot);
@@ -116,7 +128,7 @@ export class Rebalancer {
 
   /** One round: plan with the budgets and start exactly the moves they allow. */
   async rebalance(): Promise<{ started: Array<{ migrationId: string; container: string; from: string; to: string; reason: string }>; plan: PlanReport }> {
-    const policy = createPolicy(this.o.policy, this.o.policyArgs);
+    const policy = createPolicy(this.policy, this.policyArgs);
     const { snapshot, models } = await this.snapshot();
     const proposals = policy.propose(snapshot);
     const planned = planMoves(snapshot, proposals, { ...this.o.budget, dryRun: false });
@@ -138,8 +150,8 @@ export class Rebalancer {
       }
     }
     const plan: PlanReport = {
-      policy: this.o.policy,
-      args: resolvePolicyArgs(this.o.policy, this.o.policyArgs),
+      policy: this.policy,
+      args: resolvePolicyArgs(this.policy, this.policyArgs),
       at: snapshot.now,
       nodes: [],
       proposals,
@@ -152,7 +164,7 @@ export class Rebalancer {
   setAuto(enabled: boolean): void {
     if (enabled && !this.timer) {
       this.timer = setInterval(() => void this.round(), this.o.intervalMs);
-      this.o.log.info("Automatic rebalancing on", { policy: this.o.policy, intervalMs: this.o.intervalMs });
+      this.o.log.info("Automatic rebalancing on", { policy: this.policy, intervalMs: this.o.intervalMs });
     } else if (!enabled && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
@@ -161,7 +173,7 @@ export class Rebalancer {
   }
 
   autoStatus() {
-    return { enabled: this.timer !== undefined, policy: this.o.policy, intervalMs: this.o.intervalMs, budget: this.o.budget, lastRound: this.lastRound };
+    return { enabled: this.timer !== undefined, policy: this.policy, args: resolvePolicyArgs(this.policy, this.policyArgs), intervalMs: this.o.intervalMs, budget: this.o.budget, lastRound: this.lastRound };
   }
 
   private async round(): Promise<void> {
