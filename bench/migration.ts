@@ -139,7 +139,11 @@ async function dockerPath(a: LocalNode, mb: number): Promise<PathResult> {
     await a.checkpointer.restore(id, "bench");
     const restoreMs = ms(t1);
     const frozenMs = ms(t0) - logReadMs;
-    const verified = await checkContinues(() => containerLogs(a.docker, id), lastBefore, async () => void (await a.docker.getContainer(id).kill({ signal: "SIGUSR1" })));
+    const verified = await checkContinues(
+      () => containerLogs(a.docker, id),
+      lastBefore,
+      async () => void (await a.docker.getContainer(id).kill({ signal: "SIGUSR1" })),
+    );
     return {
       path: "docker",
       label: "(b) docker checkpoint create + start --checkpoint",
@@ -180,7 +184,11 @@ async function herdPath(a: LocalNode, b: LocalNode, mb: number, path: "herd" | "
     const frozenMs = ms(tFreeze);
     const totalMs = ms(t0);
     const lastBefore = counts(await containerLogs(a.docker, id)).at(-1) ?? -1;
-    const verified = await checkContinues(() => containerLogs(b.docker, target.id), lastBefore, async () => void (await b.docker.getContainer(target.id).kill({ signal: "SIGUSR1" })));
+    const verified = await checkContinues(
+      () => containerLogs(b.docker, target.id),
+      lastBefore,
+      async () => void (await b.docker.getContainer(target.id).kill({ signal: "SIGUSR1" })),
+    );
     await source.removeSource(spec, migrationId);
     await b.destination.cleanup(migrationId, target);
     return {
@@ -237,7 +245,11 @@ function markdown(results: PathResult[], meta: Record<string, string>): string {
   }
   lines.push("", "## Steps (ms, bytes)", "", "| MB | path | steps |", "|---:|---|---|");
   for (const r of results) {
-    lines.push(`| ${r.mb} | ${r.path} | ${Object.entries(r.steps).map(([k, v]) => `${k}=${Math.round(v)}`).join(", ")} |`);
+    lines.push(
+      `| ${r.mb} | ${r.path} | ${Object.entries(r.steps)
+        .map(([k, v]) => `${k}=${Math.round(v)}`)
+        .join(", ")} |`,
+    );
   }
   return lines.join("\n") + "\n";
 }
@@ -267,7 +279,9 @@ async function main(): Promise<void> {
         () => herdPath(cluster.a, cluster.b, mb, "herd-runc", "(d) herd A→B with RuncCheckpointer (runc dump, docker restore)"),
       ]) {
         const r = await step();
-        console.error(`  ${mb} MB ${r.path}: frozen ${fmtS(r.frozenMs)} s, total ${fmtS(r.totalMs)} s, moved ${fmtMB(r.bytesMoved)} MB, verified=${r.verified}`);
+        console.error(
+          `  ${mb} MB ${r.path}: frozen ${fmtS(r.frozenMs)} s, total ${fmtS(r.totalMs)} s, moved ${fmtMB(r.bytesMoved)} MB, verified=${r.verified}`,
+        );
         results.push(r);
       }
     }

@@ -124,9 +124,7 @@ async function growTo(engine: PrivateDockerEngine, image: string, cmd: string[],
   while (targets.length < n) {
     const count = Math.min(batch, n - targets.length);
     const base = targets.length;
-    const started = await Promise.all(
-      Array.from({ length: count }, (_, i) => engine.run(`idle-${base + i}`, image, cmd, 16 * 1024 * 1024)),
-    );
+    const started = await Promise.all(Array.from({ length: count }, (_, i) => engine.run(`idle-${base + i}`, image, cmd, 16 * 1024 * 1024)));
     targets.push(...started);
   }
   log.info("Containers running", { n, started: n - from, seconds: ((performance.now() - t0) / 1000).toFixed(1) });
@@ -173,7 +171,10 @@ async function main(): Promise<void> {
     .option("--batch <n>", "containers started concurrently", "10")
     .parse();
   const opts = program.opts<{ sizes: string; rounds: string; dockerRounds: string; batch: string }>();
-  const sizes = opts.sizes.split(",").map(Number).sort((a, b) => a - b);
+  const sizes = opts.sizes
+    .split(",")
+    .map(Number)
+    .sort((a, b) => a - b);
   const rounds = Number(opts.rounds);
   const dockerRounds = Number(opts.dockerRounds);
   const here = dirname(fileURLToPath(import.meta.url));

@@ -12,10 +12,18 @@ test("config errors name the variable and never echo a token", async (t) => {
     ["bad amqp url", { HERD_NODE_ID: "n1", HERD_AMQP_URL: "http://x" }, /HERD_AMQP_URL: must be an amqp/],
   ];
   for (const [name, env, pattern] of cases) {
-    await t.test(name, () => assert.throws(() => loadSettings(agentSettings, env), (e: unknown) => e instanceof ValidationError && pattern.test(e.message)));
+    await t.test(name, () =>
+      assert.throws(
+        () => loadSettings(agentSettings, env),
+        (e: unknown) => e instanceof ValidationError && pattern.test(e.message),
+      ),
+    );
   }
   await t.test("short token", () =>
-    assert.throws(() => loadSettings(controlSettings, { HERD_API_TOKEN: "tiny-secret" }), (e: unknown) => e instanceof Error && /HERD_API_TOKEN/.test(e.message) && !e.message.includes("tiny-secret")),
+    assert.throws(
+      () => loadSettings(controlSettings, { HERD_API_TOKEN: "tiny-secret" }),
+      (e: unknown) => e instanceof Error && /HERD_API_TOKEN/.test(e.message) && !e.message.includes("tiny-secret"),
+    ),
   );
 });
 

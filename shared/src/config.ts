@@ -6,12 +6,17 @@ import { NodeId } from "./contracts/common.js";
  * Every Herd setting, read from the environment and validated once at start-up. The README's
  * configuration table lists the same names. Each service picks the group it needs.
  */
-const intFromEnv = (def: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const intFromEnv = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 export const commonSettings = {
-  HERD_AMQP_URL: z.string().regex(/^amqps?:\/\//, "must be an amqp:// or amqps:// URL").default("amqp://127.0.0.1:5672/herd"),
-  HERD_REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").default("redis://127.0.0.1:6379"),
+  HERD_AMQP_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, "must be an amqp:// or amqps:// URL")
+    .default("amqp://127.0.0.1:5672/herd"),
+  HERD_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// URL")
+    .default("redis://127.0.0.1:6379"),
   HERD_STATE_DIR: z.string().min(1).default("/var/lib/herd"),
   HERD_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
   HERD_LOG_FORMAT: z.enum(["text", "json"]).default("text"),
@@ -66,7 +71,10 @@ export const controlSettings = {
         return z.NEVER;
       }
     }),
-  HERD_REBALANCE_AUTO: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  HERD_REBALANCE_AUTO: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   HERD_REBALANCE_INTERVAL_MS: intFromEnv(10_000, 1_000, 3_600_000),
   HERD_MAX_CONCURRENT_MIGRATIONS: intFromEnv(2, 0, 1000),
   HERD_MAX_MIGRATIONS_PER_NODE: intFromEnv(1, 0, 1000),

@@ -11,8 +11,20 @@ import { execFileAsync, herd, herdJson, newCluster, secretsOf, waitFor } from ".
 import { migrationSuite } from "./support/migration-suite.js";
 import { placementSuite } from "./support/placement-suite.js";
 
-interface NodeView { id: string; status: string; lastTelemetryAt?: number; cpuPct?: number }
-interface ContainerView { id: string; name: string; nodeId: string; state: string; cpuPct: number; memBytes: number }
+interface NodeView {
+  id: string;
+  status: string;
+  lastTelemetryAt?: number;
+  cpuPct?: number;
+}
+interface ContainerView {
+  id: string;
+  name: string;
+  nodeId: string;
+  state: string;
+  cpuPct: number;
+  memBytes: number;
+}
 
 const log: string[] = [];
 const cluster = newCluster(log);
@@ -72,7 +84,10 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
       const n = await herdJson<NodeView[]>("nodes");
       return n.length === 2 && n.every((x) => x.status === "up") && n;
     });
-    assert.deepEqual(nodes.map((n) => n.id), ["n1", "n2"]);
+    assert.deepEqual(
+      nodes.map((n) => n.id),
+      ["n1", "n2"],
+    );
   });
 
   it("shows a CPU burner started on node 2 in herd ps with non-zero CPU within seconds", async () => {
@@ -80,11 +95,15 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
     assert.equal(run.code, 0, run.stderr);
     await herd("run", "--node", "n2", "--name", "idler", "herd/workload:latest", "sleep", "3600");
     const t0 = Date.now();
-    const burner = await waitFor("burner CPU in herd ps", async () => {
-      const ps = await herdJson<ContainerView[]>("ps");
-      const b = ps.find((c) => c.name === "burner");
-      return b && b.cpuPct > 20 ? b : undefined;
-    }, 15_000);
+    const burner = await waitFor(
+      "burner CPU in herd ps",
+      async () => {
+        const ps = await herdJson<ContainerView[]>("ps");
+        const b = ps.find((c) => c.name === "burner");
+        return b && b.cpuPct > 20 ? b : undefined;
+      },
+      15_000,
+    );
     assert.equal(burner.nodeId, "n2");
     assert.ok(Date.now() - t0 < 15_000);
     const idler = (await herdJson<ContainerView[]>("ps")).find((c) => c.name === "idler");
@@ -132,7 +151,14 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
     const before = await deadLetterCount();
     await publishAs("herd-node-n1", s.nodePasswords.n1!, EXCHANGES.telemetry, "node.n1", "{not json");
     await publishAs("herd-node-n1", s.nodePasswords.n1!, EXCHANGES.telemetry, "node.n1", JSON.stringify({ v: 1, kind: "telemetry", nodeId: "n1", seq: -1 }));
-    await publishAs("herd-control", s.controlPassword, EXCHANGES.commands, "n1", JSON.stringify({ v: 1, id: "bad-command-1", type: "reboot", nodeId: "n1", issuedAt: 1, payload: {} }), true);
+    await publishAs(
+      "herd-control",
+      s.controlPassword,
+      EXCHANGES.commands,
+      "n1",
+      JSON.stringify({ v: 1, id: "bad-command-1", type: "reboot", nodeId: "n1", issuedAt: 1, payload: {} }),
+      true,
+    );
     await publishAs("herd-control", s.controlPassword, EXCHANGES.commands, "n1", "garbage", true);
     await waitFor("4 dead letters", async () => (await deadLetterCount()) >= before + 4, 10_000);
     const metrics = await (await fetch(new URL("/metrics", info.apiUrl), { headers: { authorization: `Bearer ${info.apiToken}` } })).text();
@@ -152,7 +178,14 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
     const s = secretsOf(cluster);
     await cluster.stopAgent("n2");
     // A command for n2 waits in its durable queue while n2's agent is away…
-    const command = { v: 1, id: randomUUID(), type: "container.run", nodeId: "n2", issuedAt: Date.now(), payload: { name: "queued-during-restart", image: "herd/workload:latest", cmd: ["sleep", "3600"] } };
+    const command = {
+      v: 1,
+      id: randomUUID(),
+      type: "container.run",
+      nodeId: "n2",
+      issuedAt: Date.now(),
+      payload: { name: "queued-during-restart", image: "herd/workload:latest", cmd: ["sleep", "3600"] },
+    };
     await publishAs("herd-control", s.controlPassword, EXCHANGES.commands, "n2", JSON.stringify(command), true);
     // …survives the broker restart…
     await execFileAsync("rabbitmqctl", ["stop_app"]);

@@ -45,7 +45,14 @@ describe("docker-compose.yml", () => {
   it("control profile: RabbitMQ (no guest), Redis with AOF, control built from its Dockerfile", async () => {
     const { code, out } = await compose(["--profile", "control", "config"], controlEnv);
     assert.equal(code, 0, out);
-    for (const expected of ["rabbitmq:3-management", "RABBITMQ_DEFAULT_USER: herd-admin", "redis:7", "--appendonly", "infra/docker/control.Dockerfile", "HERD_AMQP_URL: amqp://herd-admin:"]) {
+    for (const expected of [
+      "rabbitmq:3-management",
+      "RABBITMQ_DEFAULT_USER: herd-admin",
+      "redis:7",
+      "--appendonly",
+      "infra/docker/control.Dockerfile",
+      "HERD_AMQP_URL: amqp://herd-admin:",
+    ]) {
       assert.ok(out.includes(expected), `missing ${expected}`);
     }
     assert.doesNotMatch(out, /guest/);

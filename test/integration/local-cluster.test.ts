@@ -29,7 +29,10 @@ async function inNetns(netns: string, cmd: string[]): Promise<string> {
 
 async function rabbitUsers(): Promise<string[]> {
   const { stdout } = await execFileAsync("rabbitmqctl", ["-q", "list_users", "--no-table-headers"]);
-  return stdout.split("\n").map((l) => l.split(/\s+/)[0] ?? "").filter((n) => n !== "");
+  return stdout
+    .split("\n")
+    .map((l) => l.split(/\s+/)[0] ?? "")
+    .filter((n) => n !== "");
 }
 
 describe("local cluster up/down", { timeout: 600_000 }, () => {
@@ -53,7 +56,13 @@ describe("local cluster up/down", { timeout: 600_000 }, () => {
   it("writes cluster.json readable by root only", () => {
     const mode = statSync(cluster.stateFile).mode & 0o777;
     assert.equal(mode, 0o600);
-    assert.deepEqual(info.nodes.map((n) => [n.id, n.address]), [["n1", "10.77.9.11"], ["n2", "10.77.9.12"]]);
+    assert.deepEqual(
+      info.nodes.map((n) => [n.id, n.address]),
+      [
+        ["n1", "10.77.9.11"],
+        ["n2", "10.77.9.12"],
+      ],
+    );
     assert.match(info.apiToken, /^[0-9a-f]{32}$/);
   });
 
@@ -71,11 +80,18 @@ describe("local cluster up/down", { timeout: 600_000 }, () => {
   it("lets the nodes reach each other and the broker over the bridge", async () => {
     assert.match(await inNetns("herdt-n1", ["busybox", "ping", "-c", "1", "-W", "2", "10.77.9.12"]), /1 packets received/);
     assert.match(await inNetns("herdt-n2", ["busybox", "ping", "-c", "1", "-W", "2", "10.77.9.11"]), /1 packets received/);
-    const probe = "require('net').connect(5672,'10.77.9.1').on('connect',()=>{console.log('open');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(1)})";
+    const probe =
+      "require('net').connect(5672,'10.77.9.1').on('connect',()=>{console.log('open');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(1)})";
     assert.equal((await inNetns("herdt-n1", [process.execPath, "-e", probe])).trim(), "open");
     // The node's eth0 is its only way out: its namespace has no other interface but lo.
     const links = await inNetns("herdt-n1", ["ip", "-o", "link", "show"]);
-    assert.deepEqual(links.trim().split("\n").map((l) => l.split(": ")[1]?.split("@")[0]), ["lo", "eth0"]);
+    assert.deepEqual(
+      links
+        .trim()
+        .split("\n")
+        .map((l) => l.split(": ")[1]?.split("@")[0]),
+      ["lo", "eth0"],
+    );
   });
 
   it("gives each node a broker user that can only publish under its own routing keys", async () => {
@@ -128,7 +144,10 @@ describe("local cluster up/down", { timeout: 600_000 }, () => {
     const again = await cluster.up({ nodes: 2 });
     timings.upAgain = Date.now() - t0;
     assert.equal(again.controlPid, before?.controlPid);
-    assert.deepEqual(again.nodes.map((n) => n.agentPid), before?.nodes.map((n) => n.agentPid));
+    assert.deepEqual(
+      again.nodes.map((n) => n.agentPid),
+      before?.nodes.map((n) => n.agentPid),
+    );
     assert.equal(again.apiToken, info.apiToken);
     assert.deepEqual(dockerPids(), enginesBefore);
     await assert.rejects(cluster.up({ nodes: 3 }), /run 'herd down' first/);
@@ -136,7 +155,10 @@ describe("local cluster up/down", { timeout: 600_000 }, () => {
 
   it("starts demo workloads whose memory can be verified", async () => {
     const demo = await cluster.demo();
-    assert.deepEqual(demo.map((d) => `${d.nodeId}/${d.name}`), ["n1/demo-counter", "n1/demo-cpuburn", "n2/demo-memhold"]);
+    assert.deepEqual(
+      demo.map((d) => `${d.nodeId}/${d.name}`),
+      ["n1/demo-counter", "n1/demo-cpuburn", "n2/demo-memhold"],
+    );
     const n2 = new Dockerode({ socketPath: `${T.runDir}/n2/docker.sock` });
     const exec = await n2.getContainer("demo-memhold").exec({ Cmd: ["memhold", "verify"], AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({});
@@ -167,7 +189,10 @@ describe("local cluster up/down", { timeout: 600_000 }, () => {
     assert.ok(!existsSync(T.runDir));
     assert.ok(!existsSync(`${T.stateDir}/nodes`));
     assert.ok(existsSync(`${T.stateDir}/images/workload.tar`), "the image cache is kept");
-    assert.deepEqual((await rabbitUsers()).filter((u) => u.startsWith("herdt-")), []);
+    assert.deepEqual(
+      (await rabbitUsers()).filter((u) => u.startsWith("herdt-")),
+      [],
+    );
     const { stdout: ps } = await execFileAsync("ps", ["-eo", "args"]);
     assert.doesNotMatch(ps, /\/run\/herdt\/|\/var\/lib\/herd-test\/nodes\//);
     assert.equal(cluster.info(), undefined);

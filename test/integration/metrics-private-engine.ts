@@ -55,16 +55,23 @@ export class PrivateDockerEngine {
     const child = spawn(
       "dockerd",
       [
-        "--data-root", this.dataRoot,
-        "--exec-root", this.execRoot,
-        "-H", `unix://${this.socket}`,
-        "--pidfile", this.pidFile,
-        "--bridge", "none",
+        "--data-root",
+        this.dataRoot,
+        "--exec-root",
+        this.execRoot,
+        "-H",
+        `unix://${this.socket}`,
+        "--pidfile",
+        this.pidFile,
+        "--bridge",
+        "none",
         "--iptables=false",
         "--ip-masq=false",
         // A separate containerd namespace in case dockerd finds and shares a system containerd.
-        "--containerd-namespace", this.options.name,
-        "--containerd-plugins-namespace", `${this.options.name}-plugins`,
+        "--containerd-namespace",
+        this.options.name,
+        "--containerd-plugins-namespace",
+        `${this.options.name}-plugins`,
       ],
       { detached: true, stdio: ["ignore", logFd, logFd] },
     );
@@ -156,7 +163,14 @@ export class PrivateDockerEngine {
       try {
         const all = await this.docker.listContainers({ all: true });
         for (let i = 0; i < all.length; i += 16) {
-          await Promise.all(all.slice(i, i + 16).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+          await Promise.all(
+            all.slice(i, i + 16).map((c) =>
+              this.docker
+                .getContainer(c.Id)
+                .remove({ force: true })
+                .catch(() => undefined),
+            ),
+          );
         }
       } catch {
         // engine not answering: the processes are killed below

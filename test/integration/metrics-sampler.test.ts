@@ -97,7 +97,10 @@ describe("CgroupMetricSource against Docker's own numbers", () => {
     const afterwards = cgroup.sampleSync([burner, idle]);
     const cpu = (s: RawSample, id: string) => s.containers.find((c) => c.id === id)?.cpuUsageNs ?? NaN;
     const dockerCpu = cpu(viaDocker, burner.id);
-    assert.ok(cpu(before, burner.id) <= dockerCpu && dockerCpu <= cpu(afterwards, burner.id), `${cpu(before, burner.id)} ≤ ${dockerCpu} ≤ ${cpu(afterwards, burner.id)}`);
+    assert.ok(
+      cpu(before, burner.id) <= dockerCpu && dockerCpu <= cpu(afterwards, burner.id),
+      `${cpu(before, burner.id)} ≤ ${dockerCpu} ≤ ${cpu(afterwards, burner.id)}`,
+    );
     const idleOf = (s: RawSample) => s.containers.find((c) => c.id === idle.id);
     const a = idleOf(afterwards);
     const d = idleOf(viaDocker);
@@ -115,11 +118,20 @@ describe("CgroupMetricSource against Docker's own numbers", () => {
     await engine.docker.getContainer(idle.id).wait();
     // Files kept open from the first round now point at a removed cgroup (ENODEV) or dead process.
     const sample = source.sampleSync([burner, idle]);
-    assert.deepEqual(sample.containers.map((c) => c.id), [burner.id]);
-    assert.deepEqual(sample.failures.map((f) => f.id), [idle.id]);
+    assert.deepEqual(
+      sample.containers.map((c) => c.id),
+      [burner.id],
+    );
+    assert.deepEqual(
+      sample.failures.map((f) => f.id),
+      [idle.id],
+    );
     assert.ok(source.openFiles < openBefore, `open files ${source.openFiles} < ${openBefore}`);
     // A fresh source that never saw it fails the same way (its /proc/<pid> is gone).
-    assert.deepEqual(new CgroupMetricSource().sampleSync([idle]).failures.map((f) => f.id), [idle.id]);
+    assert.deepEqual(
+      new CgroupMetricSource().sampleSync([idle]).failures.map((f) => f.id),
+      [idle.id],
+    );
     source.close();
   });
 });

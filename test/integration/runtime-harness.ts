@@ -85,7 +85,14 @@ export class LocalNode {
     this.images = new DockerImageCache(this.docker, log);
     this.transfer = new RsyncFileTransfer({ secret: o.secret, secretsDir: o.baseDir }, log);
     this.rsyncd = new RsyncDaemon(
-      { stagingDir: this.stagingDir, configDir: join(o.baseDir, "rsyncd"), address: "127.0.0.1", port: o.rsyncPort, secret: o.secret, hostsAllow: ["127.0.0.0/8"] },
+      {
+        stagingDir: this.stagingDir,
+        configDir: join(o.baseDir, "rsyncd"),
+        address: "127.0.0.1",
+        port: o.rsyncPort,
+        secret: o.secret,
+        hostsAllow: ["127.0.0.0/8"],
+      },
       log,
     );
     this.source = new SourceMigrationSteps({
@@ -109,7 +116,13 @@ export class LocalNode {
       imageCacheDir: join(o.baseDir, "image-cache"),
       log,
     });
-    this.destination = new DestinationMigrationSteps({ runtime: this.runtime, checkpointer: this.checkpointer, images: this.images, stagingDir: this.stagingDir, log });
+    this.destination = new DestinationMigrationSteps({
+      runtime: this.runtime,
+      checkpointer: this.checkpointer,
+      images: this.images,
+      stagingDir: this.stagingDir,
+      log,
+    });
   }
 
   get endpoint(): { address: string; port: number } {
@@ -160,7 +173,14 @@ export class LocalNode {
     if (this.dockerd && this.dockerd.exitCode === null) {
       try {
         const all = await this.docker.listContainers({ all: true });
-        await Promise.all(all.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+        await Promise.all(
+          all.map((c) =>
+            this.docker
+              .getContainer(c.Id)
+              .remove({ force: true })
+              .catch(() => undefined),
+          ),
+        );
       } catch (e) {
         errors.push(e);
       }

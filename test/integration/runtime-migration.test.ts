@@ -8,18 +8,7 @@ import { ExternalError, ValidationError } from "../../shared/src/errors.js";
 import { checkMigratable } from "../../services/compute-agent/src/runtime/check-migratable.js";
 import type { ContainerSpec } from "../../services/compute-agent/src/runtime/container-spec.js";
 import { RsyncFileTransfer } from "../../services/compute-agent/src/runtime/rsync-file-transfer.js";
-import {
-  containerLogs,
-  counts,
-  ensureCriu,
-  execIn,
-  importTestImage,
-  startTwoNodes,
-  TEST_IMAGE,
-  testLogger,
-  waitFor,
-  type Cluster,
-} from "./runtime-harness.js";
+import { containerLogs, counts, ensureCriu, execIn, importTestImage, startTwoNodes, TEST_IMAGE, testLogger, waitFor, type Cluster } from "./runtime-harness.js";
 
 const MB = 64;
 
@@ -116,7 +105,12 @@ describe("runtime: live migration between two Docker engines", { timeout: 300_00
 
   it("rolls back: after a freeze the source resumes from its own checkpoint", async () => {
     const { a, b } = cluster;
-    const c = await a.docker.createContainer({ name: "rt-rollback", Image: TEST_IMAGE, Cmd: ["/usr/local/bin/herd-counter", "8", "50"], HostConfig: { NetworkMode: "none" } });
+    const c = await a.docker.createContainer({
+      name: "rt-rollback",
+      Image: TEST_IMAGE,
+      Cmd: ["/usr/local/bin/herd-counter", "8", "50"],
+      HostConfig: { NetworkMode: "none" },
+    });
     await c.start();
     await waitFor("the counter to reach 5", async () => ((counts(await containerLogs(a.docker, c.id)).at(-1) ?? 0) >= 5 ? true : undefined));
     const spec = await a.source.describe(c.id);
@@ -141,15 +135,24 @@ describe("runtime: live migration between two Docker engines", { timeout: 300_00
       HostConfig: { NetworkMode: "none", Binds: ["/etc/hostname:/host-hostname:ro"] },
     });
     const spec = await a.runtime.inspect("rt-bind");
-    assert.deepEqual(checkMigratable(spec).map((r) => r.code), ["bind-mount"]);
-    await assert.rejects(a.source.describe("rt-bind"), (err: unknown) => err instanceof ValidationError && /\/etc\/hostname/.test(err.message) && /host path/.test(err.message));
+    assert.deepEqual(
+      checkMigratable(spec).map((r) => r.code),
+      ["bind-mount"],
+    );
+    await assert.rejects(
+      a.source.describe("rt-bind"),
+      (err: unknown) => err instanceof ValidationError && /\/etc\/hostname/.test(err.message) && /host path/.test(err.message),
+    );
   });
 
   it("rejects a transfer with the wrong secret", async () => {
     const { a, b } = cluster;
     const wrong = new RsyncFileTransfer({ secret: "not-the-cluster-secret" }, testLogger("rsync-wrong"));
     try {
-      await assert.rejects(wrong.sync(a.stagingDir, { ...b.endpoint, path: "intruder" }), (err: unknown) => err instanceof ExternalError && /auth failed/.test(err.message));
+      await assert.rejects(
+        wrong.sync(a.stagingDir, { ...b.endpoint, path: "intruder" }),
+        (err: unknown) => err instanceof ExternalError && /auth failed/.test(err.message),
+      );
     } finally {
       await wrong.close();
     }

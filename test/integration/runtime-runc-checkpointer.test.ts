@@ -7,7 +7,12 @@ import { after, before, describe, it } from "node:test";
 import { containerLogs, counts, ensureCriu, importTestImage, startTwoNodes, TEST_IMAGE, waitFor, type Cluster, type LocalNode } from "./runtime-harness.js";
 
 async function startCounter(node: LocalNode, name: string, mb: number): Promise<string> {
-  const c = await node.docker.createContainer({ name, Image: TEST_IMAGE, Cmd: ["/usr/local/bin/herd-counter", String(mb), "50"], HostConfig: { NetworkMode: "none" } });
+  const c = await node.docker.createContainer({
+    name,
+    Image: TEST_IMAGE,
+    Cmd: ["/usr/local/bin/herd-counter", String(mb), "50"],
+    HostConfig: { NetworkMode: "none" },
+  });
   await c.start();
   await waitFor(`${name} counting`, async () => ((counts(await containerLogs(node.docker, c.id)).at(-1) ?? 0) >= 5 ? true : undefined));
   return c.id;

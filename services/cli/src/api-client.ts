@@ -39,7 +39,11 @@ export class ApiClient {
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch (err) {
-      throw new HerdError(`cannot reach the control API at ${this.target.url}: ${(err as Error).message}`, { cause: err, code: "UNREACHABLE", retryable: true });
+      throw new HerdError(`cannot reach the control API at ${this.target.url}: ${(err as Error).message}`, {
+        cause: err,
+        code: "UNREACHABLE",
+        retryable: true,
+      });
     }
     const text = await res.text();
     let data: unknown;

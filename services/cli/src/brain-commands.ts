@@ -3,7 +3,12 @@ import { ValidationError } from "../../../shared/src/errors.js";
 import type { ApiClient } from "./api-client.js";
 import { formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
-interface Move { containerId: string; from: string; to: string; reason: string }
+interface Move {
+  containerId: string;
+  from: string;
+  to: string;
+  reason: string;
+}
 interface PlanView {
   policy: string;
   args: unknown;
@@ -29,12 +34,21 @@ const outputOption = () => new Option("-o, --output <format>", "table or json").
 const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(2));
 
 function renderPlan(p: PlanView): string {
-  const nodes = renderTable(["NODE", "STATUS", "CPU", "MEMORY", "CONTAINERS"], p.nodes.map((n) => [n.id, n.up ? "up" : "down", formatPct(n.cpuPct), formatPct(n.memPct), n.containers]));
+  const nodes = renderTable(
+    ["NODE", "STATUS", "CPU", "MEMORY", "CONTAINERS"],
+    p.nodes.map((n) => [n.id, n.up ? "up" : "down", formatPct(n.cpuPct), formatPct(n.memPct), n.containers]),
+  );
   const allowed = p.planned.allowed.length
-    ? renderTable(["CONTAINER", "FROM", "TO", "WHY"], p.planned.allowed.map((m) => [m.containerId.slice(0, 12), m.from, m.to, m.reason]))
+    ? renderTable(
+        ["CONTAINER", "FROM", "TO", "WHY"],
+        p.planned.allowed.map((m) => [m.containerId.slice(0, 12), m.from, m.to, m.reason]),
+      )
     : "  (no moves: nothing the policy would change now)";
   const rejected = p.planned.rejected.length
-    ? `\nHeld back by budgets:\n${renderTable(["CONTAINER", "FROM", "TO", "WHY NOT"], p.planned.rejected.map((r) => [r.move.containerId.slice(0, 12), r.move.from, r.move.to, r.why]))}`
+    ? `\nHeld back by budgets:\n${renderTable(
+        ["CONTAINER", "FROM", "TO", "WHY NOT"],
+        p.planned.rejected.map((r) => [r.move.containerId.slice(0, 12), r.move.from, r.move.to, r.why]),
+      )}`
     : "";
   return `Policy ${p.policy} ${JSON.stringify(p.args)}\n\n${nodes}\n\nWould move:\n${allowed}${rejected}`;
 }
@@ -72,19 +86,23 @@ export function registerBrainCommands(program: Command, api: () => ApiClient): v
             throw new ValidationError("--args", "must be a JSON object");
           }
         }
-        const s = opts.auto === "status"
-          ? await client.get<{ enabled: boolean; policy: string; intervalMs: number }>("/rebalance/auto")
-          : await client.request<{ enabled: boolean; policy: string; intervalMs: number }>("PUT", "/rebalance/auto", {
-              enabled: opts.auto === "on",
-              ...(opts.policy ? { policy: opts.policy, args: args ?? {} } : {}),
-            });
+        const s =
+          opts.auto === "status"
+            ? await client.get<{ enabled: boolean; policy: string; intervalMs: number }>("/rebalance/auto")
+            : await client.request<{ enabled: boolean; policy: string; intervalMs: number }>("PUT", "/rebalance/auto", {
+                enabled: opts.auto === "on",
+                ...(opts.policy ? { policy: opts.policy, args: args ?? {} } : {}),
+              });
         print(opts.output, s, () => `automatic rebalancing is ${s.enabled ? "on" : "off"} (policy ${s.policy}, every ${s.intervalMs / 1000} s)`);
         return;
       }
       const r = await api().post<{ started: Array<{ migrationId: string; container: string; from: string; to: string; reason: string }> }>("/rebalance", {});
       print(opts.output, r, () =>
         r.started.length
-          ? `Started ${r.started.length} migration(s):\n${renderTable(["MIGRATION", "CONTAINER", "FROM", "TO", "WHY"], r.started.map((s) => [s.migrationId, s.container, s.from, s.to, s.reason]))}\nFollow with: herd migrations`
+          ? `Started ${r.started.length} migration(s):\n${renderTable(
+              ["MIGRATION", "CONTAINER", "FROM", "TO", "WHY"],
+              r.started.map((s) => [s.migrationId, s.container, s.from, s.to, s.reason]),
+            )}\nFollow with: herd migrations`
           : "Nothing to move.",
       );
     });
@@ -98,16 +116,28 @@ export function registerBrainCommands(program: Command, api: () => ApiClient): v
     .addOption(new Option("--step <seconds>", "seconds per step (history is averaged)").default("10"))
     .addOption(outputOption())
     .action(async (ref: string, opts: { explain?: boolean; horizon: string; step: string; output: OutputFormat }) => {
-      const f = await api().get<ForecastView>(`/containers/${encodeURIComponent(ref)}/forecast?horizon=${encodeURIComponent(opts.horizon)}&step=${encodeURIComponent(opts.step)}`);
+      const f = await api().get<ForecastView>(
+        `/containers/${encodeURIComponent(ref)}/forecast?horizon=${encodeURIComponent(opts.horizon)}&step=${encodeURIComponent(opts.step)}`,
+      );
       print(opts.output, f, () => {
         const names = f.models.map((m) => m.name);
         const models = renderTable(
           ["MODEL", "VALIDATION MAE", "RMSE", "BACKTEST MAE", "FORECAST (CPU %)", ""],
-          f.models.map((m) => [m.name, num(m.validation.mae), num(m.validation.rmse), num(f.backtest.mae[m.name]), m.forecast.map((v) => v.toFixed(1)).join(" "), m.name === f.chosen.name ? "← chosen" : m.available ? "" : `(${m.reason ?? "unavailable"})`]),
+          f.models.map((m) => [
+            m.name,
+            num(m.validation.mae),
+            num(m.validation.rmse),
+            num(f.backtest.mae[m.name]),
+            m.forecast.map((v) => v.toFixed(1)).join(" "),
+            m.name === f.chosen.name ? "← chosen" : m.available ? "" : `(${m.reason ?? "unavailable"})`,
+          ]),
         );
         const recent = f.backtest.points.slice(-8);
         const backtest = recent.length
-          ? renderTable(["TIME", "ACTUAL", ...names.map((n) => n.toUpperCase())], recent.map((p) => [p.t ? new Date(p.t).toISOString().slice(11, 19) : "", p.actual.toFixed(1), ...names.map((n) => num(p.forecasts[n]))]))
+          ? renderTable(
+              ["TIME", "ACTUAL", ...names.map((n) => n.toUpperCase())],
+              recent.map((p) => [p.t ? new Date(p.t).toISOString().slice(11, 19) : "", p.actual.toFixed(1), ...names.map((n) => num(p.forecasts[n]))]),
+            )
           : "  (too little history for a backtest yet)";
         const lines = [
           `${f.name} on ${f.nodeId}: CPU % of one core, ${f.points} points of ${f.stepSec} s`,
@@ -121,7 +151,14 @@ export function registerBrainCommands(program: Command, api: () => ApiClient): v
         ];
         if (opts.explain) {
           lines.push("", "Feature ranking (permutation importance):");
-          lines.push(f.ranking.length ? renderTable(["FEATURE", "IMPORTANCE", "KEPT"], f.ranking.slice(0, 15).map((r) => [r.feature, r.importance.toFixed(4), f.selected.includes(r.feature) ? "yes" : ""])) : "  (too little history to rank features)");
+          lines.push(
+            f.ranking.length
+              ? renderTable(
+                  ["FEATURE", "IMPORTANCE", "KEPT"],
+                  f.ranking.slice(0, 15).map((r) => [r.feature, r.importance.toFixed(4), f.selected.includes(r.feature) ? "yes" : ""]),
+                )
+              : "  (too little history to rank features)",
+          );
         }
         return lines.join("\n");
       });

@@ -153,18 +153,21 @@ export function buildProgram(): Command {
       const r = await api().get<{ name: string; nodeId: string; points: Array<Record<string, number>> }>(
         `/containers/${encodeURIComponent(ref)}/metrics?limit=${opts.limit}`,
       );
-      print(opts.output, r, () =>
-        `${r.name} on ${r.nodeId}\n` +
-        renderTable(
-          ["TIME", "CPU", "MEMORY", "DISK R/W", "NET RX/TX"],
-          r.points.map((p) => [
-            new Date(p.t!).toISOString().slice(11, 19),
-            formatPct(p.cpuPct),
-            formatBytes(p.memBytes),
-            `${formatBytes(p.blkReadBps)}/s ${formatBytes(p.blkWriteBps)}/s`,
-            `${formatBytes(p.netRxBps)}/s ${formatBytes(p.netTxBps)}/s`,
-          ]),
-        ),
+      print(
+        opts.output,
+        r,
+        () =>
+          `${r.name} on ${r.nodeId}\n` +
+          renderTable(
+            ["TIME", "CPU", "MEMORY", "DISK R/W", "NET RX/TX"],
+            r.points.map((p) => [
+              new Date(p.t!).toISOString().slice(11, 19),
+              formatPct(p.cpuPct),
+              formatBytes(p.memBytes),
+              `${formatBytes(p.blkReadBps)}/s ${formatBytes(p.blkWriteBps)}/s`,
+              `${formatBytes(p.netRxBps)}/s ${formatBytes(p.netTxBps)}/s`,
+            ]),
+          ),
       );
     });
 

@@ -49,7 +49,8 @@ function stepLine(s: StepView, now: number): string {
 }
 
 export function summary(m: MigrationView): string {
-  const outcome = m.state === "committed" ? `moved ${m.containerName} from ${m.source} to ${m.destination}` : `${m.state}: ${m.containerName} stays on ${m.source}`;
+  const outcome =
+    m.state === "committed" ? `moved ${m.containerName} from ${m.source} to ${m.destination}` : `${m.state}: ${m.containerName} stays on ${m.source}`;
   return [
     `${outcome}`,
     `  frozen ${m.frozenMs !== undefined ? formatDuration(m.frozenMs) : "-"} · total ${m.totalMs !== undefined ? formatDuration(m.totalMs) : "-"} · moved ${formatBytes(m.bytes)}`,
@@ -124,11 +125,13 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
   program
     .command("migrations")
     .description("list past and running migrations with their outcome")
-    .addOption(new Option("-n, --limit <n>", "how many").default(20).argParser((v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`--limit must be an integer from 1 to 10000, got "${v}"`);
-      return n;
-    }))
+    .addOption(
+      new Option("-n, --limit <n>", "how many").default(20).argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`--limit must be an integer from 1 to 10000, got "${v}"`);
+        return n;
+      }),
+    )
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))
     .action(async (opts: { limit: number; output: OutputFormat }) => {
       const { migrations } = await api().get<{ migrations: MigrationView[] }>(`/migrations?limit=${opts.limit}`);

@@ -11,37 +11,69 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command("simulate")
     .description("replay real utilization traces through the placement policies (no Docker needed)")
-    .addOption(new Option("--scenario <name>", "planetlab (CloudSim's 800-host setup), live-cluster (Herd's defaults) or alibaba").choices(SCENARIOS).default("planetlab"))
+    .addOption(
+      new Option("--scenario <name>", "planetlab (CloudSim's 800-host setup), live-cluster (Herd's defaults) or alibaba")
+        .choices(SCENARIOS)
+        .default("planetlab"),
+    )
     .option("--day <YYYYMMDD>", "PlanetLab day folder", "20110303")
     .option("--input <path>", "trace input (a PlanetLab day folder or the Alibaba machine_usage CSV) instead of --day")
-    .option("--policies <list>", "comma-separated presets or policies (THR-MMT-0.8, LR-MMT-1.2, MAD-MMT-2.5, IQR-MMT-1.5, threshold, sandpiper, forecast, forecast-live, none)")
+    .option(
+      "--policies <list>",
+      "comma-separated presets or policies (THR-MMT-0.8, LR-MMT-1.2, MAD-MMT-2.5, IQR-MMT-1.5, threshold, sandpiper, forecast, forecast-live, none)",
+    )
     .option("--args <json>", "arguments for the non-preset policies, as JSON")
     .option("--traces <dir>", "traces root", process.env.HERD_TRACES_DIR ?? "../shared/traces")
     .option("--out <dir>", "where the report (markdown, JSON, SVG plots) goes", "sim-results")
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))
-    .action(async (opts: { scenario: (typeof SCENARIOS)[number]; day: string; input?: string; policies?: string; args?: string; traces: string; out: string; output: OutputFormat }) => {
-      if (!/^\d{8}$/.test(opts.day)) throw new ValidationError("--day", `must be YYYYMMDD, got "${opts.day}"`);
-      const { simulate, parseSimulateArgs } = await import("../../control/src/simulator/cli-entry.js");
-      const input = opts.input ?? (opts.scenario === "alibaba" ? join(opts.traces, "alibaba2018_machine_usage/machine_usage_first100k.csv") : join(opts.traces, "planetlab", opts.day));
-      if (!existsSync(input)) throw new ValidationError(opts.input ? "--input" : "--traces", `${resolve(input)} does not exist`);
-      const argv = ["--scenario", opts.scenario, "--input", input, "--out", opts.out, ...(opts.policies ? ["--policies", opts.policies] : []), ...(opts.args ? ["--args", opts.args] : [])];
-      const started = Date.now();
-      process.stderr.write(`simulating ${opts.scenario} on ${input}…\n`);
-      const r = await simulate(parseSimulateArgs(argv));
-      print(opts.output, { results: r.results.map(({ timeline: _t, ...rest }) => rest), report: r.markdown, json: r.json }, () =>
-        renderTable(
-          ["POLICY", "ENERGY kWh", "MIGRATIONS", "SLATAH", "PDM", "SLAV", "ESV", "OVERLOAD host-h"],
-          r.results.map((x) => [
-            x.policy,
-            x.energyKWh.toFixed(2),
-            x.migrations,
-            `${(x.slatah * 100).toFixed(2)}%`,
-            `${(x.pdm * 100).toFixed(3)}%`,
-            x.slav.toExponential(2),
-            x.esv.toExponential(2),
-            (x.overloadHostSeconds / 3600).toFixed(2),
-          ]),
-        ) + `\n\nReport with plots: ${r.markdown}\nJSON: ${r.json}\n(${formatDuration(Date.now() - started)})`,
-      );
-    });
+    .action(
+      async (opts: {
+        scenario: (typeof SCENARIOS)[number];
+        day: string;
+        input?: string;
+        policies?: string;
+        args?: string;
+        traces: string;
+        out: string;
+        output: OutputFormat;
+      }) => {
+        if (!/^\d{8}$/.test(opts.day)) throw new ValidationError("--day", `must be YYYYMMDD, got "${opts.day}"`);
+        const { simulate, parseSimulateArgs } = await import("../../control/src/simulator/cli-entry.js");
+        const input =
+          opts.input ??
+          (opts.scenario === "alibaba" ? join(opts.traces, "alibaba2018_machine_usage/machine_usage_first100k.csv") : join(opts.traces, "planetlab", opts.day));
+        if (!existsSync(input)) throw new ValidationError(opts.input ? "--input" : "--traces", `${resolve(input)} does not exist`);
+        const argv = [
+          "--scenario",
+          opts.scenario,
+          "--input",
+          input,
+          "--out",
+          opts.out,
+          ...(opts.policies ? ["--policies", opts.policies] : []),
+          ...(opts.args ? ["--args", opts.args] : []),
+        ];
+        const started = Date.now();
+        process.stderr.write(`simulating ${opts.scenario} on ${input}…\n`);
+        const r = await simulate(parseSimulateArgs(argv));
+        print(
+          opts.output,
+          { results: r.results.map(({ timeline: _t, ...rest }) => rest), report: r.markdown, json: r.json },
+          () =>
+            renderTable(
+              ["POLICY", "ENERGY kWh", "MIGRATIONS", "SLATAH", "PDM", "SLAV", "ESV", "OVERLOAD host-h"],
+              r.results.map((x) => [
+                x.policy,
+                x.energyKWh.toFixed(2),
+                x.migrations,
+                `${(x.slatah * 100).toFixed(2)}%`,
+                `${(x.pdm * 100).toFixed(3)}%`,
+                x.slav.toExponential(2),
+                x.esv.toExponential(2),
+                (x.overloadHostSeconds / 3600).toFixed(2),
+              ]),
+            ) + `\n\nReport with plots: ${r.markdown}\nJSON: ${r.json}\n(${formatDuration(Date.now() - started)})`,
+        );
+      },
+    );
 }

@@ -79,9 +79,13 @@ export class ComputeAgent {
       log.child({ component: "commands" }),
       this.now,
     );
-    await bus.consume(QUEUES.commandsFor(nodeId), async (msg) => {
-      await processor.process(msg.body);
-    }, { prefetch: 4 });
+    await bus.consume(
+      QUEUES.commandsFor(nodeId),
+      async (msg) => {
+        await processor.process(msg.body);
+      },
+      { prefetch: 4 },
+    );
 
     this.timers.push(setInterval(() => void this.publishTelemetry(), this.o.telemetryIntervalMs));
     this.timers.push(setInterval(() => void this.publishHeartbeat(), this.o.heartbeatIntervalMs));

@@ -5,8 +5,18 @@ import type { MetricSource } from "./metrics/metric-source.js";
 import { RateCalculator } from "./metrics/rate-calculator.js";
 
 const ZERO_USAGE = {
-  cpuPct: 0, cpuUsageNs: 0, memBytes: 0, blkReadBytes: 0, blkWriteBytes: 0, blkReadBps: 0, blkWriteBps: 0,
-  netRxBytes: 0, netTxBytes: 0, netRxBps: 0, netTxBps: 0, pids: 0,
+  cpuPct: 0,
+  cpuUsageNs: 0,
+  memBytes: 0,
+  blkReadBytes: 0,
+  blkWriteBytes: 0,
+  blkReadBps: 0,
+  blkWriteBps: 0,
+  netRxBytes: 0,
+  netTxBytes: 0,
+  netRxBps: 0,
+  netTxBps: 0,
+  pids: 0,
 };
 
 /** Joins discovery (who) with the metric source and rate calculator (how much). */

@@ -56,12 +56,24 @@ function migrationSupport() {
   const stagingDir = join(s.HERD_DOCKER_DATA_ROOT, "herd-staging");
   const transfer = new RsyncFileTransfer({ secret: s.HERD_TRANSFER_SECRET, wholeFile: true }, runtimeLog);
   const daemon = new RsyncDaemon(
-    { stagingDir, configDir: join(s.HERD_STATE_DIR, "rsyncd"), address: s.HERD_NODE_ADDRESS, port: s.HERD_TRANSFER_PORT, secret: s.HERD_TRANSFER_SECRET, hostsAllow: s.HERD_TRANSFER_ALLOW.split(",") },
+    {
+      stagingDir,
+      configDir: join(s.HERD_STATE_DIR, "rsyncd"),
+      address: s.HERD_NODE_ADDRESS,
+      port: s.HERD_TRANSFER_PORT,
+      secret: s.HERD_TRANSFER_SECRET,
+      hostsAllow: s.HERD_TRANSFER_ALLOW.split(","),
+    },
     runtimeLog,
   );
   const handlers = migrationCommandHandlers({
     source: new SourceMigrationSteps({
-      runtime, checkpointer, transfer, images, imageCacheDir: join(s.HERD_STATE_DIR, "images"), log: runtimeLog,
+      runtime,
+      checkpointer,
+      transfer,
+      images,
+      imageCacheDir: join(s.HERD_STATE_DIR, "images"),
+      log: runtimeLog,
       transferOptions: s.HERD_TRANSFER_BWLIMIT_KBPS ? { bandwidthLimitKiBps: s.HERD_TRANSFER_BWLIMIT_KBPS } : {},
     }),
     destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog }),

@@ -148,10 +148,6 @@ export class ControlService {
     this.livenessTimer = undefined;
     const server = this.server;
     this.server = undefined;
-    await Promise.allSettled([
-      server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve(),
-      this.bus?.close(),
-      this.store?.close(),
-    ]);
+    await Promise.allSettled([server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve(), this.bus?.close(), this.store?.close()]);
   }
 }

@@ -174,21 +174,16 @@ export class AmqpMessageBus implements MessageBus {
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.closed) {
-        throw new ExternalError(
-          `publish to ${exchange}/${routingKey} not confirmed${lastError ? `: ${errorMessage(lastError)}` : ": broker unavailable"}`,
-          { cause: lastError },
-        );
+        throw new ExternalError(`publish to ${exchange}/${routingKey} not confirmed${lastError ? `: ${errorMessage(lastError)}` : ": broker unavailable"}`, {
+          cause: lastError,
+        });
       }
       await this.ready(remaining).catch(() => undefined);
       if (!this.channel) await delay(Math.min(100, Math.max(0, deadline - Date.now())));
     }
   }
 
-  async consume(
-    queue: string,
-    handler: (msg: IncomingMessage) => Promise<void>,
-    options: ConsumeOptions = {},
-  ): Promise<void> {
+  async consume(queue: string, handler: (msg: IncomingMessage) => Promise<void>, options: ConsumeOptions = {}): Promise<void> {
     const consumer: Consumer = { queue, handler, options };
     this.consumers.push(consumer);
     if (this.channel) await this.startConsumer(this.channel, consumer);

@@ -4,7 +4,20 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ClusterInfo, LocalCluster } from "../../../services/cli/src/local-cluster/local-cluster.js";
 import { planCluster } from "../../../services/cli/src/local-cluster/cluster-plan.js";
-import { GiveUp, apiGet, copiesOf, dockerExec, engineOf, execFileAsync, firstCounter, herd, herdJson, lastCounter, logsOf, waitFor } from "./cluster-harness.js";
+import {
+  GiveUp,
+  apiGet,
+  copiesOf,
+  dockerExec,
+  engineOf,
+  execFileAsync,
+  firstCounter,
+  herd,
+  herdJson,
+  lastCounter,
+  logsOf,
+  waitFor,
+} from "./cluster-harness.js";
 
 interface MigrationView {
   id: string;
@@ -16,17 +29,24 @@ interface MigrationView {
   steps: Array<{ name: string; ok?: boolean }>;
   error?: { message: string };
 }
-interface ContainerView { name: string; nodeId: string }
+interface ContainerView {
+  name: string;
+  nodeId: string;
+}
 
 type Ctx = () => { cluster: LocalCluster; info: ClusterInfo };
 
 const other = (node: string) => (node === "n1" ? "n2" : "n1");
 
 async function bothNodesUp(): Promise<void> {
-  await waitFor("both nodes up", async () => {
-    const nodes = await herdJson<Array<{ status: string }>>("nodes");
-    return nodes.length === 2 && nodes.every((n) => n.status === "up");
-  }, 30_000);
+  await waitFor(
+    "both nodes up",
+    async () => {
+      const nodes = await herdJson<Array<{ status: string }>>("nodes");
+      return nodes.length === 2 && nodes.every((n) => n.status === "up");
+    },
+    30_000,
+  );
 }
 
 async function runOn(node: string, name: string, ...cmd: string[]): Promise<void> {
@@ -45,21 +65,31 @@ let currentInfo: ClusterInfo | undefined;
 const migration = (id: string) => apiGet<MigrationView>(currentInfo!, `/migrations/${id}`).catch(() => undefined);
 
 async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> {
-  return waitFor(`migration ${id} settled`, async () => {
-    const m = await migration(id);
-    return m && ["committed", "rolled-back", "failed"].includes(m.state) ? m : undefined;
-  }, timeoutMs, 300);
+  return waitFor(
+    `migration ${id} settled`,
+    async () => {
+      const m = await migration(id);
+      return m && ["committed", "rolled-back", "failed"].includes(m.state) ? m : undefined;
+    },
+    timeoutMs,
+    300,
+  );
 }
 
 /** Waits until the migration runs `step`; fails at once if it settled without getting there. */
 async function waitForStep(id: string, step: string): Promise<void> {
-  await waitFor(`migration ${id} at ${step}`, async () => {
-    const m = await migration(id);
-    if (m && ["committed", "rolled-back", "failed"].includes(m.state)) {
-      throw new GiveUp(`migration settled (${m.state}) before reaching ${step}: ${JSON.stringify(m.steps)}`);
-    }
-    return m?.step === step;
-  }, 120_000, 30);
+  await waitFor(
+    `migration ${id} at ${step}`,
+    async () => {
+      const m = await migration(id);
+      if (m && ["committed", "rolled-back", "failed"].includes(m.state)) {
+        throw new GiveUp(`migration settled (${m.state}) before reaching ${step}: ${JSON.stringify(m.steps)}`);
+      }
+      return m?.step === step;
+    },
+    120_000,
+    30,
+  );
 }
 
 /** Exactly one copy runs; returns its node. */
@@ -111,9 +141,16 @@ export function migrationSuite(ctx: Ctx): void {
       assert.equal(file.output.trim(), "written-before-migration");
       const specAfter = await dst.getContainer("counter").inspect();
       const config = (c: typeof specBefore) => ({
-        cmd: c.Config.Cmd, env: c.Config.Env, workingDir: c.Config.WorkingDir, user: c.Config.User, image: c.Config.Image,
+        cmd: c.Config.Cmd,
+        env: c.Config.Env,
+        workingDir: c.Config.WorkingDir,
+        user: c.Config.User,
+        image: c.Config.Image,
         labels: Object.fromEntries(Object.entries(c.Config.Labels ?? {}).filter(([k]) => k !== "herd.migration")),
-        memory: c.HostConfig.Memory, nanoCpus: c.HostConfig.NanoCpus, restart: c.HostConfig.RestartPolicy, network: c.HostConfig.NetworkMode,
+        memory: c.HostConfig.Memory,
+        nanoCpus: c.HostConfig.NanoCpus,
+        restart: c.HostConfig.RestartPolicy,
+        network: c.HostConfig.NetworkMode,
       });
       assert.deepEqual(config(specAfter), config(specBefore));
 
@@ -154,7 +191,14 @@ export function migrationSuite(ctx: Ctx): void {
         assert.match(r.stderr, pattern);
       }
       // A bind mount of a host path cannot follow the container: refused with the reason.
-      await engineOf(info, "n1").createContainer({ name: "bound", Image: "herd/workload:latest", Cmd: ["sleep", "3600"], HostConfig: { NetworkMode: "none", Binds: ["/tmp:/host-tmp"] } }).then((c) => c.start());
+      await engineOf(info, "n1")
+        .createContainer({
+          name: "bound",
+          Image: "herd/workload:latest",
+          Cmd: ["sleep", "3600"],
+          HostConfig: { NetworkMode: "none", Binds: ["/tmp:/host-tmp"] },
+        })
+        .then((c) => c.start());
       await waitFor("bound in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "bound"), 15_000);
       const dry = await herd("migrate", "bound", "--to", "n2", "--dry-run");
       assert.equal(dry.code, 1);
@@ -262,14 +306,18 @@ export function migrationSuite(ctx: Ctx): void {
       // A crash (not a clean stop): the copy may have started under its shim. The source must
       // stay frozen until the engine is back and the copy is gone, then resume.
       process.kill(enginePid, "SIGKILL");
-      await waitFor("the stopped engine to exit", async () => {
-        try {
-          process.kill(enginePid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      }, 60_000);
+      await waitFor(
+        "the stopped engine to exit",
+        async () => {
+          try {
+            process.kill(enginePid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        60_000,
+      );
       // While the engine is away nothing may run twice.
       await new Promise((r) => setTimeout(r, 3_000));
       // All nodes share this host, so the process table sees every copy, even one the crashed
@@ -281,11 +329,15 @@ export function migrationSuite(ctx: Ctx): void {
       await cluster.up({ nodes: 2 });
       await waitFor("engine back", async () => (await engineOf(cluster.info()!, to).ping()) !== undefined, 30_000);
       const m = await settled(id);
-      const node = await waitFor("one copy", async () => {
-        const copies = await copiesOf(cluster.info()!, "memhold");
-        const running = copies.filter((c) => c.running);
-        return running.length === 1 && copies.length === 1 ? running[0]!.node : undefined;
-      }, 60_000);
+      const node = await waitFor(
+        "one copy",
+        async () => {
+          const copies = await copiesOf(cluster.info()!, "memhold");
+          const running = copies.filter((c) => c.running);
+          return running.length === 1 && copies.length === 1 ? running[0]!.node : undefined;
+        },
+        60_000,
+      );
       assert.equal(node, m.state === "committed" ? to : from);
       const verify = await dockerExec(engineOf(cluster.info()!, node), "memhold", ["memhold", "verify"]);
       assert.equal(verify.code, 0, verify.output);

@@ -5,8 +5,20 @@ import assert from "node:assert/strict";
 import type { ClusterInfo } from "../../../services/cli/src/local-cluster/local-cluster.js";
 import { engineOf, herd, herdJson, waitFor } from "./cluster-harness.js";
 
-interface MigrationView { id: string; containerName: string; source: string; destination: string; state: string; createdAt: number; finishedAt?: number }
-interface ContainerView { name: string; nodeId: string; cpuPct: number }
+interface MigrationView {
+  id: string;
+  containerName: string;
+  source: string;
+  destination: string;
+  state: string;
+  createdAt: number;
+  finishedAt?: number;
+}
+interface ContainerView {
+  name: string;
+  nodeId: string;
+  cpuPct: number;
+}
 
 export function placementSuite(ctx: () => { info: ClusterInfo }): void {
   describe("automatic rebalancing", () => {
@@ -37,24 +49,39 @@ export function placementSuite(ctx: () => { info: ClusterInfo }): void {
       }
       // Precondition: the pile is a hotspot (on a quiet machine 3 burners take both cores, 100 %
       // of n1; other work on the machine can only lower that, so the test says so if it does).
-      await waitFor("the pile to use over 55 % of n1's two cores", async () => {
-        const piles = (await herdJson<ContainerView[]>("ps")).filter((c) => c.name.startsWith("pile"));
-        return piles.length === 3 && piles.reduce((a, c) => a + c.cpuPct, 0) > 110;
-      }, 60_000);
+      await waitFor(
+        "the pile to use over 55 % of n1's two cores",
+        async () => {
+          const piles = (await herdJson<ContainerView[]>("ps")).filter((c) => c.name.startsWith("pile"));
+          return piles.length === 3 && piles.reduce((a, c) => a + c.cpuPct, 0) > 110;
+        },
+        60_000,
+      );
       // The forecast policy with its overload point at 50 % (the lowest it accepts), so that the
       // pile counts as a hotspot even when other work on the machine takes part of the cores.
       const on = await herd("rebalance", "--auto", "on", "--policy", "forecast", "--args", '{"overloadAt":0.5,"target":0.45}');
       assert.match(on.stdout, /automatic rebalancing is on/);
       try {
-        const moved = await waitFor("a burner moved by the loop", async () => {
-          const ms = (await herdJson<MigrationView[]>("migrations", "--limit", "500")).filter((m) => !before.has(m.id));
-          return ms.some((m) => m.containerName.startsWith("pile") && m.state === "committed") ? ms : undefined;
-        }, 120_000, 1_000);
+        const moved = await waitFor(
+          "a burner moved by the loop",
+          async () => {
+            const ms = (await herdJson<MigrationView[]>("migrations", "--limit", "500")).filter((m) => !before.has(m.id));
+            return ms.some((m) => m.containerName.startsWith("pile") && m.state === "committed") ? ms : undefined;
+          },
+          120_000,
+          1_000,
+        );
         const ps = await herdJson<ContainerView[]>("ps");
         const piles = ps.filter((c) => c.name.startsWith("pile"));
         assert.equal(piles.length, 3, "no burner lost");
-        assert.ok(piles.some((c) => c.nodeId === "n2"), `burners now on ${piles.map((c) => c.nodeId).join(",")}`);
-        assert.ok(piles.some((c) => c.nodeId === "n1"), "the loop did not simply move the pile");
+        assert.ok(
+          piles.some((c) => c.nodeId === "n2"),
+          `burners now on ${piles.map((c) => c.nodeId).join(",")}`,
+        );
+        assert.ok(
+          piles.some((c) => c.nodeId === "n1"),
+          "the loop did not simply move the pile",
+        );
         // Budgets: at most 1 migration per node at a time, and the cooldown keeps a container put.
         const byContainer = new Map<string, MigrationView[]>();
         for (const m of moved) byContainer.set(m.containerName, [...(byContainer.get(m.containerName) ?? []), m]);

@@ -39,8 +39,17 @@ describe("nodePermissions", () => {
 
 describe("brokerSpec", () => {
   it("has an admin, the control user and one user per node, sorted", () => {
-    const spec = brokerSpec({ vhost: "herd", users: { admin: "herd-admin", control: "herd-control", nodePrefix: "herd-node-" }, adminPassword: "a", controlPassword: "c", nodePasswords: { n2: "2", n1: "1" } });
-    assert.deepEqual(spec.users.map((u) => u.name), ["herd-admin", "herd-control", "herd-node-n1", "herd-node-n2"]);
+    const spec = brokerSpec({
+      vhost: "herd",
+      users: { admin: "herd-admin", control: "herd-control", nodePrefix: "herd-node-" },
+      adminPassword: "a",
+      controlPassword: "c",
+      nodePasswords: { n2: "2", n1: "1" },
+    });
+    assert.deepEqual(
+      spec.users.map((u) => u.name),
+      ["herd-admin", "herd-control", "herd-node-n1", "herd-node-n2"],
+    );
     assert.deepEqual(spec.users[0]?.tags, ["administrator"]);
     const control = spec.users[1];
     assert.ok(control && new RegExp(control.permission.configure).test("herd.telemetry.ingest"));

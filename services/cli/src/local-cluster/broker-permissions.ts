@@ -1,4 +1,3 @@
-
 /** RabbitMQ's three permission regexes for one user on one vhost. */
 export interface VhostPermission {
   configure: string;

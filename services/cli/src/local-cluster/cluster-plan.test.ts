@@ -7,7 +7,8 @@ const secrets = {
   apiToken: "0123456789abcdef0123456789abcdef",
   adminPassword: "adm",
   controlPassword: "c/p@ss",
-  nodePasswords: { n1: "p1", n2: "p2" }, transferSecret: "transfer-secret-0123456789",
+  nodePasswords: { n1: "p1", n2: "p2" },
+  transferSecret: "transfer-secret-0123456789",
 };
 
 describe("planCluster", () => {
@@ -47,10 +48,21 @@ describe("planCluster", () => {
   });
 
   it("a second cluster gets its own names, subnet, vhost, users and Redis", () => {
-    const plan = planCluster({ nodes: 1, stateDir: "/tmp/t", runDir: "/run/herdt", name: "herdt", subnet: "10.77.9", apiPort: 7079, redisUrl: "redis://127.0.0.1:6379/9" });
+    const plan = planCluster({
+      nodes: 1,
+      stateDir: "/tmp/t",
+      runDir: "/run/herdt",
+      name: "herdt",
+      subnet: "10.77.9",
+      apiPort: 7079,
+      redisUrl: "redis://127.0.0.1:6379/9",
+    });
     const n1 = plan.nodes[0];
     assert.ok(n1);
-    assert.deepEqual([plan.bridge, plan.bridgeAddress, plan.vhost, n1.netns, n1.hostVeth, n1.address], ["herdt0", "10.77.9.1", "herdt", "herdt-n1", "herdt-n1-h", "10.77.9.11"]);
+    assert.deepEqual(
+      [plan.bridge, plan.bridgeAddress, plan.vhost, n1.netns, n1.hostVeth, n1.address],
+      ["herdt0", "10.77.9.1", "herdt", "herdt-n1", "herdt-n1-h", "10.77.9.11"],
+    );
     assert.deepEqual(plan.brokerUsers, { admin: "herdt-admin", control: "herdt-control", nodePrefix: "herdt-node-" });
     const secrets2 = { ...secrets, nodePasswords: { n1: "p" } };
     assert.equal(agentEnv(plan, n1, secrets2).HERD_AMQP_URL, "amqp://herdt-node-n1:p@10.77.9.1:5672/herdt");
@@ -59,9 +71,17 @@ describe("planCluster", () => {
     assert.ok(!plan.netnsPattern.test("herd-n1"));
   });
 
-  for (const [field, opts] of [["name", { name: "Herd_x" }], ["name", { name: "toolongname" }], ["subnet", { subnet: "192.168.1" }], ["subnet", { subnet: "10.300.1" }]] as const) {
+  for (const [field, opts] of [
+    ["name", { name: "Herd_x" }],
+    ["name", { name: "toolongname" }],
+    ["subnet", { subnet: "192.168.1" }],
+    ["subnet", { subnet: "10.300.1" }],
+  ] as const) {
     it(`rejects ${field} ${JSON.stringify(opts)}`, () => {
-      assert.throws(() => planCluster({ nodes: 1, stateDir: "/s", ...opts }), (e: unknown) => e instanceof ValidationError && e.field === field);
+      assert.throws(
+        () => planCluster({ nodes: 1, stateDir: "/s", ...opts }),
+        (e: unknown) => e instanceof ValidationError && e.field === field,
+      );
     });
   }
 });

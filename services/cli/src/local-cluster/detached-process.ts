@@ -23,9 +23,7 @@ export interface DetachedSpec {
 export function startDetached(spec: DetachedSpec): number {
   mkdirSync(dirname(spec.logFile), { recursive: true });
   mkdirSync(dirname(spec.pidFile), { recursive: true });
-  const [file, args] = spec.netnsPath
-    ? ["nsenter", [`--net=${spec.netnsPath}`, spec.command, ...spec.args]]
-    : [spec.command, spec.args];
+  const [file, args] = spec.netnsPath ? ["nsenter", [`--net=${spec.netnsPath}`, spec.command, ...spec.args]] : [spec.command, spec.args];
   const out = openSync(spec.logFile, "a");
   try {
     const child = spawn(file, args, {

@@ -102,7 +102,7 @@ export class DockerdNodeEngine implements NodeEngine {
       const stream = await docker.importImage(createReadStream(image.tarball), {
         repo: WORKLOAD_REPO,
         tag: versionTag,
-        changes: ['ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/sh"]'],
+        changes: ["ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["/bin/sh"]'],
       });
       await new Promise<void>((resolve, reject) => {
         docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));

@@ -86,7 +86,10 @@ export class IprouteNodeNetwork implements NodeNetwork {
 
   private async listNetns(): Promise<string[]> {
     const out = await this.ip(["netns", "list"]);
-    return out.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) => n !== "");
+    return out
+      .split("\n")
+      .map((l) => l.split(" ")[0] ?? "")
+      .filter((n) => n !== "");
   }
 
   private async linkExists(name: string, netns?: string): Promise<boolean> {

@@ -8,14 +8,7 @@ import { declareControlTopology, declareNodeTopology } from "../../../../shared/
 import { BootstrapHostServices } from "./bootstrap-host-services.js";
 import type { BrokerAdmin } from "./broker-admin.js";
 import { brokerSpec } from "./broker-permissions.js";
-import {
-  agentEnv,
-  controlEnv,
-  planCluster,
-  type ClusterPlan,
-  type NodePlan,
-  type Secrets,
-} from "./cluster-plan.js";
+import { agentEnv, controlEnv, planCluster, type ClusterPlan, type NodePlan, type Secrets } from "./cluster-plan.js";
 import { runningPid, startDetached, stopByPidFile } from "./detached-process.js";
 import { DockerdNodeEngine } from "./dockerd-node-engine.js";
 import type { HostServices } from "./host-services.js";
@@ -171,7 +164,13 @@ export class LocalCluster {
     const image = await this.step("workload image", () => this.host.buildWorkloadImage());
     await this.step("broker vhost and users", () =>
       this.brokerFor(secrets.adminPassword).provision(
-        brokerSpec({ vhost: plan.vhost, users: plan.brokerUsers, adminPassword: secrets.adminPassword, controlPassword: secrets.controlPassword, nodePasswords: secrets.nodePasswords }),
+        brokerSpec({
+          vhost: plan.vhost,
+          users: plan.brokerUsers,
+          adminPassword: secrets.adminPassword,
+          controlPassword: secrets.controlPassword,
+          nodePasswords: secrets.nodePasswords,
+        }),
       ),
     );
     await this.step("broker topology", () => this.declareTopology(plan, secrets));
@@ -423,7 +422,10 @@ export class LocalCluster {
   private knownNodeCount(): number {
     const indices = [this.readState()?.nodes.length ?? 0];
     const fromNames = (names: string[], re: RegExp) =>
-      names.map((n) => re.exec(n)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+      names
+        .map((n) => re.exec(n)?.[1])
+        .filter((x): x is string => x !== undefined)
+        .map(Number);
     const ls = (dir: string) => {
       try {
         return readdirSync(dir);

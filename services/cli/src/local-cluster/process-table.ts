@@ -50,7 +50,10 @@ export function findHerdProcesses(mark: string, pathMarkers: string[], procRoot 
     const pid = Number(entry);
     if (pid === process.pid) continue;
     try {
-      const cmdline = readFileSync(join(procRoot, entry, "cmdline"), "utf8").split("\0").join(" ").trim();
+      const cmdline = readFileSync(join(procRoot, entry, "cmdline"), "utf8")
+        .split("\0")
+        .join(" ")
+        .trim();
       if (cmdline === "") continue; // kernel threads and zombies
       const environ = readFileSync(join(procRoot, entry, "environ"), "utf8").split("\0");
       if (isHerdProcess(cmdline, environ, mark, pathMarkers)) out.push({ pid, cmdline });

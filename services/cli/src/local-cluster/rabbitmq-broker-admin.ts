@@ -4,7 +4,6 @@ import type { BrokerAdmin } from "./broker-admin.js";
 import type { BrokerSpec, BrokerUserSpec } from "./broker-permissions.js";
 import { runCommand, type CommandRunner } from "./run-command.js";
 
-
 /**
  * RabbitMQ through its two admin doors: `rabbitmqctl` only to create the administrator (guest is
  * deleted, so nothing else can log in yet; the password goes through stdin, never argv), then the
@@ -149,12 +148,18 @@ export class RabbitmqBrokerAdmin implements BrokerAdmin {
 
   private async ctlListUsers(): Promise<string[]> {
     const out = await this.ctl(["list_users", "--no-table-headers"]);
-    return out.split("\n").map((l) => l.split(/\s+/)[0] ?? "").filter((n) => n !== "");
+    return out
+      .split("\n")
+      .map((l) => l.split(/\s+/)[0] ?? "")
+      .filter((n) => n !== "");
   }
 
   private async ctlListVhosts(): Promise<string[]> {
     const out = await this.ctl(["list_vhosts", "--no-table-headers"]);
-    return out.split("\n").map((l) => l.trim()).filter((n) => n !== "");
+    return out
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((n) => n !== "");
   }
 }
 

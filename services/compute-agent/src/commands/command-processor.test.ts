@@ -11,7 +11,13 @@ import { join } from "node:path";
 
 const log = createLogger({ level: "error" });
 const envelope = (over: Record<string, unknown> = {}) => ({
-  v: 1, id: "cmd-00000001", type: "container.stop", nodeId: "n1", issuedAt: 1_700_000_000_000, payload: { container: "web" }, ...over,
+  v: 1,
+  id: "cmd-00000001",
+  type: "container.stop",
+  nodeId: "n1",
+  issuedAt: 1_700_000_000_000,
+  payload: { container: "web" },
+  ...over,
 });
 
 function setup(handler: (p: unknown) => Promise<unknown>) {
@@ -20,9 +26,16 @@ function setup(handler: (p: unknown) => Promise<unknown>) {
   const store = new InMemoryProcessedCommandStore();
   const processor = new CommandProcessor(
     "n1",
-    { "container.stop": async (p) => { runs++; return handler(p); } },
+    {
+      "container.stop": async (p) => {
+        runs++;
+        return handler(p);
+      },
+    },
     store,
-    async (r) => { published.push(r); },
+    async (r) => {
+      published.push(r);
+    },
     () => undefined,
     log,
     () => 42,
@@ -72,7 +85,9 @@ test("a redelivered command is answered again without running twice", async () =
 });
 
 test("a failing handler yields ok=false with the error as data, not a dead letter", async () => {
-  const { processor } = setup(async () => { throw new ExternalError("engine away"); });
+  const { processor } = setup(async () => {
+    throw new ExternalError("engine away");
+  });
   const r = await processor.process(envelope());
   assert.equal(r.ok, false);
   assert.deepEqual(r.error, { name: "ExternalError", message: "engine away", code: "EXTERNAL", retryable: true });
@@ -99,7 +114,10 @@ test("FileProcessedCommandStore survives a restart and a torn last line", async 
 test("a duplicate delivered while the first copy runs waits for it instead of running again", async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const { processor, published, runs } = setup(async () => { await gate; return "slow"; });
+  const { processor, published, runs } = setup(async () => {
+    await gate;
+    return "slow";
+  });
   const first = processor.process(envelope());
   const second = processor.process(envelope());
   release();

@@ -84,7 +84,6 @@ export class CommandProcessor {
   }
 
   private async run(envelope: CommandEnvelopeType, handler: CommandHandler<CommandType>, data: CommandPayload<CommandType>): Promise<CommandResult> {
-
     const ctx: CommandContext = {
       commandId: envelope.id,
       progress: (step, detail = {}) => this.publishProgress(envelope.id, step, detail),

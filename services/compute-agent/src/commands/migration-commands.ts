@@ -118,9 +118,9 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
       if (!now.state.running) throw new ExternalError(`destination copy is ${now.state.status}; not committing`, { retryable: false });
       if (!noRestart(spec.restartPolicy)) await d.engine.setRestartPolicy(p.containerId, spec.restartPolicy);
       const target = await d.runtime.inspect(p.containerId);
-      await d.destination.cleanup(p.migrationId, target).catch((err: unknown) =>
-        d.log.warn("Staging cleanup incomplete", { migrationId: p.migrationId, error: errorMessage(err) }),
-      );
+      await d.destination
+        .cleanup(p.migrationId, target)
+        .catch((err: unknown) => d.log.warn("Staging cleanup incomplete", { migrationId: p.migrationId, error: errorMessage(err) }));
       return { containerId: p.containerId };
     },
 

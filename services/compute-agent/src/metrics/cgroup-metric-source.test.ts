@@ -44,7 +44,11 @@ function writeTree(root: string, files: Record<string, string>): void {
 }
 
 /** A container in a v1 tree: every controller at `cgPath`. */
-function v1Container(cgPath: string, pid: number, c: { cpuNs: number; usage: number; inactive: number; limit: string; blkio: Record<string, string>; pids: number; rx: number; tx: number }) {
+function v1Container(
+  cgPath: string,
+  pid: number,
+  c: { cpuNs: number; usage: number; inactive: number; limit: string; blkio: Record<string, string>; pids: number; rx: number; tx: number },
+) {
   const files: Record<string, string> = {
     [`proc/${pid}/cgroup`]: `8:pids:${cgPath}\n7:blkio:${cgPath}\n4:memory:${cgPath}\n2:cpuacct:${cgPath}\n1:cpu:${cgPath}\n0::${cgPath}\n`,
     [`proc/${pid}/net/dev`]: netDev(c.rx, c.tx),
@@ -59,7 +63,11 @@ function v1Container(cgPath: string, pid: number, c: { cpuNs: number; usage: num
 }
 
 /** A container in a pure v2 tree at `cgPath`. */
-function v2Container(cgPath: string, pid: number, c: { usageUsec: number; current: number; inactive: number; max: string; io: string; pids: number; rx: number; tx: number }) {
+function v2Container(
+  cgPath: string,
+  pid: number,
+  c: { usageUsec: number; current: number; inactive: number; max: string; io: string; pids: number; rx: number; tx: number },
+) {
   return {
     [`proc/${pid}/cgroup`]: `0::${cgPath}\n`,
     [`proc/${pid}/net/dev`]: netDev(c.rx, c.tx),
@@ -100,7 +108,18 @@ const layouts: LayoutCase[] = [
       }),
     },
     target: { id: ID_A, pid: 100 },
-    want: { id: ID_A, pid: 100, cpuUsageNs: 5_000_000_000, memBytes: 8_000_000, memLimitBytes: 33554432, blkReadBytes: 4096, blkWriteBytes: 8192, netRxBytes: 1000, netTxBytes: 2000, pids: 3 },
+    want: {
+      id: ID_A,
+      pid: 100,
+      cpuUsageNs: 5_000_000_000,
+      memBytes: 8_000_000,
+      memLimitBytes: 33554432,
+      blkReadBytes: 4096,
+      blkWriteBytes: 8192,
+      netRxBytes: 1000,
+      netTxBytes: 2000,
+      pids: 3,
+    },
   },
   {
     name: "v1, custom --cgroup-parent, no memory limit, throttle blkio filled",
@@ -117,7 +136,18 @@ const layouts: LayoutCase[] = [
       }),
     },
     target: { id: ID_B, pid: 200, cgroupParent: "/herd/tenant-1" },
-    want: { id: ID_B, pid: 200, cpuUsageNs: 42, memBytes: 5000, memLimitBytes: null, blkReadBytes: 10, blkWriteBytes: 20, netRxBytes: 0, netTxBytes: 0, pids: 1 },
+    want: {
+      id: ID_B,
+      pid: 200,
+      cpuUsageNs: 42,
+      memBytes: 5000,
+      memLimitBytes: null,
+      blkReadBytes: 10,
+      blkWriteBytes: 20,
+      netRxBytes: 0,
+      netTxBytes: 0,
+      pids: 1,
+    },
   },
   {
     name: "v2, systemd driver scope, limited memory, two devices in io.stat",
@@ -135,7 +165,18 @@ const layouts: LayoutCase[] = [
       }),
     },
     target: { id: ID_A, pid: 300, cgroupDriver: "systemd" },
-    want: { id: ID_A, pid: 300, cpuUsageNs: 1_500_000_000, memBytes: 8_000_000, memLimitBytes: 67108864, blkReadBytes: 101, blkWriteBytes: 202, netRxBytes: 5, netTxBytes: 6, pids: 7 },
+    want: {
+      id: ID_A,
+      pid: 300,
+      cpuUsageNs: 1_500_000_000,
+      memBytes: 8_000_000,
+      memLimitBytes: 67108864,
+      blkReadBytes: 101,
+      blkWriteBytes: 202,
+      netRxBytes: 5,
+      netTxBytes: 6,
+      pids: 7,
+    },
   },
   {
     name: "v2, cgroupfs /docker/<id>, memory.max = max, empty io.stat",
@@ -144,7 +185,18 @@ const layouts: LayoutCase[] = [
       ...v2Container(`/docker/${ID_B}`, 400, { usageUsec: 7, current: 100, inactive: 500, max: "max", io: "", pids: 1, rx: 1, tx: 2 }),
     },
     target: { id: ID_B, pid: 400 },
-    want: { id: ID_B, pid: 400, cpuUsageNs: 7000, memBytes: 100, memLimitBytes: null, blkReadBytes: 0, blkWriteBytes: 0, netRxBytes: 1, netTxBytes: 2, pids: 1 },
+    want: {
+      id: ID_B,
+      pid: 400,
+      cpuUsageNs: 7000,
+      memBytes: 100,
+      memLimitBytes: null,
+      blkReadBytes: 0,
+      blkWriteBytes: 0,
+      netRxBytes: 1,
+      netTxBytes: 2,
+      pids: 1,
+    },
   },
 ];
 
@@ -175,9 +227,19 @@ describe("CgroupMetricSource on fake cgroup trees", () => {
       [`proc/500/net/dev`]: netDev(0, 0),
     });
     const source = new CgroupMetricSource({ cgroupRoot: join(root, "cgroup"), procRoot: join(root, "proc") });
-    const sample = source.sampleSync([{ id: ID_A, pid: 100 }, { id: ID_B, pid: 500 }, { id: "c".repeat(64), pid: 0 }]);
-    assert.deepEqual(sample.containers.map((s) => s.id), [ID_A]);
-    assert.deepEqual(sample.failures.map((f) => f.id), [ID_B, "c".repeat(64)]);
+    const sample = source.sampleSync([
+      { id: ID_A, pid: 100 },
+      { id: ID_B, pid: 500 },
+      { id: "c".repeat(64), pid: 0 },
+    ]);
+    assert.deepEqual(
+      sample.containers.map((s) => s.id),
+      [ID_A],
+    );
+    assert.deepEqual(
+      sample.failures.map((f) => f.id),
+      [ID_B, "c".repeat(64)],
+    );
     assert.match(sample.failures[0]!.reason, /cgroup removed/);
     assert.match(sample.failures[1]!.reason, /not running/);
   });

@@ -13,13 +13,7 @@ import {
   type BlockBytes,
   type CgroupMembership,
 } from "./cgroup-parsers.js";
-import type {
-  MetricSource,
-  RawContainerCounters,
-  RawSample,
-  SampleFailure,
-  SampleTarget,
-} from "./metric-source.js";
+import type { MetricSource, RawContainerCounters, RawSample, SampleFailure, SampleTarget } from "./metric-source.js";
 import { ProcNodeCounters } from "./proc-node-counters.js";
 import { parseNetDev } from "./proc-parsers.js";
 import { SmallFileReader, type KeptFile } from "./small-file-reader.js";
@@ -41,11 +35,7 @@ export interface CgroupMetricSourceOptions {
 }
 
 /** v1 blkio files in the order tried: the first one holding device lines wins (see parseBlkioServiceBytes). */
-const V1_BLKIO_FILES = [
-  "blkio.throttle.io_service_bytes_recursive",
-  "blkio.io_service_bytes_recursive",
-  "blkio.bfq.io_service_bytes_recursive",
-];
+const V1_BLKIO_FILES = ["blkio.throttle.io_service_bytes_recursive", "blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_recursive"];
 
 /** The files of one container, resolved once per (id, pid). */
 interface ContainerFiles {
@@ -93,12 +83,7 @@ export class CgroupMetricSource implements MetricSource {
   /** The cgroup version in use (detected on first use when "auto"). */
   get version(): 1 | 2 {
     if (this.detectedVersion === undefined) {
-      this.detectedVersion =
-        this.requestedVersion === "auto"
-          ? existsSync(join(this.cgroupRoot, "cgroup.controllers"))
-            ? 2
-            : 1
-          : this.requestedVersion;
+      this.detectedVersion = this.requestedVersion === "auto" ? (existsSync(join(this.cgroupRoot, "cgroup.controllers")) ? 2 : 1) : this.requestedVersion;
     }
     return this.detectedVersion;
   }

@@ -82,9 +82,7 @@ describe("workingSetBytes", () => {
 
 describe("parseIoStat", () => {
   it("sums rbytes and wbytes over devices", () => {
-    const text =
-      "254:0 rbytes=1048576 wbytes=2097152 rios=10 wios=20 dbytes=0 dios=0\n" +
-      "8:16 rbytes=4096 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n";
+    const text = "254:0 rbytes=1048576 wbytes=2097152 rios=10 wios=20 dbytes=0 dios=0\n" + "8:16 rbytes=4096 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n";
     assert.deepEqual(parseIoStat(text), { read: 1048576 + 4096, write: 2097152 });
   });
   it("is zero for an empty file (no I/O yet)", () => assert.deepEqual(parseIoStat(""), { read: 0, write: 0 }));

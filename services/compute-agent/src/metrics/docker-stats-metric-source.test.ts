@@ -14,7 +14,13 @@ const RECORDED_V1: DockerStatsJson = JSON.parse(
 const V2_SHAPE: DockerStatsJson = {
   cpu_stats: { cpu_usage: { total_usage: 5_000_000 } },
   memory_stats: { usage: 1_000_000, limit: NODE_MEM, stats: { inactive_file: 200_000, anon: 700_000 } },
-  blkio_stats: { io_service_bytes_recursive: [{ op: "read", value: 10 }, { op: "write", value: 20 }, { op: "read", value: 1 }] },
+  blkio_stats: {
+    io_service_bytes_recursive: [
+      { op: "read", value: 10 },
+      { op: "write", value: 20 },
+      { op: "read", value: 1 },
+    ],
+  },
   networks: { eth0: { rx_bytes: 100, tx_bytes: 50 }, eth1: { rx_bytes: 1, tx_bytes: 2 } },
   pids_stats: { current: 4 },
 };
@@ -24,7 +30,16 @@ describe("mapDockerStats", () => {
     {
       name: "recorded v1 answer: total_inactive_file, real limit, no networks, empty blkio",
       json: RECORDED_V1,
-      want: { cpuUsageNs: 22479812, memBytes: 323584 - 8192, memLimitBytes: 16777216, blkReadBytes: 0, blkWriteBytes: 0, netRxBytes: 0, netTxBytes: 0, pids: 1 },
+      want: {
+        cpuUsageNs: 22479812,
+        memBytes: 323584 - 8192,
+        memLimitBytes: 16777216,
+        blkReadBytes: 0,
+        blkWriteBytes: 0,
+        netRxBytes: 0,
+        netTxBytes: 0,
+        pids: 1,
+      },
     },
     {
       name: "v2 shape: inactive_file, node-sized limit means none, sums devices and interfaces",

@@ -19,12 +19,7 @@ export interface DockerStatsJson {
  * (null) when Docker reports the node's whole memory as the limit, which is what it does for an
  * unlimited container.
  */
-export function mapDockerStats(
-  json: DockerStatsJson,
-  target: Pick<SampleTarget, "id" | "pid">,
-  atMs: number,
-  nodeMemTotalBytes: number,
-): RawContainerCounters {
+export function mapDockerStats(json: DockerStatsJson, target: Pick<SampleTarget, "id" | "pid">, atMs: number, nodeMemTotalBytes: number): RawContainerCounters {
   const mem = json.memory_stats ?? {};
   const stats = mem.stats ?? {};
   const usage = mem.usage ?? 0;

@@ -17,7 +17,18 @@ const base: ContainerSpec = {
   hostname: "app",
   tty: false,
   openStdin: false,
-  resources: { memoryBytes: 0, memorySwapBytes: 0, memoryReservationBytes: 0, nanoCpus: 0, cpuQuota: 0, cpuPeriod: 0, cpuShares: 0, cpusetCpus: "", cpusetMems: "", pidsLimit: null },
+  resources: {
+    memoryBytes: 0,
+    memorySwapBytes: 0,
+    memoryReservationBytes: 0,
+    nanoCpus: 0,
+    cpuQuota: 0,
+    cpuPeriod: 0,
+    cpuShares: 0,
+    cpusetCpus: "",
+    cpusetMems: "",
+    pidsLimit: null,
+  },
   mounts: [],
   exposedPorts: [],
   ports: [],
@@ -57,7 +68,10 @@ describe("checkMigratable", () => {
   for (const c of cases) {
     it(c.name, () => {
       const refusals = checkMigratable({ ...base, ...c.spec });
-      assert.deepEqual(refusals.map((r) => r.code), c.want);
+      assert.deepEqual(
+        refusals.map((r) => r.code),
+        c.want,
+      );
       for (const r of refusals) assert.ok(r.reason.length > 20, "every refusal says why");
     });
   }

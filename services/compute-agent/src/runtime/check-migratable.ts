@@ -29,13 +29,15 @@ export function checkMigratable(spec: ContainerSpec): Refusal[] {
       out.push({
         code: "bind-mount",
         detail: `${m.source} -> ${m.destination}`,
-        reason: "a host path is bound in: its content belongs to the source host and is not copied, and CRIU restore fails (or silently binds a different file) if the path differs on the destination",
+        reason:
+          "a host path is bound in: its content belongs to the source host and is not copied, and CRIU restore fails (or silently binds a different file) if the path differs on the destination",
       });
     } else if (m.kind === "tmpfs") {
       out.push({
         code: "tmpfs",
         detail: m.destination,
-        reason: "tmpfs content lives only in the source host's memory: neither the writable-layer sync nor Docker's checkpoint carries it, so the process would resume over an empty directory",
+        reason:
+          "tmpfs content lives only in the source host's memory: neither the writable-layer sync nor Docker's checkpoint carries it, so the process would resume over an empty directory",
       });
     }
   }
@@ -52,7 +54,8 @@ export function checkMigratable(spec: ContainerSpec): Refusal[] {
     out.push({
       code: "privileged",
       detail: "privileged",
-      reason: "a privileged container can reach every host device and kernel interface, so its state may live outside the container where CRIU cannot see or move it",
+      reason:
+        "a privileged container can reach every host device and kernel interface, so its state may live outside the container where CRIU cannot see or move it",
     });
   }
   for (const d of spec.devices) {

@@ -19,7 +19,13 @@ export function mapCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreate
   const tmpfs: Record<string, string> = {};
   for (const m of spec.mounts) {
     if (m.kind === "volume") {
-      mounts.push({ Type: "volume", Source: m.name, Target: m.destination, ReadOnly: m.readOnly, VolumeOptions: { NoCopy: false, Labels: {}, DriverConfig: { Name: m.driver, Options: {} } } });
+      mounts.push({
+        Type: "volume",
+        Source: m.name,
+        Target: m.destination,
+        ReadOnly: m.readOnly,
+        VolumeOptions: { NoCopy: false, Labels: {}, DriverConfig: { Name: m.driver, Options: {} } },
+      });
     } else if (m.kind === "bind") {
       mounts.push({ Type: "bind", Source: m.source, Target: m.destination, ReadOnly: m.readOnly });
     } else {

@@ -84,7 +84,14 @@ export class RsyncDaemon {
       ].join("\n"),
       { mode: 0o600 },
     );
-    const args = ["--daemon", "--no-detach", `--config=${conf}`, `--address=${this.o.address}`, `--port=${this.o.port}`, `--log-file=${join(configDir, "rsyncd.log")}`];
+    const args = [
+      "--daemon",
+      "--no-detach",
+      `--config=${conf}`,
+      `--address=${this.o.address}`,
+      `--port=${this.o.port}`,
+      `--log-file=${join(configDir, "rsyncd.log")}`,
+    ];
     this.log.debug("Starting rsync daemon", { address: this.o.address, port: this.o.port, stagingDir });
     const child = spawn(this.o.rsyncPath ?? "rsync", args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";

@@ -44,66 +44,91 @@ export function createApi(deps: ApiDeps): express.Express {
   });
 
   const auth = requireToken(deps.token);
-  app.get("/metrics", auth, route(async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  }));
+  app.get(
+    "/metrics",
+    auth,
+    route(async (_req, res) => {
+      res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    }),
+  );
 
   const api = express.Router();
   api.use(auth);
 
-  api.get("/health", route(async (_req, res) => {
-    const h = deps.health?.() ?? { broker: true, redis: true };
-    res.status(h.broker && h.redis ? 200 : 503).json({ ok: h.broker && h.redis, ...h });
-  }));
+  api.get(
+    "/health",
+    route(async (_req, res) => {
+      const h = deps.health?.() ?? { broker: true, redis: true };
+      res.status(h.broker && h.redis ? 200 : 503).json({ ok: h.broker && h.redis, ...h });
+    }),
+  );
 
-  api.get("/nodes", route(async (_req, res) => {
-    const t = now();
-    const nodes = await deps.store.listNodes();
-    res.json({ nodes: nodes.map((n) => ({ ...n, status: nodeStatus(n, t, deps.downAfterMs) })) });
-  }));
+  api.get(
+    "/nodes",
+    route(async (_req, res) => {
+      const t = now();
+      const nodes = await deps.store.listNodes();
+      res.json({ nodes: nodes.map((n) => ({ ...n, status: nodeStatus(n, t, deps.downAfterMs) })) });
+    }),
+  );
 
-  api.get("/nodes/:id", route(async (req, res) => {
-    const id = parseOrThrow(NodeId, req.params.id, "id");
-    const node = await deps.store.getNode(id);
-    if (!node) throw new NotFoundError(`no node ${id}`);
-    res.json({ ...node, status: nodeStatus(node, now(), deps.downAfterMs) });
-  }));
+  api.get(
+    "/nodes/:id",
+    route(async (req, res) => {
+      const id = parseOrThrow(NodeId, req.params.id, "id");
+      const node = await deps.store.getNode(id);
+      if (!node) throw new NotFoundError(`no node ${id}`);
+      res.json({ ...node, status: nodeStatus(node, now(), deps.downAfterMs) });
+    }),
+  );
 
-  api.get("/containers", route(async (req, res) => {
-    const node = req.query.node === undefined ? undefined : parseOrThrow(NodeId, req.query.node, "node");
-    const t = now();
-    const nodes = new Map((await deps.store.listNodes()).map((n) => [n.id, nodeStatus(n, t, deps.downAfterMs)]));
-    const containers = (await deps.store.listContainers()).filter((c) => !node || c.nodeId === node);
-    res.json({ containers: containers.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" })) });
-  }));
+  api.get(
+    "/containers",
+    route(async (req, res) => {
+      const node = req.query.node === undefined ? undefined : parseOrThrow(NodeId, req.query.node, "node");
+      const t = now();
+      const nodes = new Map((await deps.store.listNodes()).map((n) => [n.id, nodeStatus(n, t, deps.downAfterMs)]));
+      const containers = (await deps.store.listContainers()).filter((c) => !node || c.nodeId === node);
+      res.json({ containers: containers.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" })) });
+    }),
+  );
 
-  api.get("/containers/:ref", route(async (req, res) => {
-    const c = await deps.store.findContainer(String(req.params.ref));
-    if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
-    res.json(c);
-  }));
+  api.get(
+    "/containers/:ref",
+    route(async (req, res) => {
+      const c = await deps.store.findContainer(String(req.params.ref));
+      if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
+      res.json(c);
+    }),
+  );
 
-  api.get("/containers/:ref/metrics", route(async (req, res) => {
-    const { limit } = parseOrThrow(MetricsQuery, req.query);
-    const c = await deps.store.findContainer(String(req.params.ref));
-    if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
-    res.json({ container: c.id, name: c.name, nodeId: c.nodeId, points: await deps.store.containerHistory(c.id, limit) });
-  }));
+  api.get(
+    "/containers/:ref/metrics",
+    route(async (req, res) => {
+      const { limit } = parseOrThrow(MetricsQuery, req.query);
+      const c = await deps.store.findContainer(String(req.params.ref));
+      if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
+      res.json({ container: c.id, name: c.name, nodeId: c.nodeId, points: await deps.store.containerHistory(c.id, limit) });
+    }),
+  );
 
   /** Starts a container on a node through its command queue; answers with the node's result. */
-  api.post("/containers", route(async (req, res) => {
-    const body = parseOrThrow(RunBody, req.body ?? {});
-    const node = await deps.store.getNode(body.node);
-    if (!node) throw new NotFoundError(`no node ${body.node}`);
-    if (nodeStatus(node, now(), deps.downAfterMs) !== "up") throw new ConflictError(`node ${body.node} is down`);
-    const { node: nodeId, ...payload } = body;
-    const result = await deps.commands.send(nodeId, "container.run", payload, { timeoutMs: 60_000 });
-    if (!result.ok) {
-      res.status(result.error?.code === "VALIDATION" ? 400 : 502).json({ error: result.error?.message, code: result.error?.code });
-      return;
-    }
-    res.status(201).json(result.result);
-  }));
+  api.post(
+    "/containers",
+    route(async (req, res) => {
+      const body = parseOrThrow(RunBody, req.body ?? {});
+      const node = await deps.store.getNode(body.node);
+      if (!node) throw new NotFoundError(`no node ${body.node}`);
+      if (nodeStatus(node, now(), deps.downAfterMs) !== "up") throw new ConflictError(`node ${body.node} is down`);
+      const { node: nodeId, ...payload } = body;
+      const result = await deps.commands.send(nodeId, "container.run", payload, { timeoutMs: 60_000 });
+      if (!result.ok) {
+        res.status(result.error?.code === "VALIDATION" ? 400 : 502).json({ error: result.error?.message, code: result.error?.code });
+        return;
+      }
+      res.status(201).json(result.result);
+    }),
+  );
 
   for (const r of deps.routers ?? []) api.use(r);
   app.use("/api/v1", api);

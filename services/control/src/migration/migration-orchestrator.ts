@@ -1,6 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type { CommandPayload, CommandResult, CommandType } from "../../../../shared/src/contracts/index.js";
-import { ConflictError, ExternalError, HerdError, NotFoundError, ValidationError, errorMessage, toWire, type WireError } from "../../../../shared/src/errors.js";
+import {
+  ConflictError,
+  ExternalError,
+  HerdError,
+  NotFoundError,
+  ValidationError,
+  errorMessage,
+  toWire,
+  type WireError,
+} from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { CommandClient } from "../commands/command-client.js";
 import { nodeStatus } from "../registry/node-liveness.js";
@@ -196,7 +205,10 @@ export class MigrationOrchestrator {
       }
       const spec = r.spec!;
       if (!r.destinationContainerId) {
-        let prepared = (await this.step(r, "prepare", r.destination, "migration.prepare", { migrationId: r.id, spec })) as { containerId?: string; needsImage?: boolean };
+        let prepared = (await this.step(r, "prepare", r.destination, "migration.prepare", { migrationId: r.id, spec })) as {
+          containerId?: string;
+          needsImage?: boolean;
+        };
         if (prepared.needsImage) {
           await this.step(r, "ship-image", r.source, "migration.ship-image", { migrationId: r.id, spec, peer: await peer() });
           prepared = (await this.step(r, "prepare", r.destination, "migration.prepare", { migrationId: r.id, spec }, 2)) as typeof prepared;
@@ -210,13 +222,17 @@ export class MigrationOrchestrator {
         r.frozen = true; // set before sending: if we die mid-freeze, recovery knows the source may be stopped
         r.frozenAt = r.frozenAt ?? this.now();
         await this.save(r);
-        const frozen = (await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() })) as { checkpointName: string };
+        const frozen = (await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() })) as {
+          checkpointName: string;
+        };
         r.checkpointName = frozen.checkpointName;
         await this.save(r);
       }
       if (!destinationRuns(r)) {
         if (!r.checkpointName) {
-          const again = (await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() })) as { checkpointName: string };
+          const again = (await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() })) as {
+            checkpointName: string;
+          };
           r.checkpointName = again.checkpointName;
         }
         if (!r.steps.some((s) => s.name === "restore" && s.ok)) {
@@ -256,7 +272,15 @@ export class MigrationOrchestrator {
     await this.save(r);
     // The destination copy goes first, so that the source never runs beside it. Retried until
     // the destination answers: a node that is away keeps the command in its durable queue.
-    await this.step(r, "abort-destination", r.destination, "migration.abort-destination", { migrationId: r.id, containerId: r.destinationContainerId }, 1, Infinity);
+    await this.step(
+      r,
+      "abort-destination",
+      r.destination,
+      "migration.abort-destination",
+      { migrationId: r.id, containerId: r.destinationContainerId },
+      1,
+      Infinity,
+    );
     if (r.spec) {
       await this.step(r, "resume-source", r.source, "migration.resume-source", { migrationId: r.id, spec: r.spec, frozen: r.frozen }, 1, Infinity);
     }

@@ -3,8 +3,19 @@ import assert from "node:assert/strict";
 import { destinationRuns, recoveryFor, type MigrationRecord } from "./migration-record.js";
 
 const rec = (over: Partial<MigrationRecord>): MigrationRecord => ({
-  id: "m1", containerId: "c", containerName: "c", source: "n1", destination: "n2", state: "running", step: "describe",
-  steps: [], createdAt: 1, updatedAt: 1, frozen: false, bytes: 0, ...over,
+  id: "m1",
+  containerId: "c",
+  containerName: "c",
+  source: "n1",
+  destination: "n2",
+  state: "running",
+  step: "describe",
+  steps: [],
+  createdAt: 1,
+  updatedAt: 1,
+  frozen: false,
+  bytes: 0,
+  ...over,
 });
 
 test("recoveryFor", async (t) => {

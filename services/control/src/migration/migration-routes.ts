@@ -16,23 +16,32 @@ const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).d
 /** /migrations: start (or dry-run) a migration, list them, follow one. */
 export function migrationRoutes(orchestrator: MigrationOrchestrator, store: MigrationStore): express.Router {
   const r = express.Router();
-  r.post("/migrations", route(async (req, res) => {
-    const body = parseOrThrow(StartBody, req.body ?? {});
-    if (body.dryRun) {
-      res.json(await orchestrator.dryRun({ container: body.container, to: body.to }));
-      return;
-    }
-    const record = await orchestrator.start({ container: body.container, to: body.to });
-    res.status(202).json(record);
-  }));
-  r.get("/migrations", route(async (req, res) => {
-    const { limit } = parseOrThrow(ListQuery, req.query);
-    res.json({ migrations: await store.list(limit) });
-  }));
-  r.get("/migrations/:id", route(async (req, res) => {
-    const m = await store.get(String(req.params.id));
-    if (!m) throw new NotFoundError(`no migration ${String(req.params.id)}`);
-    res.json(m);
-  }));
+  r.post(
+    "/migrations",
+    route(async (req, res) => {
+      const body = parseOrThrow(StartBody, req.body ?? {});
+      if (body.dryRun) {
+        res.json(await orchestrator.dryRun({ container: body.container, to: body.to }));
+        return;
+      }
+      const record = await orchestrator.start({ container: body.container, to: body.to });
+      res.status(202).json(record);
+    }),
+  );
+  r.get(
+    "/migrations",
+    route(async (req, res) => {
+      const { limit } = parseOrThrow(ListQuery, req.query);
+      res.json({ migrations: await store.list(limit) });
+    }),
+  );
+  r.get(
+    "/migrations/:id",
+    route(async (req, res) => {
+      const m = await store.get(String(req.params.id));
+      if (!m) throw new NotFoundError(`no migration ${String(req.params.id)}`);
+      res.json(m);
+    }),
+  );
   return r;
 }

@@ -26,11 +26,7 @@ export class RedisMigrationStore implements MigrationStore {
   ) {}
 
   async save(r: MigrationRecord): Promise<void> {
-    await this.redis
-      .multi()
-      .set(`${this.prefix}migration:${r.id}`, JSON.stringify(r))
-      .zadd(`${this.prefix}migrations`, r.createdAt, r.id)
-      .exec();
+    await this.redis.multi().set(`${this.prefix}migration:${r.id}`, JSON.stringify(r)).zadd(`${this.prefix}migrations`, r.createdAt, r.id).exec();
   }
 
   async get(id: string): Promise<MigrationRecord | undefined> {

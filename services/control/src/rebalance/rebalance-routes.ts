@@ -22,40 +22,61 @@ function parseArgs(raw: string | undefined): unknown {
   try {
     return JSON.parse(raw) as unknown;
   } catch {
-    throw new ValidationError("args", "must be a JSON object, e.g. {\"cpuThreshold\":0.8}");
+    throw new ValidationError("args", 'must be a JSON object, e.g. {"cpuThreshold":0.8}');
   }
 }
 
 /** /plan (dry run), /rebalance (one round now), /rebalance/auto (the loop), /containers/:ref/forecast. */
 export function rebalanceRoutes(rebalancer: Rebalancer, state: StateStore, sampleMs: number): express.Router {
   const r = express.Router();
-  r.get("/plan", route(async (req, res) => {
-    const q = parseOrThrow(PlanQuery, req.query);
-    const args = parseArgs(q.args);
-    res.json(await rebalancer.plan({ ...(q.policy ? { policy: q.policy } : {}), ...(args !== undefined ? { args } : {}) }));
-  }));
-  r.post("/rebalance", route(async (_req, res) => {
-    res.json(await rebalancer.rebalance());
-  }));
-  r.get("/rebalance/auto", route(async (_req, res) => {
-    res.json(rebalancer.autoStatus());
-  }));
-  r.put("/rebalance/auto", route(async (req, res) => {
-    const body = parseOrThrow(AutoBody, req.body ?? {});
-    if (body.policy) rebalancer.setPolicy(body.policy, body.args ?? {});
-    rebalancer.setAuto(body.enabled);
-    res.json(rebalancer.autoStatus());
-  }));
-  r.get("/containers/:ref/forecast", route(async (req, res) => {
-    const q = parseOrThrow(ForecastQuery, req.query);
-    const c = await state.findContainer(String(req.params.ref));
-    if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
-    const raw = await state.containerHistory(c.id, q.points);
-    const per = Math.max(1, Math.round((q.step * 1000) / sampleMs));
-    const values = downsample(raw.map((p) => p.cpuPct), per);
-    const t = downsample(raw.map((p) => p.t), per);
-    const report = forecastReport({ metric: "cpu", values, t }, { horizon: q.horizon, forest: { nEstimators: 20 } });
-    res.json({ container: c.id, name: c.name, nodeId: c.nodeId, stepSec: q.step, ...report });
-  }));
+  r.get(
+    "/plan",
+    route(async (req, res) => {
+      const q = parseOrThrow(PlanQuery, req.query);
+      const args = parseArgs(q.args);
+      res.json(await rebalancer.plan({ ...(q.policy ? { policy: q.policy } : {}), ...(args !== undefined ? { args } : {}) }));
+    }),
+  );
+  r.post(
+    "/rebalance",
+    route(async (_req, res) => {
+      res.json(await rebalancer.rebalance());
+    }),
+  );
+  r.get(
+    "/rebalance/auto",
+    route(async (_req, res) => {
+      res.json(rebalancer.autoStatus());
+    }),
+  );
+  r.put(
+    "/rebalance/auto",
+    route(async (req, res) => {
+      const body = parseOrThrow(AutoBody, req.body ?? {});
+      if (body.policy) rebalancer.setPolicy(body.policy, body.args ?? {});
+      rebalancer.setAuto(body.enabled);
+      res.json(rebalancer.autoStatus());
+    }),
+  );
+  r.get(
+    "/containers/:ref/forecast",
+    route(async (req, res) => {
+      const q = parseOrThrow(ForecastQuery, req.query);
+      const c = await state.findContainer(String(req.params.ref));
+      if (!c) throw new NotFoundError(`no container ${String(req.params.ref)}`);
+      const raw = await state.containerHistory(c.id, q.points);
+      const per = Math.max(1, Math.round((q.step * 1000) / sampleMs));
+      const values = downsample(
+        raw.map((p) => p.cpuPct),
+        per,
+      );
+      const t = downsample(
+        raw.map((p) => p.t),
+        per,
+      );
+      const report = forecastReport({ metric: "cpu", values, t }, { horizon: q.horizon, forest: { nEstimators: 20 } });
+      res.json({ container: c.id, name: c.name, nodeId: c.nodeId, stepSec: q.step, ...report });
+    }),
+  );
   return r;
 }

@@ -79,7 +79,10 @@ export class Rebalancer {
     for (const record of records) {
       if (record.state !== "running") continue;
       const raw = await this.o.state.containerHistory(record.id, 600);
-      const cpuHistory = downsample(raw.map((p) => p.cpuPct), per);
+      const cpuHistory = downsample(
+        raw.map((p) => p.cpuPct),
+        per,
+      );
       const f = await this.o.forecasts.forecast(`container:${record.name}:cpu`, cpuHistory);
       models[record.name] = f.model;
       containers.push({ record, cpuHistory, cpuForecast: f.values });
@@ -143,7 +146,13 @@ export class Rebalancer {
     for (const move of planned.start) {
       try {
         const record = await this.o.orchestrator.start({ container: move.containerId, to: move.to });
-        this.o.log.info("Rebalance started a migration", { migrationId: record.id, container: record.containerName, from: move.from, to: move.to, reason: move.reason });
+        this.o.log.info("Rebalance started a migration", {
+          migrationId: record.id,
+          container: record.containerName,
+          from: move.from,
+          to: move.to,
+          reason: move.reason,
+        });
         started.push({ migrationId: record.id, container: record.containerName, from: move.from, to: move.to, reason: move.reason });
       } catch (err) {
         this.o.log.warn("Rebalance move refused", { container: move.containerId, to: move.to, error: errorMessage(err) });
@@ -173,7 +182,14 @@ export class Rebalancer {
   }
 
   autoStatus() {
-    return { enabled: this.timer !== undefined, policy: this.policy, args: resolvePolicyArgs(this.policy, this.policyArgs), intervalMs: this.o.intervalMs, budget: this.o.budget, lastRound: this.lastRound };
+    return {
+      enabled: this.timer !== undefined,
+      policy: this.policy,
+      args: resolvePolicyArgs(this.policy, this.policyArgs),
+      intervalMs: this.o.intervalMs,
+      budget: this.o.budget,
+      lastRound: this.lastRound,
+    };
   }
 
   private async round(): Promise<void> {

@@ -4,8 +4,26 @@ import { buildSnapshot, downsample } from "./snapshot-builder.js";
 import type { ContainerRecord } from "../state/state-store.js";
 
 const container = (id: string, nodeId: string, cpuPct: number, state: ContainerRecord["state"] = "running"): ContainerRecord => ({
-  id, name: `c-${id}`, image: "img", state, labels: {}, cpuPct, cpuUsageNs: 0, memBytes: 1000, memLimitBytes: null,
-  blkReadBytes: 0, blkWriteBytes: 0, blkReadBps: 0, blkWriteBps: 0, netRxBytes: 0, netTxBytes: 0, netRxBps: 5, netTxBps: 5, pids: 1, nodeId, updatedAt: 1,
+  id,
+  name: `c-${id}`,
+  image: "img",
+  state,
+  labels: {},
+  cpuPct,
+  cpuUsageNs: 0,
+  memBytes: 1000,
+  memLimitBytes: null,
+  blkReadBytes: 0,
+  blkWriteBytes: 0,
+  blkReadBps: 0,
+  blkWriteBps: 0,
+  netRxBytes: 0,
+  netTxBytes: 0,
+  netRxBps: 5,
+  netTxBps: 5,
+  pids: 1,
+  nodeId,
+  updatedAt: 1,
 });
 
 test("node usage is the sum of its running containers, in millicores", () => {
@@ -26,8 +44,18 @@ test("node usage is the sum of its running containers, in millicores", () => {
     lastMigratedAt: new Map([["c-aaaa", 5_000]]),
     transferRateBps: 1e6,
   });
-  assert.deepEqual(s.nodes.map((n) => [n.id, n.up, n.capacity.cpu, n.usage.cpu]), [["n1", true, 2000, 2000], ["n2", false, 4000, 0]]);
-  assert.deepEqual(s.containers.map((c) => c.id), ["aaaa", "bbbb"], "exited containers and unknown nodes are left out");
+  assert.deepEqual(
+    s.nodes.map((n) => [n.id, n.up, n.capacity.cpu, n.usage.cpu]),
+    [
+      ["n1", true, 2000, 2000],
+      ["n2", false, 4000, 0],
+    ],
+  );
+  assert.deepEqual(
+    s.containers.map((c) => c.id),
+    ["aaaa", "bbbb"],
+    "exited containers and unknown nodes are left out",
+  );
   assert.deepEqual(s.containers[0]!.history?.cpu, [1000, 1500]);
   assert.deepEqual(s.containers[1]!.forecast?.cpu, [600, 700]);
   assert.equal(s.containers[0]!.lastMigratedAt, 5_000);

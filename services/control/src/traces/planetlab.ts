@@ -25,7 +25,10 @@ export async function listPlanetLabDays(root: string): Promise<string[]> {
   } catch (err) {
     throw new TraceFormatError(root, undefined, `cannot read PlanetLab root (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
   }
-  return entries.filter((e) => e.isDirectory() && /^\d{8}$/.test(e.name)).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory() && /^\d{8}$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
 }
 
 /** Parses one VM file; pure so tests can feed it text directly. */

@@ -42,7 +42,10 @@ describe("PlanetLab reader", () => {
   test("reads a day sorted by file name, keeps names with spaces", async () => {
     const d = await readPlanetLabDay(join(root, "pl", "20110303"));
     assert.equal(d.day, "20110303");
-    assert.deepEqual(d.vms.map((v) => v.name), ["a vm with space", "b_vm"]);
+    assert.deepEqual(
+      d.vms.map((v) => v.name),
+      ["a vm with space", "b_vm"],
+    );
     assert.deepEqual(d.vms[1]!.cpuPct, ramp);
     assert.equal(d.vms[0]!.cpuPct.length, 288);
   });
@@ -78,18 +81,15 @@ describe("PlanetLab reader", () => {
 });
 
 describe("Alibaba machine_usage reader", () => {
-  const rows = [
-    "m_1,0,10,50,,,1,2,5",
-    "m_1,10,20,52,,,3,4,-1",
-    "m_1,320,40,60,,,5,6,101",
-    "m_1,930,70,70,,,7,8,9",
-    "m_2,100,1,2,,,3,4,5",
-  ];
+  const rows = ["m_1,0,10,50,,,1,2,5", "m_1,10,20,52,,,3,4,-1", "m_1,320,40,60,,,5,6,101", "m_1,930,70,70,,,7,8,9", "m_2,100,1,2,,,3,4,5"];
   test("groups rows per machine, replaces abnormal disk values by the previous valid one", async () => {
     const f = join(root, "mu.csv");
     await writeFile(f, rows.join("\n") + "\n");
     const ms = await readAlibabaMachineUsage(f);
-    assert.deepEqual(ms.map((m) => m.machineId), ["m_1", "m_2"]);
+    assert.deepEqual(
+      ms.map((m) => m.machineId),
+      ["m_1", "m_2"],
+    );
     const m1 = ms[0]!;
     assert.deepEqual(m1.t, [0, 10, 320, 930]);
     assert.deepEqual(m1.cpuPct, [10, 20, 40, 70]);
