@@ -108,3 +108,13 @@ export function loadSettings<S extends Shape>(shape: S, env: NodeJS.ProcessEnv =
   }
   return out as Settings<S>;
 }
+
+/** For a service's entry point: the settings, or a message naming the bad variable and exit code 2. */
+export function loadSettingsOrExit<S extends Shape>(shape: S, env: NodeJS.ProcessEnv = process.env): Settings<S> {
+  try {
+    return loadSettings(shape, env);
+  } catch (err) {
+    process.stderr.write(`Invalid configuration: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+}

@@ -1,6 +1,6 @@
 import Dockerode from "dockerode";
 import { join } from "node:path";
-import { agentSettings, loadSettings } from "../../../shared/src/config.js";
+import { agentSettings, loadSettingsOrExit } from "../../../shared/src/config.js";
 import { errorMessage } from "../../../shared/src/errors.js";
 import { createLogger } from "../../../shared/src/logger.js";
 import { AmqpMessageBus } from "../../../shared/src/messaging/amqp-message-bus.js";
@@ -20,15 +20,7 @@ import { RsyncDaemon } from "./runtime/rsync-daemon.js";
 import { RsyncFileTransfer } from "./runtime/rsync-file-transfer.js";
 import { SourceMigrationSteps } from "./runtime/source-migration-steps.js";
 
-const boot = createLogger();
-let settings;
-try {
-  settings = loadSettings(agentSettings);
-} catch (err) {
-  boot.error(`Invalid configuration: ${errorMessage(err)}`);
-  process.exit(2);
-}
-const s = settings;
+const s = loadSettingsOrExit(agentSettings);
 const log = createLogger({ level: s.HERD_LOG_LEVEL, format: s.HERD_LOG_FORMAT }).child({ component: "agent", nodeId: s.HERD_NODE_ID });
 
 function dockerFromHost(host: string): Dockerode {

@@ -1,16 +1,9 @@
-import { controlSettings, loadSettings } from "../../../shared/src/config.js";
+import { controlSettings, loadSettingsOrExit } from "../../../shared/src/config.js";
 import { errorMessage } from "../../../shared/src/errors.js";
 import { createLogger } from "../../../shared/src/logger.js";
 import { ControlService } from "./control-service.js";
 
-const boot = createLogger();
-let settings;
-try {
-  settings = loadSettings(controlSettings);
-} catch (err) {
-  boot.error(`Invalid configuration: ${errorMessage(err)}`);
-  process.exit(2);
-}
+const settings = loadSettingsOrExit(controlSettings);
 const log = createLogger({ level: settings.HERD_LOG_LEVEL, format: settings.HERD_LOG_FORMAT }).child({ component: "control" });
 const service = new ControlService(settings, log);
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

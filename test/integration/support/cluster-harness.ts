@@ -82,10 +82,8 @@ export async function copiesOf(info: ClusterInfo, name: string): Promise<Array<{
   return out;
 }
 
-/** The container's stdout so far (demultiplexed). */
-export async function logsOf(docker: Dockerode, container: string): Promise<string> {
-  const buf = (await docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-  // Multiplexed stream: 8-byte headers before each frame.
+/** Docker's multiplexed stdout/stderr stream (an 8-byte header before each frame) as text. */
+function demux(buf: Buffer): string {
   let out = "";
   let i = 0;
   while (i + 8 <= buf.length) {
@@ -94,6 +92,11 @@ export async function logsOf(docker: Dockerode, container: string): Promise<stri
     i += 8 + len;
   }
   return out;
+}
+
+/** The container's stdout so far. */
+export async function logsOf(docker: Dockerode, container: string): Promise<string> {
+  return demux((await docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
 }
 
 export async function dockerExec(docker: Dockerode, container: string, cmd: string[]): Promise<{ code: number; output: string }> {
@@ -105,14 +108,7 @@ export async function dockerExec(docker: Dockerode, container: string, cmd: stri
     stream.on("end", () => res());
     stream.on("error", rej);
   });
-  const raw = Buffer.concat(chunks);
-  let output = "";
-  let i = 0;
-  while (i + 8 <= raw.length) {
-    const len = raw.readUInt32BE(i + 4);
-    output += raw.subarray(i + 8, i + 8 + len).toString("utf8");
-    i += 8 + len;
-  }
+  const output = demux(Buffer.concat(chunks));
   const info = await exec.inspect();
   return { code: info.ExitCode ?? -1, output };
 }

@@ -253,14 +253,7 @@ export class MigrationOrchestrator {
     }
     // The destination runs and was checked twice: from here only forward, retrying until the source answers.
     await this.step(r, "commit", r.source, "migration.remove-source", { migrationId: r.id, spec: r.spec! }, 1, Infinity);
-    // Unlocked before the final state is saved: whoever sees the migration settled may start
-    // the next one at once. (A crash in between re-runs the idempotent last steps.)
-    await this.o.migrations.unlock(r.containerId, r.id);
-    r.state = "committed";
-    r.finishedAt = this.now();
-    r.totalMs = r.finishedAt - r.createdAt;
-    r.live = undefined;
-    await this.save(r);
+    await this.settle(r, "committed");
     this.o.log.info("Migration committed", { migrationId: r.id, container: r.containerName, frozenMs: r.frozenMs, totalMs: r.totalMs, bytes: r.bytes });
     return r;
   }
@@ -284,14 +277,22 @@ export class MigrationOrchestrator {
     if (r.spec) {
       await this.step(r, "resume-source", r.source, "migration.resume-source", { migrationId: r.id, spec: r.spec, frozen: r.frozen }, 1, Infinity);
     }
+    await this.settle(r, "rolled-back");
+    this.o.log.info("Migration rolled back", { migrationId: r.id, container: r.containerName, cause: cause.message });
+    return r;
+  }
+
+  /**
+   * Records the final state. The lock goes first: whoever sees the migration settled may start
+   * the next one at once. (A crash in between re-runs the idempotent last steps.)
+   */
+  private async settle(r: MigrationRecord, state: "committed" | "rolled-back"): Promise<void> {
     await this.o.migrations.unlock(r.containerId, r.id);
-    r.state = "rolled-back";
+    r.state = state;
     r.finishedAt = this.now();
     r.totalMs = r.finishedAt - r.createdAt;
     r.live = undefined;
     await this.save(r);
-    this.o.log.info("Migration rolled back", { migrationId: r.id, container: r.containerName, cause: cause.message });
-    return r;
   }
 
   /**
