@@ -5,7 +5,8 @@ import type { ContainerRuntime } from "../runtime/container-runtime.js";
 import type { ContainerSpec } from "../runtime/container-spec.js";
 import type { DestinationMigrationSteps } from "../runtime/destination-migration-steps.js";
 import { checkpointNameFor, type SourceMigrationSteps } from "../runtime/source-migration-steps.js";
-import type { CommandHandlers } from "./command-processor.js";
+import type { CommandContext, CommandHandlers } from "./command-processor.js";
+import type { TransferProgress } from "../runtime/file-transfer.js";
 
 /** Label put on a destination container while its migration is in flight. */
 export const MIGRATION_LABEL = "herd.migration";
@@ -47,6 +48,17 @@ export interface MigrationHandlerDeps {
 }
 
 const asSpec = (wire: unknown) => wire as ContainerSpec;
+
+/** Forwards rsync's progress as command progress, at most every 250 ms (the broker is not a firehose). */
+function progressOf(ctx: CommandContext, step: string): (p: TransferProgress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 250) return;
+    last = now;
+    ctx.progress(step, { bytes: p.bytes, message: `${p.percent}%` });
+  };
+}
 const noRestart = (p: ContainerSpec["restartPolicy"]) => p.name === "" || p.name === "no";
 
 /**
@@ -83,14 +95,11 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
       }
     },
 
-    "migration.ship-image": async (p, ctx) => {
-      ctx.progress("ship-image", { message: `shipping ${asSpec(p.spec).image}` });
-      return d.source.shipImage(asSpec(p.spec), p.peer);
-    },
+    "migration.ship-image": async (p, ctx) => d.source.shipImage(asSpec(p.spec), p.peer, progressOf(ctx, "ship-image")),
 
-    "migration.precopy": async (p) => d.source.preCopy(asSpec(p.spec), p.migrationId, p.peer),
+    "migration.precopy": async (p, ctx) => d.source.preCopy(asSpec(p.spec), p.migrationId, p.peer, progressOf(ctx, "precopy")),
 
-    "migration.freeze": async (p) => d.source.freeze(asSpec(p.spec), p.migrationId, p.peer),
+    "migration.freeze": async (p, ctx) => d.source.freeze(asSpec(p.spec), p.migrationId, p.peer, progressOf(ctx, "freeze")),
 
     "migration.restore": async (p) => {
       const target = await d.runtime.inspect(p.containerId);

@@ -5,9 +5,12 @@ import { checkMigratable } from "./check-migratable.js";
 import type { Checkpointer } from "./checkpointer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
-import type { FileTransfer, TransferOptions, TransferStats } from "./file-transfer.js";
+import type { FileTransfer, TransferOptions, TransferProgress, TransferStats } from "./file-transfer.js";
 import type { ImageCache } from "./image-cache.js";
 import { IMAGE_ARCHIVE_NAME, imageKey, migrationLayout } from "./migration-layout.js";
+
+/** Live transfer progress, for the user watching `herd migrate`. */
+export type ProgressFn = (p: TransferProgress) => void;
 
 /** The destination's transfer endpoint (its RsyncDaemon). */
 export interface PeerEndpoint {
@@ -71,33 +74,33 @@ export class SourceMigrationSteps {
   }
 
   /** Sends the image archive to the destination's shared image area; cheap when already there. */
-  async shipImage(spec: ContainerSpec, peer: PeerEndpoint): Promise<SyncReport> {
+  async shipImage(spec: ContainerSpec, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<SyncReport> {
     const key = imageKey(spec.imageId);
     const dir = join(this.o.imageCacheDir, key);
     await this.o.images.exportImage(spec.image, spec.imageId, join(dir, IMAGE_ARCHIVE_NAME));
     const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
     // No --delete: the destination's image area is shared by migrations.
-    addStats(report, await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false }));
+    addStats(report, await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false, onProgress }));
     this.o.log.debug("Shipped image", { containerId: spec.id, imageId: spec.imageId, bytes: report.bytes });
     return report;
   }
 
   /** Copies the writable layer and named volumes while the container keeps running. */
-  async preCopy(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint): Promise<SyncReport> {
-    return this.syncFilesystems(spec, migrationId, peer);
+  async preCopy(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<SyncReport> {
+    return this.syncFilesystems(spec, migrationId, peer, onProgress);
   }
 
   /**
    * Freezes the container into a checkpoint (it stops), then sends what changed since the
    * pre-copy plus the checkpoint images. From here the source is stopped until `resume`.
    */
-  async freeze(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint): Promise<FreezeReport> {
+  async freeze(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<FreezeReport> {
     const name = checkpointNameFor(migrationId);
     // A redelivered freeze finds the container stopped; the checkpointer recognises its own
     // complete images and returns them instead of failing.
     const cp = await this.o.checkpointer.checkpoint(spec.id, name);
-    const finalSync = await this.syncFilesystems(spec, migrationId, peer);
-    addStats(finalSync, await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, this.o.transferOptions));
+    const finalSync = await this.syncFilesystems(spec, migrationId, peer, onProgress);
+    addStats(finalSync, await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress }));
     return { checkpointName: name, checkpointBytes: cp.bytes, checkpointMs: cp.durationMs, finalSync };
   }
 
@@ -112,14 +115,14 @@ export class SourceMigrationSteps {
     await this.o.runtime.remove(spec.id, { force: true });
   }
 
-  private async syncFilesystems(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint): Promise<SyncReport> {
+  private async syncFilesystems(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<SyncReport> {
     const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
     if (spec.upperDir) {
-      addStats(report, await this.o.transfer.sync(spec.upperDir, { ...peer, path: migrationLayout.upper(migrationId) }, this.o.transferOptions));
+      addStats(report, await this.o.transfer.sync(spec.upperDir, { ...peer, path: migrationLayout.upper(migrationId) }, { ...this.o.transferOptions, onProgress }));
     }
     for (const m of spec.mounts) {
       if (m.kind !== "volume") continue;
-      addStats(report, await this.o.transfer.sync(m.source, { ...peer, path: migrationLayout.volume(migrationId, m.name) }, this.o.transferOptions));
+      addStats(report, await this.o.transfer.sync(m.source, { ...peer, path: migrationLayout.volume(migrationId, m.name) }, { ...this.o.transferOptions, onProgress }));
     }
     return report;
   }
