@@ -4,6 +4,7 @@ import { forecastReport } from "../forecast/forecast-report.js";
 import type { ForecasterName } from "../forecast/forecaster.js";
 import { createForecaster, type PersistableForecaster } from "../forecast/model-codec.js";
 import type { ModelStore } from "../forecast/model-store.js";
+import { fitPooledLinear, type PooledLinearModel } from "../forecast/global-linear-forecaster.js";
 
 interface Entry {
   model: PersistableForecaster;
@@ -40,9 +41,29 @@ export class ForecastCache {
   private readonly entries = new Map<string, Entry>();
   private readonly now: () => number;
   private trainsLeft = Infinity;
+  private pooled?: { model: PooledLinearModel; fittedAt: number };
 
   constructor(private readonly o: ForecastCacheOptions) {
     this.now = o.now ?? Date.now;
+  }
+
+  /**
+   * Refits the fleet-wide pooled model (one ridge per horizon across every series) when it is
+   * older than the retrain period: it learns the mean reversion no single short series shows.
+   */
+  refreshPooled(histories: ReadonlyArray<readonly number[]>): void {
+    if (this.pooled && this.now() - this.pooled.fittedAt < this.o.retrainMs) return;
+    try {
+      const model = fitPooledLinear(histories, { horizons: Array.from({ length: this.o.horizon }, (_, k) => k + 1) });
+      if (model) this.pooled = { model, fittedAt: this.now() };
+    } catch (err) {
+      this.o.log.warn("Pooled model fit failed", { error: errorMessage(err) });
+    }
+  }
+
+  /** The current pooled model, if one could be fitted (for `herd forecast`). */
+  pooledModel(): PooledLinearModel | undefined {
+    return this.pooled?.model;
   }
 
   /** Starts a planning round: bounds how many series may be retrained in it. */
@@ -70,13 +91,14 @@ export class ForecastCache {
 
   private async train(key: string, history: readonly number[]): Promise<Entry | undefined> {
     try {
-      const models = this.o.models ?? (["last", "ewma", "linear"] as const);
+      const pooled = this.pooled?.model;
+      const models = this.o.models ?? (pooled ? (["last", "ewma", "linear", "global-linear"] as const) : (["last", "ewma", "linear"] as const));
       const report = forecastReport(
         { metric: "cpu", values: history },
-        { horizon: this.o.horizon, folds: 2, maxHistory: 240, backtestPoints: 0, models, selectFeatures: false },
+        { horizon: this.o.horizon, folds: 2, maxHistory: 240, backtestPoints: 0, models, selectFeatures: false, ...(pooled ? { pooled } : {}) },
       );
       const horizons = Array.from({ length: this.o.horizon }, (_, k) => k + 1);
-      const model = createForecaster(report.chosen.name, { metric: "cpu", horizons, selected: report.selected });
+      const model = createForecaster(report.chosen.name, { metric: "cpu", horizons, selected: report.selected, ...(pooled ? { pooled } : {}) });
       model.fit(history.slice(-240));
       const entry: Entry = { model, chosen: report.chosen.name, reason: report.chosen.reason, trainedAt: this.now() };
       this.entries.set(key, entry);

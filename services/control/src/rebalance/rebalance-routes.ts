@@ -74,7 +74,8 @@ export function rebalanceRoutes(rebalancer: Rebalancer, state: StateStore, sampl
         raw.map((p) => p.t),
         per,
       );
-      const report = forecastReport({ metric: "cpu", values, t }, { horizon: q.horizon, forest: { nEstimators: 20 } });
+      const pooled = rebalancer.pooledModel();
+    const report = forecastReport({ metric: "cpu", values, t }, { horizon: q.horizon, forest: { nEstimators: 20 }, ...(pooled ? { pooled } : {}) });
       res.json({ container: c.id, name: c.name, nodeId: c.nodeId, stepSec: q.step, ...report });
     }),
   );

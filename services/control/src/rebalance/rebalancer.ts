@@ -76,13 +76,14 @@ export class Rebalancer {
     const models: Record<string, string> = {};
     const containers: LiveContainer[] = [];
     this.o.forecasts.beginRound();
+    const histories: Array<{ record: (typeof records)[number]; cpuHistory: number[] }> = [];
     for (const record of records) {
       if (record.state !== "running") continue;
       const raw = await this.o.state.containerHistory(record.id, 600);
-      const cpuHistory = downsample(
-        raw.map((p) => p.cpuPct),
-        per,
-      );
+      histories.push({ record, cpuHistory: downsample(raw.map((p) => p.cpuPct), per) });
+    }
+    this.o.forecasts.refreshPooled(histories.map((h) => h.cpuHistory));
+    for (const { record, cpuHistory } of histories) {
       const f = await this.o.forecasts.forecast(`container:${record.name}:cpu`, cpuHistory);
       models[record.name] = f.model;
       containers.push({ record, cpuHistory, cpuForecast: f.values });
@@ -204,6 +205,11 @@ export class Rebalancer {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** The fleet-wide pooled forecasting model, once a round has fitted one. */
+  pooledModel() {
+    return this.o.forecasts.pooledModel();
   }
 
   stop(): void {

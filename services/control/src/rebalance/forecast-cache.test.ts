@@ -1,0 +1,54 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger } from "../../../../shared/src/logger.js";
+import { InMemoryModelStore } from "../forecast/model-store.js";
+import { ForecastCache } from "./forecast-cache.js";
+
+const log = createLogger({ level: "error" });
+
+/** Deterministic mean-reverting series around `mean`. */
+function ar1(n: number, mean: number, seed: number): number[] {
+  let x = mean;
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  return Array.from({ length: n }, () => (x = mean + 0.6 * (x - mean) + 20 * rnd()));
+}
+
+test("too little history: EWMA baseline, and it says so", async () => {
+  const cache = new ForecastCache({ store: new InMemoryModelStore(), log, retrainMs: 60_000, horizon: 3 });
+  cache.beginRound();
+  const f = await cache.forecast("k", [10, 20, 30]);
+  assert.equal(f.model, "ewma");
+  assert.match(f.reason, /only 3 points/);
+  assert.equal(f.values.length, 3);
+});
+
+test("chooses and persists a model; a new cache restores it from the store", async () => {
+  const store = new InMemoryModelStore();
+  const cache = new ForecastCache({ store, log, retrainMs: 60_000, horizon: 4 });
+  cache.refreshPooled([1, 2, 3, 4, 5, 6].map((k) => ar1(120, 20 + 10 * k, k)));
+  assert.ok(cache.pooledModel(), "pooled model fitted");
+  cache.beginRound();
+  const f = await cache.forecast("c1", ar1(120, 50, 9));
+  assert.equal(f.values.length, 4);
+  assert.ok(f.values.every((v) => Number.isFinite(v)));
+  assert.deepEqual(await store.keys(), ["c1"]);
+  const again = new ForecastCache({ store, log, retrainMs: 60_000, horizon: 4 });
+  again.beginRound();
+  const g = await again.forecast("c1", ar1(120, 50, 9));
+  assert.equal(g.reason, "restored from the model store");
+  assert.equal(g.model, f.model);
+});
+
+test("retrains at most trainsPerRound series per round", async () => {
+  const store = new InMemoryModelStore();
+  const cache = new ForecastCache({ store, log, retrainMs: 60_000, horizon: 2, trainsPerRound: 1 });
+  cache.beginRound();
+  await cache.forecast("a", ar1(80, 40, 1));
+  const b = await cache.forecast("b", ar1(80, 40, 2));
+  assert.deepEqual(await store.keys(), ["a"]);
+  assert.equal(b.model, "ewma", "the series over budget forecasts with the baseline this round");
+  cache.beginRound();
+  await cache.forecast("b", ar1(80, 40, 2));
+  assert.deepEqual((await store.keys()).sort(), ["a", "b"]);
+});
