@@ -6,131 +6,227 @@ import { fmtPct, indexSnapshot, migrationSeconds, powerAt } from "./snapshot-ind
 
 export const ForecastArgs = z
   .object({
-    /** Intervals ahead the policy protects (forecast values used, beyond the current sample). */
-    horizon: rangedInt(1, 48, 2),
-    /** Safety margin in standard deviations of the forecast uncertainty. */
+    /** Intervals ahead over which expected overload is weighed against a migration's own cost. */
+    horizon: rangedInt(1, 288, 6),
+    /** Safety margin, in standard deviations of the predicted load, a destination keeps under `target`. */
     z: rangedNumber(0, 5, 1),
     /** Fraction of CPU capacity above which demand goes unserved (overload). */
     overloadAt: rangedNumber(0.5, 1, 1),
-    /** A destination's predicted peak + z·σ must stay under this fraction of its capacity. */
-    target: rangedNumber(0.3, 1, 0.8),
-    /** A node whose predicted peak + z·σ is under this fraction is drained (0 = never drain). */
+    /** A destination's load (now, and predicted + z·σ) must stay under this fraction of its capacity. */
+    target: rangedNumber(0.3, 1, 0.7),
+    /** A node whose load (now, and predicted + z·σ) is under this fraction is drained (0 = never drain). */
     drainBelow: rangedNumber(0, 1, 0),
-    /** A move must avoid more than costFactor × its own cost (CPU-seconds). */
-    costFactor: rangedNumber(0, 1000, 10),
-    /** Fraction of a container's CPU lost while it migrates. */
-    degradation: rangedNumber(0, 1, 0.1),
+    /** Predicted overload must be worth costFactor × a move's own cost (overload happening now: 1 ×). */
+    costFactor: rangedNumber(1, 1000, 3),
+    /**
+     * Weight of the CPU a container loses while it migrates, in host-seconds per core-second:
+     * a move costs T × (1 + lossWeight × demand / core) (0 = only its duration counts).
+     */
+    lossWeight: rangedNumber(0, 1000, 0),
     /** Containers moved less than this ago are not drained again; their nodes are not drained. */
     holdSec: rangedNumber(0, 7 * 86400, 600),
-    /** History samples used to estimate a container's forecast uncertainty. */
-    errorWindow: rangedInt(2, 10000, 12),
+    /** History samples used to estimate a container's volatility and spread. */
+    errorWindow: rangedInt(2, 10000, 30),
   })
   .strict();
 export type ForecastArgs = z.infer<typeof ForecastArgs>;
 
 const SQRT2 = Math.SQRT2;
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 erf; error < 1.5e-7). */
-function phiCdf(x: number): number {
+export function phiCdf(x: number): number {
   const t = 1 / (1 + (0.3275911 * Math.abs(x)) / SQRT2);
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(x * x) / 2);
   return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
 }
 
-/** Expected unserved demand E[(X − cap)+] for X ~ N(mu, sigma²). */
-export function expectedExcess(mu: number, sigma: number, cap: number): number {
-  if (sigma <= 1e-12) return Math.max(0, mu - cap);
-  const d = (mu - cap) / sigma;
-  return sigma * (Math.exp(-(d * d) / 2) / Math.sqrt(2 * Math.PI)) + (mu - cap) * phiCdf(d);
+/** P(X > cap) for X ~ N(mu, variance); a step function when the variance is 0. */
+export function overloadProbability(mu: number, variance: number, cap: number): number {
+  if (variance <= 1e-9) return mu > cap ? 1 : 0;
+  return 1 - phiCdf((cap - mu) / Math.sqrt(variance));
 }
 
-/** A container's predicted peak over [now, now + horizon] and its uncertainty (σ). */
-export function containerOutlook(c: ContainerSnapshot, horizon: number, errorWindow: number): { peak: number; sigma: number } {
-  // With a forecast the outlook is the forecast alone (the current sample is already in it);
-  // without one, the current demand is the best guess.
-  const f = c.forecast?.cpu;
-  let peak = f && f.length ? 0 : c.demand.cpu;
-  if (f) for (let i = 0; i < Math.min(horizon, f.length); i++) peak = Math.max(peak, f[i]!);
-  // Volatility of one-step changes: how far the next sample typically lands from the last one,
-  // i.e. the error a forecast should expect; robust to trends, needs no model.
-  const h = c.history?.cpu;
-  let sigma = 0;
-  if (h && h.length >= 2) {
-    const from = Math.max(1, h.length - errorWindow);
-    let sq = 0;
-    for (let i = from; i < h.length; i++) sq += (h[i]! - h[i - 1]!) ** 2;
-    sigma = Math.sqrt(sq / (h.length - from));
-  }
-  return { peak, sigma };
+/** What the policy expects of one container. CPU in the snapshot's unit, variances in unit². */
+export interface ContainerOutlook {
+  /** Demand now (the current sample). */
+  readonly now: number;
+  /** Expected demand one interval ahead. */
+  readonly near: number;
+  /** Expected demand further out (the forecast's last step). */
+  readonly far: number;
+  /** Variance of a one-interval change (squared RMS of recent one-step changes). */
+  readonly nearVar: number;
+  /** Variance further out: the larger of nearVar and the spread of recent samples. */
+  readonly farVar: number;
+  /** Highest demand seen recently or predicted: a destination core must hold it. */
+  readonly peak: number;
 }
 
 /**
- * Herd's proactive policy. Each container's peak demand over the next `horizon` intervals comes
- * from its forecast; its uncertainty from its recent volatility; a node's load is the sum (σ added
- * in quadrature). A node whose expected overload is positive sheds the container whose move avoids
- * the most expected unserved CPU-seconds per CPU-second the migration itself costs (memory /
- * measured transfer rate × degradation), and only if the gain beats the cost. Destinations must
- * stay under `target` even at peak + z·σ, and the lowest power increase wins. Nodes predicted to
- * stay under `drainBelow` are emptied when all their containers fit elsewhere. Hysteresis: the
- * gap between `target` and `overloadAt`/`drainBelow`, and `holdSec` on recently moved containers.
+ * A container's outlook from its forecast (if any) and its recent history. The one-step
+ * volatility is what the next sample typically adds to the last one (robust to trends, needs no
+ * model); the spread of recent samples bounds how far it wanders over hours.
+ */
+export function containerOutlook(c: ContainerSnapshot, errorWindow: number): ContainerOutlook {
+  const now = c.demand.cpu;
+  const f = c.forecast?.cpu;
+  const h = c.history?.cpu;
+  let nearVar = 0;
+  let spread = 0;
+  let mean = now;
+  let peak = now;
+  if (h && h.length >= 2) {
+    const from = Math.max(0, h.length - errorWindow);
+    let sq = 0;
+    let sum = 0;
+    let sum2 = 0;
+    for (let i = from; i < h.length; i++) {
+      const x = h[i]!;
+      if (i > from) sq += (x - h[i - 1]!) ** 2;
+      sum += x;
+      sum2 += x * x;
+      if (x > peak) peak = x;
+    }
+    const n = h.length - from;
+    nearVar = sq / Math.max(1, n - 1);
+    mean = sum / n;
+    spread = Math.max(0, sum2 / n - mean * mean);
+  }
+  // Demand is mostly noise around a level (PlanetLab: the mean of the last 30 samples predicts the
+  // next one better than EWMA does): the next interval's forecast is shrunk toward the recent mean
+  // by up to half, as far as enough history backs that mean; hours ahead, half and half.
+  const n = h ? Math.min(h.length, errorWindow) : 0;
+  const w = 0.5 * Math.min(1, Math.max(0, n - 1) / Math.max(1, errorWindow - 1));
+  const near = f && f.length ? (1 - w) * f[0]! + w * mean : mean;
+  const far = f && f.length ? (f[f.length - 1]! + mean) / 2 : mean;
+  return { now, near, far, nearVar, farVar: Math.max(nearVar, spread), peak: Math.max(peak, near, far) };
+}
+
+/**
+ * Herd's proactive policy. It weighs, in overload host-seconds, what a move avoids against what it
+ * costs: a node's load is a sum of its containers' outlooks (independent, variances add), and its
+ * expected overload over the next `horizon` intervals is P(load > capacity) now, one interval
+ * ahead and further out (load = forecast, σ from recent volatility and spread). A migration costs
+ * its own duration twice over: the destination counts as overloaded while the container copies,
+ * and the source keeps carrying it until the copy ends. So a node that is overloaded now sheds a
+ * container only when that beats waiting, a node predicted to overload sheds one only when the
+ * overload is likely and lasting (a transient spike does not pay for a move), and the container
+ * picked is the one whose move avoids the most net overload (small memory = short migration).
+ * Destinations must keep `target` even at predicted + z·σ, so no new hotspot is made. With
+ * `drainBelow` > 0 nodes predicted to stay light are emptied when everything fits elsewhere, onto
+ * the already-busy nodes with the lowest power increase. Hysteresis: the gap between `target` and
+ * `overloadAt`/`drainBelow`, and `holdSec` on recently moved containers.
  */
 export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMove[] {
   const ix = indexSnapshot(s);
   const N = s.nodes.length;
-  const mu = new Float64Array(N);
-  const var_ = new Float64Array(N);
+  const I = s.intervalSec;
+  // Sums per node: load now, one interval ahead, further out; their variances; memory; count.
+  const L0 = new Float64Array(N);
+  const M1 = new Float64Array(N);
+  const MF = new Float64Array(N);
+  const V1 = new Float64Array(N);
+  const VF = new Float64Array(N);
   const mem = new Float64Array(N);
   const count = new Int32Array(N);
   const recent = new Uint8Array(N);
-  const look = new Map<string, { peak: number; sigma: number }>();
+  const minMig = new Float64Array(N).fill(Infinity);
+  const look = new Map<string, ContainerOutlook>();
+  const migSec = (c: ContainerSnapshot) => migrationSeconds(c, s.transferRateBps);
   for (let h = 0; h < N; h++) {
     for (const c of ix.byNode[h]!) {
-      const o = containerOutlook(c, a.horizon, a.errorWindow);
+      const o = containerOutlook(c, a.errorWindow);
       look.set(c.id, o);
-      mu[h] = mu[h]! + (o.peak);
-      var_[h] = var_[h]! + (o.sigma * o.sigma);
-      mem[h] = mem[h]! + (c.demand.memoryBytes);
+      L0[h] = L0[h]! + o.now;
+      M1[h] = M1[h]! + o.near;
+      MF[h] = MF[h]! + o.far;
+      V1[h] = V1[h]! + o.nearVar;
+      VF[h] = VF[h]! + o.farVar;
+      mem[h] = mem[h]! + c.demand.memoryBytes;
       count[h] = count[h]! + 1;
       if (c.lastMigratedAt !== undefined && s.now - c.lastMigratedAt < a.holdSec * 1000) recent[h] = 1;
+      if (!ix.migrating.has(c.id)) minMig[h] = Math.min(minMig[h]!, migSec(c));
     }
-    mu[h] = mu[h]! + (ix.incomingCpu[h]!);
-    mem[h] = mem[h]! + (ix.incomingMem[h]!);
+    // Containers arriving count fully on their destination.
+    L0[h] = L0[h]! + ix.incomingCpu[h]!;
+    M1[h] = M1[h]! + ix.incomingCpu[h]!;
+    MF[h] = MF[h]! + ix.incomingCpu[h]!;
+    mem[h] = mem[h]! + ix.incomingMem[h]!;
   }
   const cap = (h: number) => s.nodes[h]!.capacity.cpu;
-  const safeLoad = (h: number) => mu[h]! + a.z * Math.sqrt(var_[h]!);
-  const horizonSec = (a.horizon + 1) * s.intervalSec;
-  const risk = (h: number, m = mu[h]!, v = var_[h]!) => expectedExcess(m, Math.sqrt(Math.max(0, v)), a.overloadAt * cap(h)) * horizonSec;
-  const watts = (h: number, load: number) => powerAt(s.nodes[h]!.powerWatts ?? [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100], load / cap(h));
+  const far = Math.max(0, a.horizon - 1);
+  /**
+   * Expected overload host-seconds of node h over the horizon for the given sums: the current
+   * interval is known (load now vs capacity), later ones are predicted and discounted by
+   * `costFactor`, so a move must avoid costFactor × its cost in predicted overload but only its
+   * cost in overload that is already happening. `stay` is the fraction of the current interval
+   * during which a container being moved off still loads the node (load `l0Stay`).
+   */
+  const risk = (h: number, l0: number, m1: number, v1: number, mf: number, vf: number, stay = 0, l0Stay = l0): number => {
+    const c = a.overloadAt * cap(h);
+    const known = (1 - stay) * (l0 > c ? 1 : 0) + stay * (l0Stay > c ? 1 : 0);
+    const predicted = overloadProbability(m1, v1, c) + (far > 0 ? far * overloadProbability(mf, vf, c) : 0);
+    return I * (known + predicted / Math.max(1, a.costFactor));
+  };
+  const riskNow = (h: number) => risk(h, L0[h]!, M1[h]!, V1[h]!, MF[h]!, VF[h]!);
+  const safeLoad = (h: number, o?: ContainerOutlook) => {
+    const l0 = L0[h]! + (o ? o.now : 0);
+    const m1 = M1[h]! + (o ? o.near : 0) + a.z * Math.sqrt(V1[h]! + (o ? o.nearVar : 0));
+    const mf = MF[h]! + (o ? o.far : 0) + a.z * Math.sqrt(VF[h]! + (o ? o.farVar : 0));
+    return Math.max(l0, m1, mf);
+  };
+  const DEFAULT_POWER = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
+  const watts = (h: number, load: number) => powerAt(s.nodes[h]!.powerWatts ?? DEFAULT_POWER, load / cap(h));
   const draining = new Uint8Array(N);
   const moved = new Set<string>();
+  const kinds = new Map<string, number>();
+  const kind = Int32Array.from(s.nodes, (n) => {
+    const key = `${n.capacity.cpu}|${n.capacity.cpuPerCore}|${n.capacity.memoryBytes}|${n.powerWatts?.join(",") ?? ""}`;
+    if (!kinds.has(key)) kinds.set(key, kinds.size);
+    return kinds.get(key)!;
+  });
+  const seenKind = new Uint8Array(kinds.size);
+  const packing = a.drainBelow > 0;
 
-  /** Best destination for a container: lowest power increase among nodes that stay safe. */
-  const destination = (c: ContainerSnapshot, from: number, allowEmpty: boolean): number => {
+  /**
+   * Best destination: among up nodes that stay under `target` (now and predicted + z·σ) with the
+   * container, the lowest power increase when consolidating (busy nodes before empty ones), the
+   * most headroom otherwise (so the destination is not the next hotspot).
+   */
+  const destination = (c: ContainerSnapshot, from: number, allowEmpty: boolean, limitFrac = a.target): number => {
     const o = look.get(c.id)!;
     let best = -1;
-    let bestCost = Infinity;
+    let bestScore = Infinity;
     let bestEmpty = -1;
-    let bestEmptyCost = Infinity;
+    let bestEmptyScore = Infinity;
+    seenKind.fill(0);
     for (let d = 0; d < N; d++) {
       const node = s.nodes[d]!;
       if (d === from || !node.up || draining[d]) continue;
+      // Idle nodes of one kind are interchangeable: look at the first of each kind only.
+      if (count[d] === 0 && L0[d] === 0 && mem[d] === 0) {
+        if (!allowEmpty || seenKind[kind[d]!]) continue;
+        seenKind[kind[d]!] = 1;
+      }
       if (o.peak > node.capacity.cpuPerCore) continue;
+      const limit = limitFrac * node.capacity.cpu;
+      // Cheap necessary conditions before the square roots.
+      if (L0[d]! + o.now > limit || M1[d]! + o.near > limit || MF[d]! + o.far > limit) continue;
       if (node.capacity.memoryBytes > 0 && mem[d]! + c.demand.memoryBytes > node.capacity.memoryBytes) continue;
-      const after = mu[d]! + o.peak + a.z * Math.sqrt(var_[d]! + o.sigma * o.sigma);
-      if (after > a.target * cap(d)) continue;
+      const after = safeLoad(d, o);
+      if (after > limit) continue;
       if (count[d] === 0) {
         if (!allowEmpty) continue;
-        const w = watts(d, mu[d]! + o.peak);
-        if (w < bestEmptyCost) {
-          bestEmptyCost = w;
+        // Switching a node on: the one that serves a unit of CPU with the fewest watts when full.
+        const w = watts(d, node.capacity.cpu) / node.capacity.cpu;
+        if (w < bestEmptyScore) {
+          bestEmptyScore = w;
           bestEmpty = d;
         }
         continue;
       }
-      // Consolidating: lowest power increase (pack). Not consolidating: most headroom left
-      // (spread), so the destination is not the next round's hotspot.
-      const dw = a.drainBelow > 0 ? watts(d, mu[d]! + o.peak) - watts(d, mu[d]!) : after / cap(d);
-      if (dw < bestCost) {
-        bestCost = dw;
+      const score = packing ? watts(d, MF[d]! + o.far) - watts(d, MF[d]!) : after / node.capacity.cpu;
+      if (score < bestScore) {
+        bestScore = score;
         best = d;
       }
     }
@@ -138,72 +234,106 @@ export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMo
   };
   const apply = (c: ContainerSnapshot, from: number, to: number) => {
     const o = look.get(c.id)!;
-    mu[from] = mu[from]! - (o.peak);
-    var_[from] = Math.max(0, var_[from]! - o.sigma * o.sigma);
-    mem[from] = mem[from]! - (c.demand.memoryBytes);
+    L0[from] = L0[from]! - o.now;
+    M1[from] = M1[from]! - o.near;
+    MF[from] = MF[from]! - o.far;
+    V1[from] = Math.max(0, V1[from]! - o.nearVar);
+    VF[from] = Math.max(0, VF[from]! - o.farVar);
+    mem[from] = mem[from]! - c.demand.memoryBytes;
     count[from] = count[from]! - 1;
-    mu[to] = mu[to]! + (o.peak);
-    var_[to] = var_[to]! + (o.sigma * o.sigma);
-    mem[to] = mem[to]! + (c.demand.memoryBytes);
+    L0[to] = L0[to]! + o.now;
+    M1[to] = M1[to]! + o.near;
+    MF[to] = MF[to]! + o.far;
+    V1[to] = V1[to]! + o.nearVar;
+    VF[to] = VF[to]! + o.farVar;
+    mem[to] = mem[to]! + c.demand.memoryBytes;
     count[to] = count[to]! + 1;
     moved.add(c.id);
   };
+  /** What a move costs, in overload host-seconds: its duration, plus the CPU the container loses. */
+  const moveCost = (c: ContainerSnapshot, h: number) => migSec(c) * (1 + (a.lossWeight * c.demand.cpu) / s.nodes[h]!.capacity.cpuPerCore);
+  /** Net overload host-seconds avoided by moving c from h to d (negative: not worth it). */
+  const netGain = (c: ContainerSnapshot, h: number, d: number): { net: number; src: number; dst: number; cost: number } => {
+    const o = look.get(c.id)!;
+    const T = migSec(c);
+    const stay = Math.min(1, T / I);
+    const srcBefore = riskNow(h);
+    const srcAfter = risk(h, L0[h]! - o.now, M1[h]! - o.near, Math.max(0, V1[h]! - o.nearVar), MF[h]! - o.far, Math.max(0, VF[h]! - o.farVar), stay, L0[h]!);
+    const dstBefore = riskNow(d);
+    const dstAfter = risk(d, L0[d]! + o.now, M1[d]! + o.near, V1[d]! + o.nearVar, MF[d]! + o.far, VF[d]! + o.farVar);
+    const cost = moveCost(c, h);
+    return { net: srcBefore - srcAfter - (dstAfter - dstBefore) - cost, src: srcBefore - srcAfter, dst: dstAfter - dstBefore, cost };
+  };
   const moves: ProposedMove[] = [];
 
-  // 1. Proactive relief: nodes whose forecast says they will run out of CPU.
-  const risky = [...Array(N).keys()].filter((h) => s.nodes[h]!.up && risk(h) > 0 && safeLoad(h) > a.overloadAt * cap(h));
-  risky.sort((x, y) => risk(y) - risk(x));
+  // 1. Relief: nodes whose expected overload could pay for at least their cheapest migration.
+  const riskAtStart = Float64Array.from({ length: N }, (_, h) => (s.nodes[h]!.up && count[h]! > 0 ? riskNow(h) : 0));
+  const risky = [...Array(N).keys()].filter((h) => riskAtStart[h]! > minMig[h]!);
+  risky.sort((x, y) => riskAtStart[y]! - riskAtStart[x]!);
   for (const h of risky) {
-    while (safeLoad(h) > a.target * cap(h)) {
-      const before = risk(h);
+    for (;;) {
       let pick: ContainerSnapshot | undefined;
       let pickTo = -1;
-      let pickNet = 0;
-      let pickGain = 0;
-      let pickCost = 0;
+      let pickGain = { net: 0, src: 0, dst: 0, cost: 0 };
+      const overNow = L0[h]! > a.overloadAt * cap(h);
       for (const c of ix.byNode[h]!) {
         if (ix.migrating.has(c.id) || moved.has(c.id)) continue;
-        const o = look.get(c.id)!;
-        const gain = before - risk(h, mu[h]! - o.peak, var_[h]! - o.sigma * o.sigma);
-        const cost = migrationSeconds(c, s.transferRateBps) * a.degradation * c.demand.cpu;
-        const net = gain - a.costFactor * cost;
-        if (net <= pickNet) continue;
-        const to = destination(c, h, true);
+        // A container moved recently stays put unless its node is overloaded now (no ping-pong).
+        if (!overNow && c.lastMigratedAt !== undefined && s.now - c.lastMigratedAt < a.holdSec * 1000) continue;
+        // Upper bound first: the move cannot avoid more than the node's whole risk.
+        if (riskNow(h) - migSec(c) <= pickGain.net) continue;
+        // Overloaded now and no node keeps `target`: any node that stays under capacity will do,
+        // if the net gain (its own added risk included) says so.
+        let to = destination(c, h, true);
+        if (to < 0 && overNow) to = destination(c, h, true, a.overloadAt);
         if (to < 0) continue;
+        const g = netGain(c, h, to);
+        if (g.net <= pickGain.net) continue;
         pick = c;
         pickTo = to;
-        pickNet = net;
-        pickGain = gain;
-        pickCost = cost;
+        pickGain = g;
       }
       if (!pick) break;
-      const uBefore = safeLoad(h) / cap(h);
+      const uNow = L0[h]! / cap(h);
+      const uNear = M1[h]! / cap(h);
+      const uFar = MF[h]! / cap(h);
       apply(pick, h, pickTo);
       moves.push({
         containerId: pick.id,
         from: s.nodes[h]!.id,
         to: s.nodes[pickTo]!.id,
         reason:
-          `forecast: ${s.nodes[h]!.id} predicted at ${fmtPct(uBefore)} of CPU (peak + ${a.z}σ over ${a.horizon} intervals); ` +
-          `moving ${pick.id} avoids ${pickGain.toFixed(0)} CPU·s of expected overload for a migration cost of ${pickCost.toFixed(0)} CPU·s; ` +
-          `${s.nodes[pickTo]!.id} stays under ${fmtPct(a.target)} with the lowest power increase`,
+          `forecast: ${s.nodes[h]!.id} uses ${fmtPct(uNow)} of its CPU now, predicted ${fmtPct(uNear)} of CPU next interval and ${fmtPct(uFar)} further out; ` +
+          `moving ${pick.id} avoids ${pickGain.src.toFixed(0)} s of expected overload over ${a.horizon} intervals ` +
+          `(${pickGain.dst.toFixed(0)} s added on ${s.nodes[pickTo]!.id}, ${pickGain.cost.toFixed(0)} s for the migration itself); ` +
+          `${s.nodes[pickTo]!.id} stays under ${fmtPct(a.target)}`,
       });
     }
   }
 
   // 2. Consolidation: empty nodes predicted to stay lightly loaded, if everything fits elsewhere.
-  if (a.drainBelow > 0) {
+  if (packing) {
     const candidates = [...Array(N).keys()].filter(
       (h) => s.nodes[h]!.up && count[h]! > 0 && !recent[h] && safeLoad(h) < a.drainBelow * cap(h) && !ix.byNode[h]!.some((c) => moved.has(c.id) || ix.migrating.has(c.id)),
     );
-    candidates.sort((x, y) => mu[x]! / cap(x) - mu[y]! / cap(y));
+    // Best first: the most watts saved (what the node draws beyond what its load would cost on
+    // the most efficient node when full) per second of migration needed to empty it.
+    let bestWattsPerCpu = Infinity;
+    for (let h = 0; h < N; h++) if (s.nodes[h]!.up) bestWattsPerCpu = Math.min(bestWattsPerCpu, watts(h, cap(h)) / cap(h));
+    const drainScore = new Float64Array(N);
+    for (const h of candidates) {
+      let cost = 0;
+      for (const c of ix.byNode[h]!) cost += moveCost(c, h);
+      drainScore[h] = (watts(h, MF[h]!) - MF[h]! * bestWattsPerCpu) / Math.max(1e-9, cost);
+    }
+    candidates.sort((x, y) => drainScore[y]! - drainScore[x]!);
     const receiving = new Uint8Array(N);
     for (const m of moves) receiving[ix.nodeIdx.get(m.to)!] = 1;
     for (const h of candidates) {
       if (receiving[h] || count[h] === 0) continue;
       draining[h] = 1;
       const plan: { c: ContainerSnapshot; to: number }[] = [];
-      const list = [...ix.byNode[h]!].sort((x, y) => look.get(y.id)!.peak - look.get(x.id)!.peak);
+      const list = [...ix.byNode[h]!].sort((x, y) => look.get(y.id)!.far - look.get(x.id)!.far);
       let ok = true;
       for (const c of list) {
         const to = destination(c, h, false);
@@ -228,7 +358,7 @@ export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMo
           containerId: p.c.id,
           from: s.nodes[h]!.id,
           to: s.nodes[p.to]!.id,
-          reason: `forecast: ${s.nodes[h]!.id} predicted under ${fmtPct(a.drainBelow)} of CPU for ${a.horizon} intervals and all its containers fit elsewhere under ${fmtPct(a.target)}: drain it to save its idle power`,
+          reason: `forecast: ${s.nodes[h]!.id} predicted under ${fmtPct(a.drainBelow)} of CPU and all its containers fit elsewhere under ${fmtPct(a.target)}: drain it to save its idle power`,
         });
       }
     }
@@ -238,7 +368,7 @@ export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMo
 
 export const forecastPolicy: PolicyPlugin<ForecastArgs> = {
   name: "forecast",
-  description: "proactive: moves only when forecast overload risk beats the migration cost; drains lightly loaded nodes",
+  description: "proactive: moves only when the expected overload it avoids beats the migration's own cost; drains lightly loaded nodes",
   argsSchema: ForecastArgs,
   create(args): PlacementPolicy {
     return { name: "forecast", propose: (s) => proposeForecast(s, args) };

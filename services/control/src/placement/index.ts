@@ -5,5 +5,5 @@ export * from "./move-planner.js";
 export * from "./snapshot-index.js";
 export { ThresholdArgs, proposeThreshold } from "./threshold-policy.js";
 export { SandpiperArgs, proposeSandpiper, volume } from "./sandpiper-policy.js";
-export { ForecastArgs, proposeForecast, expectedExcess, containerOutlook } from "./forecast-policy.js";
+export { ForecastArgs, proposeForecast, overloadProbability, containerOutlook } from "./forecast-policy.js";
 export { ConsolidationArgs, proposeConsolidation } from "./consolidation-policy.js";

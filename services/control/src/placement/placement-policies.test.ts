@@ -103,6 +103,110 @@ const cases: Case[] = [
     expected: [],
   },
 
+  {
+    name: "forecast: a node overloaded now sheds the container that ends the overload at the least migration cost, even if a drop is forecast",
+    policy: "forecast",
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("x", "a", 800, { forecast: [300], sizeMb: 2000 }), ctr("y", "a", 800, { forecast: [300], sizeMb: 2000 }), ctr("w", "a", 600, { forecast: [300], sizeMb: 256 }), ctr("z", "b", 200, { forecast: [200] })],
+    ),
+    expected: ["w:a->b"],
+  },
+  {
+    name: "forecast: a spike forecast to pass is left alone when the migration would outlast most of the interval",
+    policy: "forecast",
+    snapshot: snap([node("a", 2), node("b", 2)], [ctr("x", "a", 1000, { sizeMb: 200, forecast: [300] }), ctr("y", "a", 1000, { sizeMb: 200, forecast: [300] }), ctr("w", "a", 100, { sizeMb: 200 }), ctr("z", "b", 200)], { transferRateBps: 1e6 }),
+    expected: [],
+  },
+  {
+    name: "forecast: a one-interval spike in the forecast of steady containers does not pay for a move",
+    policy: "forecast",
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("x", "a", 700, { history: [700, 700, 700, 700], forecast: [1000, 500, 500] }), ctr("y", "a", 700, { history: [700, 700, 700, 700], forecast: [1000, 500, 500] }), ctr("z", "b", 200)],
+    ),
+    expected: [],
+  },
+  {
+    name: "forecast: a lasting predicted overload moves a container before it happens",
+    policy: "forecast",
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("x", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("y", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("z", "b", 200)],
+    ),
+    expected: ["x:a->b"],
+  },
+  {
+    name: "forecast: the destination is the node with the most predicted headroom, not the one cool now but forecast to heat up",
+    policy: "forecast",
+    snapshot: snap(
+      [node("a", 2), node("b", 4), node("c", 4)],
+      [
+        ctr("x", "a", 1000),
+        ctr("y", "a", 1000),
+        ctr("w", "a", 300, { sizeMb: 100 }),
+        ...["b1", "b2", "b3"].map((id) => ctr(id, "b", 100, { forecast: [1000, 1000] })),
+        ctr("c1", "c", 1000, { forecast: [1000, 1000] }),
+      ],
+    ),
+    expected: ["w:a->c"],
+  },
+  {
+    name: "forecast: no move for a predicted overload when every destination would become a hotspot",
+    policy: "forecast",
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("x", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("y", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("z", "b", 1200)],
+    ),
+    expected: [],
+  },
+  {
+    name: "forecast: a container moved recently is not moved again for a predicted overload (no ping-pong)",
+    policy: "forecast",
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [
+        ctr("x", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000], lastMigratedAt: 10_000_000 - 60_000 }),
+        ctr("y", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000], lastMigratedAt: 10_000_000 - 60_000 }),
+        ctr("z", "b", 200),
+      ],
+    ),
+    expected: [],
+  },
+  {
+    name: "forecast: lossWeight prefers moving a small container over a busy one with a shorter migration",
+    policy: "forecast",
+    args: { lossWeight: 10 },
+    snapshot: snap([node("a", 2), node("b", 2)], [ctr("big", "a", 900, { sizeMb: 256 }), ctr("small", "a", 300, { sizeMb: 512 }), ctr("big2", "a", 900, { sizeMb: 256 }), ctr("z", "b", 200)]),
+    expected: ["small:a->b"],
+  },
+  {
+    name: "forecast: without lossWeight the shorter migration wins",
+    policy: "forecast",
+    snapshot: snap([node("a", 2), node("b", 2)], [ctr("big", "a", 900, { sizeMb: 256 }), ctr("small", "a", 300, { sizeMb: 512 }), ctr("big2", "a", 900, { sizeMb: 256 }), ctr("z", "b", 200)]),
+    expected: ["big:a->b"],
+  },
+  {
+    name: "forecast: switching a node on picks the one that serves CPU with the fewest watts when full",
+    policy: "forecast",
+    args: { drainBelow: 0.1 },
+    snapshot: snap(
+      [node("a", 2), node("g4", 2, { power: [86, 89.4, 92.6, 96, 99.5, 102, 106, 108, 112, 114, 117] }), node("g5", 2, { power: [50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100] })],
+      [ctr("x", "a", 1000), ctr("y", "a", 900), ctr("w", "a", 300, { sizeMb: 100 })],
+    ),
+    expected: ["w:a->g5"],
+  },
+  {
+    name: "forecast: drains first the node whose emptying saves the most watts per migration second",
+    policy: "forecast",
+    args: { drainBelow: 0.5, target: 0.9 },
+    snapshot: snap(
+      [node("busy", 4, { power: LINEAR_POWER }), node("cheap", 4, { power: LINEAR_POWER }), node("slow", 4, { power: LINEAR_POWER })],
+      [ctr("b1", "busy", 1000), ctr("b2", "busy", 1000), ctr("c1", "cheap", 400, { sizeMb: 100 }), ctr("s1", "slow", 400, { sizeMb: 4000 })],
+    ),
+    expected: ["c1:cheap->busy", "s1:slow->busy"],
+  },
+
   // consolidation (Beloglazov-Buyya, CloudSim semantics)
   {
     name: "consolidation THR: overloaded host sheds its smallest-memory container (MMT)",
@@ -160,7 +264,7 @@ describe("policy argument validation", () => {
   const bad: { name: string; policy: string; args: unknown; field: RegExp; message: RegExp }[] = [
     { name: "unknown policy", policy: "magic", args: {}, field: /^policy$/, message: /unknown placement policy "magic".*threshold/ },
     { name: "threshold out of range", policy: "threshold", args: { cpuThreshold: 1.5 }, field: /policy\.threshold\.cpuThreshold/, message: /between 0\.1 and 1/ },
-    { name: "wrong type", policy: "forecast", args: { horizon: "soon" }, field: /policy\.forecast\.horizon/, message: /integer between 1 and 48/ },
+    { name: "wrong type", policy: "forecast", args: { horizon: "soon" }, field: /policy\.forecast\.horizon/, message: /integer between 1 and 288/ },
     { name: "non-integer", policy: "sandpiper", args: { maxMovesPerNode: 1.5 }, field: /maxMovesPerNode/, message: /integer/ },
     { name: "unknown argument", policy: "forecast", args: { horizn: 2 }, field: /policy\.forecast/, message: /unknown argument.*horizn/ },
     { name: "bad detector", policy: "consolidation", args: { detector: "xyz" }, field: /detector/, message: /"thr", "mad", "iqr", "lr"/ },
