@@ -167,7 +167,11 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
     const trainCtx = sliceContext(s.context, 0, trainEnd);
     const feat = resolveFeatureOptions({ target: s.metric });
     // Feature selection sees only the history part.
-    const ranking = !opts.selectFeatures ? [] : rankFeatures(buildDesign(train, 1, feat, trainCtx), { forest: { nEstimators: opts.forestTrees, maxDepth: 5, minNumSamples: 5, maxFeatures: 0.7, seed: 42 } });
+    const ranking = !opts.selectFeatures
+      ? []
+      : rankFeatures(buildDesign(train, 1, feat, trainCtx), {
+          forest: { nEstimators: opts.forestTrees, maxDepth: 5, minNumSamples: 5, maxFeatures: 0.7, seed: 42 },
+        });
     const selected = opts.selectFeatures ? selectFeatures(ranking) : undefined;
     for (const r of ranking) {
       const st = featureStats.get(r.feature) ?? { selectedIn: 0, importance: 0, seen: 0 };
@@ -177,7 +181,20 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
       featureStats.set(r.feature, st);
     }
     const make = (name: ForecasterName) => () =>
-      timed(name === "global-linear" ? pooledFor(s, opts.pooled) : createForecaster(name, { metric: s.metric, features: feat, horizons: HORIZONS, ...(selected ? { selected } : {}), lambda: opts.lambda, loss: opts.loss, forest: { nEstimators: opts.forestTrees } }), timing[name]);
+      timed(
+        name === "global-linear"
+          ? pooledFor(s, opts.pooled)
+          : createForecaster(name, {
+              metric: s.metric,
+              features: feat,
+              horizons: HORIZONS,
+              ...(selected ? { selected } : {}),
+              lambda: opts.lambda,
+              loss: opts.loss,
+              forest: { nEstimators: opts.forestTrees },
+            }),
+        timing[name],
+      );
     const factories = Object.fromEntries(opts.models.map((m) => [m, make(m)]));
     const validation = rollingOrigin(train, trainCtx, factories, { horizons: HORIZONS, folds: 2 });
     const test = rollingOrigin(s.values, s.context, factories, {
@@ -200,7 +217,9 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
     }
     if (++done % 100 === 0) process.stderr.write(`  ${dataset}: ${done}/${series.length} series, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   }
-  const errors = Object.fromEntries(COLUMNS.map((c) => [c, Object.fromEntries(HORIZONS.map((h) => [h, { mae: pools[c][h]!.mae, rmse: pools[c][h]!.rmse }]))])) as DatasetResult["errors"];
+  const errors = Object.fromEntries(
+    COLUMNS.map((c) => [c, Object.fromEntries(HORIZONS.map((h) => [h, { mae: pools[c][h]!.mae, rmse: pools[c][h]!.rmse }]))]),
+  ) as DatasetResult["errors"];
   return {
     dataset,
     series: series.length,
@@ -219,8 +238,16 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
         return [nm, { fits: timing[nm].fits, meanMs: timing[nm].fits ? ms / timing[nm].fits : 0 }];
       }),
     ),
-    ratioByMargin: usePooled ? MARGINS.map((m, k) => ({ margin: Number.isFinite(m) ? m : ("always" as const), ratio: Object.fromEntries(HORIZONS.map((h) => [h, byMargin[k]![h]!.mae / errors.ewma[h]!.mae])) })) : [],
-    pooledFits: { fits: opts.pooled.fits - pooledFits0, meanMs: opts.pooled.fits - pooledFits0 ? (opts.pooled.ms - pooledMs0) / (opts.pooled.fits - pooledFits0) : 0 },
+    ratioByMargin: usePooled
+      ? MARGINS.map((m, k) => ({
+          margin: Number.isFinite(m) ? m : ("always" as const),
+          ratio: Object.fromEntries(HORIZONS.map((h) => [h, byMargin[k]![h]!.mae / errors.ewma[h]!.mae])),
+        }))
+      : [],
+    pooledFits: {
+      fits: opts.pooled.fits - pooledFits0,
+      meanMs: opts.pooled.fits - pooledFits0 ? (opts.pooled.ms - pooledMs0) / (opts.pooled.fits - pooledFits0) : 0,
+    },
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -242,7 +269,10 @@ async function planetLabSeries(root: string, perDay: number, seed: number, pools
   for (const day of await listPlanetLabDays(root)) {
     const d = await readPlanetLabDay(join(root, day));
     const t = d.vms[0]?.cpuPct.map((_, i) => i * 300) ?? [];
-    pools.set(`planetlab/${day}`, d.vms.map((vm) => ({ values: vm.cpuPct, t })));
+    pools.set(
+      `planetlab/${day}`,
+      d.vms.map((vm) => ({ values: vm.cpuPct, t })),
+    );
     const rnd = seededRandom(seed + Number(day));
     for (const vm of sample(d.vms, perDay > 0 ? perDay : d.vms.length, rnd)) {
       out.push({ dataset: "planetlab", group: `planetlab/${day}`, id: `${day}/${vm.name}`, metric: "cpu", values: vm.cpuPct, context: { t } });
@@ -258,7 +288,14 @@ async function alibabaSeries(file: string, pools: Pools): Promise<Series[]> {
     const all = { cpu: m.cpuPct, mem: m.memPct, netIn: m.netIn, netOut: m.netOut, disk: m.diskPct };
     for (const metric of ["cpu", "mem"] as const) {
       const covariates = Object.fromEntries(Object.entries(all).filter(([k]) => k !== metric));
-      out.push({ dataset: "alibaba", group: `alibaba/${metric}`, id: `${m.machineId}/${metric}`, metric, values: all[metric], context: { t: m.t, covariates } });
+      out.push({
+        dataset: "alibaba",
+        group: `alibaba/${metric}`,
+        id: `${m.machineId}/${metric}`,
+        metric,
+        values: all[metric],
+        context: { t: m.t, covariates },
+      });
     }
   }
   for (const s of out) pools.set(s.group, [...(pools.get(s.group) ?? []), { values: s.values, t: s.context.t! }]);
@@ -294,13 +331,25 @@ function markdown(results: DatasetResult[], meta: Record<string, unknown>): stri
     lines.push("");
     for (const h of HORIZONS) {
       const ratio = r.ratioVsEwma[h]!;
-      lines.push(`- h=${h}: chosen MAE / EWMA MAE = **${ratio.toFixed(3)}**${h === 5 ? ` (target ≤ 0.85: ${ratio <= 0.85 ? "met" : "missed"})` : ""}; chosen: ${Object.entries(r.chosenCounts[h]!).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+      lines.push(
+        `- h=${h}: chosen MAE / EWMA MAE = **${ratio.toFixed(3)}**${h === 5 ? ` (target ≤ 0.85: ${ratio <= 0.85 ? "met" : "missed"})` : ""}; chosen: ${Object.entries(
+          r.chosenCounts[h]!,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
+      );
     }
     lines.push(`- most often selected features: ${r.topFeatures.map((f) => `${f.feature} (${f.selectedIn}×, ${f.meanImportance.toFixed(3)})`).join(", ")}`);
     if (r.ratioByMargin.length) {
-      lines.push(`- chosen / EWMA at h=1, h=5 by choice margin (global-linear kept unless beaten by more than the margin in validation): ${r.ratioByMargin.map((m) => `${m.margin === "always" ? "always global-linear" : m.margin} → ${HORIZONS.map((h) => m.ratio[h]!.toFixed(3)).join(", ")}`).join("; ")}`);
+      lines.push(
+        `- chosen / EWMA at h=1, h=5 by choice margin (global-linear kept unless beaten by more than the margin in validation): ${r.ratioByMargin.map((m) => `${m.margin === "always" ? "always global-linear" : m.margin} → ${HORIZONS.map((h) => m.ratio[h]!.toFixed(3)).join(", ")}`).join("; ")}`,
+      );
     }
-    lines.push(`- mean fit time (both horizons): ${Object.entries(r.fitMs).map(([k, v]) => `${k} ${v!.meanMs.toFixed(1)} ms × ${v!.fits}`).join(", ")}${r.pooledFits.fits ? `; pooled fits ${r.pooledFits.meanMs.toFixed(0)} ms × ${r.pooledFits.fits}` : ""}`);
+    lines.push(
+      `- mean fit time (both horizons): ${Object.entries(r.fitMs)
+        .map(([k, v]) => `${k} ${v!.meanMs.toFixed(1)} ms × ${v!.fits}`)
+        .join(", ")}${r.pooledFits.fits ? `; pooled fits ${r.pooledFits.meanMs.toFixed(0)} ms × ${r.pooledFits.fits}` : ""}`,
+    );
     lines.push("");
   }
   return lines.join("\n");
@@ -321,14 +370,49 @@ async function main(): Promise<void> {
     .option("--margin <x>", "per-series choice keeps global-linear unless another model validates better by more than this fraction", "0.05")
     .option("--pool-rows <n>", "rows (series × origin) drawn for each pooled fit", "50000")
     .parse();
-  const o = cmd.opts<{ traces: string; vmsPerDay: string; seed: string; forestTrees: string; out: string; only?: string; models: string; lambda: string; loss: string; select: boolean; margin: string; poolRows: string }>();
+  const o = cmd.opts<{
+    traces: string;
+    vmsPerDay: string;
+    seed: string;
+    forestTrees: string;
+    out: string;
+    only?: string;
+    models: string;
+    lambda: string;
+    loss: string;
+    select: boolean;
+    margin: string;
+    poolRows: string;
+  }>();
   if (o.loss !== "absolute" && o.loss !== "squared") throw new Error(`--loss must be absolute or squared`);
   const models = o.models.split(",").map((m) => m.trim()) as ForecasterName[];
   for (const m of models) if (!FORECASTER_NAMES.includes(m)) throw new Error(`unknown model ${m}`);
   if (!models.includes("ewma")) models.unshift("ewma"); // the reference every ratio is taken against
-  const meta = { vmsPerDay: Number(o.vmsPerDay), seed: Number(o.seed), forestTrees: Number(o.forestTrees), models, lambda: Number(o.lambda), loss: o.loss, selectFeatures: o.select, margin: Number(o.margin), poolRows: Number(o.poolRows), refitEvery: 96, horizons: HORIZONS, node: process.version };
+  const meta = {
+    vmsPerDay: Number(o.vmsPerDay),
+    seed: Number(o.seed),
+    forestTrees: Number(o.forestTrees),
+    models,
+    lambda: Number(o.lambda),
+    loss: o.loss,
+    selectFeatures: o.select,
+    margin: Number(o.margin),
+    poolRows: Number(o.poolRows),
+    refitEvery: 96,
+    horizons: HORIZONS,
+    node: process.version,
+  };
   const pools: Pools = new Map();
-  const evalOpts: EvalOptions = { refitEvery: 96, forestTrees: meta.forestTrees, models, lambda: meta.lambda, loss: o.loss, selectFeatures: o.select, margin: meta.margin, pooled: new PooledModels(pools, meta.poolRows) };
+  const evalOpts: EvalOptions = {
+    refitEvery: 96,
+    forestTrees: meta.forestTrees,
+    models,
+    lambda: meta.lambda,
+    loss: o.loss,
+    selectFeatures: o.select,
+    margin: meta.margin,
+    pooled: new PooledModels(pools, meta.poolRows),
+  };
   const results: DatasetResult[] = [];
   if (o.only !== "alibaba") {
     const pl = await planetLabSeries(join(o.traces, "planetlab"), meta.vmsPerDay, meta.seed, pools);

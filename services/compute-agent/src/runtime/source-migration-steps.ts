@@ -80,7 +80,10 @@ export class SourceMigrationSteps {
     await this.o.images.exportImage(spec.image, spec.imageId, join(dir, IMAGE_ARCHIVE_NAME));
     const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
     // No --delete: the destination's image area is shared by migrations.
-    addStats(report, await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false, onProgress }));
+    addStats(
+      report,
+      await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false, onProgress }),
+    );
     this.o.log.debug("Shipped image", { containerId: spec.id, imageId: spec.imageId, bytes: report.bytes });
     return report;
   }
@@ -100,7 +103,10 @@ export class SourceMigrationSteps {
     // complete images and returns them instead of failing.
     const cp = await this.o.checkpointer.checkpoint(spec.id, name);
     const finalSync = await this.syncFilesystems(spec, migrationId, peer, onProgress);
-    addStats(finalSync, await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress }));
+    addStats(
+      finalSync,
+      await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress }),
+    );
     return { checkpointName: name, checkpointBytes: cp.bytes, checkpointMs: cp.durationMs, finalSync };
   }
 
@@ -118,11 +124,17 @@ export class SourceMigrationSteps {
   private async syncFilesystems(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<SyncReport> {
     const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
     if (spec.upperDir) {
-      addStats(report, await this.o.transfer.sync(spec.upperDir, { ...peer, path: migrationLayout.upper(migrationId) }, { ...this.o.transferOptions, onProgress }));
+      addStats(
+        report,
+        await this.o.transfer.sync(spec.upperDir, { ...peer, path: migrationLayout.upper(migrationId) }, { ...this.o.transferOptions, onProgress }),
+      );
     }
     for (const m of spec.mounts) {
       if (m.kind !== "volume") continue;
-      addStats(report, await this.o.transfer.sync(m.source, { ...peer, path: migrationLayout.volume(migrationId, m.name) }, { ...this.o.transferOptions, onProgress }));
+      addStats(
+        report,
+        await this.o.transfer.sync(m.source, { ...peer, path: migrationLayout.volume(migrationId, m.name) }, { ...this.o.transferOptions, onProgress }),
+      );
     }
     return report;
   }

@@ -6,7 +6,18 @@ const o = resolveFeatureOptions({ target: "cpu", lags: 3, windows: [2, 4], trend
 
 describe("feature builder", () => {
   test("names follow the options; covariates sorted, time only with timestamps", () => {
-    assert.deepEqual(featureNames(o), ["cpu.lag0", "cpu.lag1", "cpu.lag2", "cpu.mean2", "cpu.std2", "cpu.max2", "cpu.mean4", "cpu.std4", "cpu.max4", "cpu.slope3"]);
+    assert.deepEqual(featureNames(o), [
+      "cpu.lag0",
+      "cpu.lag1",
+      "cpu.lag2",
+      "cpu.mean2",
+      "cpu.std2",
+      "cpu.max2",
+      "cpu.mean4",
+      "cpu.std4",
+      "cpu.max4",
+      "cpu.slope3",
+    ]);
     const ctx = { t: [0], covariates: { net: [1], mem: [2] } };
     assert.deepEqual(featureNames(o, ctx).slice(10), ["tod.sin", "tod.cos", "mem.lag0", "mem.diff1", "mem.mean2", "net.lag0", "net.diff1", "net.mean2"]);
     assert.equal(featureWarmup(o), 4);

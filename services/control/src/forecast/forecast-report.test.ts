@@ -14,7 +14,10 @@ describe("forecastReport", () => {
   test("full report: every model scored, chosen = lowest validation MAE, ranking and backtest", () => {
     const r = forecastReport({ metric: "cpu", values: cpu, t, covariates: { mem } }, { horizon: 3, forest: { nEstimators: 6 }, backtestPoints: 12 });
     assert.equal(r.points, cpu.length);
-    assert.deepEqual(r.models.map((m) => m.name), ["last", "ewma", "linear", "random-forest"]);
+    assert.deepEqual(
+      r.models.map((m) => m.name),
+      ["last", "ewma", "linear", "random-forest"],
+    );
     for (const m of r.models) {
       assert.equal(m.forecast.length, 3);
       assert.ok(m.available, `${m.name}: ${m.reason}`);
@@ -58,7 +61,10 @@ describe("forecastReport", () => {
     assert.equal(r.validation, undefined);
     assert.equal(r.forecast.length, 6);
     // the backtest keeps half the history for its fit: 4 samples leave room for one 1-step point
-    assert.deepEqual(r.backtest.points.map((p) => [p.index, p.actual, p.forecasts.last]), [[3, 4, 3]]);
+    assert.deepEqual(
+      r.backtest.points.map((p) => [p.index, p.actual, p.forecasts.last]),
+      [[3, 4, 3]],
+    );
   });
 
   test("with a pooled model: global-linear is a candidate and kept unless beaten by the margin", () => {
@@ -68,11 +74,17 @@ describe("forecastReport", () => {
     const fleet = Array.from({ length: 30 }, spiky);
     const pooled = fitPooledLinear(fleet, { horizons: [1, 2, 3] })!;
     const r = forecastReport({ metric: "cpu", values: spiky() }, { horizon: 3, pooled, selectFeatures: false, models: ["ewma", "linear", "global-linear"] });
-    assert.deepEqual(r.models.map((m) => m.name), ["ewma", "linear", "global-linear"]);
+    assert.deepEqual(
+      r.models.map((m) => m.name),
+      ["ewma", "linear", "global-linear"],
+    );
     assert.ok(r.models.every((m) => m.available));
     assert.equal(r.chosen.name, "global-linear");
     assert.match(r.chosen.reason, /global-linear preferred unless another model's rolling-origin MAE \(mean over h=1\.\.3\) is lower by > 5 %/);
     const defaults = forecastReport({ metric: "cpu", values: spiky() }, { horizon: 3, pooled, selectFeatures: false });
-    assert.deepEqual(defaults.models.map((m) => m.name), ["last", "ewma", "linear", "random-forest", "global-linear"]);
+    assert.deepEqual(
+      defaults.models.map((m) => m.name),
+      ["last", "ewma", "linear", "random-forest", "global-linear"],
+    );
   });
 });

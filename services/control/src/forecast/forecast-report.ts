@@ -122,7 +122,14 @@ export function forecastReport(history: SeriesHistory, options: Partial<Forecast
     selected = selectFeatures(ranking, o.select);
   }
   const make = (name: ForecasterName) => () =>
-    createForecaster(name, { metric: history.metric, features: feat, horizons, ...(selected ? { selected } : {}), ...(o.forest ? { forest: o.forest } : {}), ...(o.pooled ? { pooled: o.pooled } : {}) });
+    createForecaster(name, {
+      metric: history.metric,
+      features: feat,
+      horizons,
+      ...(selected ? { selected } : {}),
+      ...(o.forest ? { forest: o.forest } : {}),
+      ...(o.pooled ? { pooled: o.pooled } : {}),
+    });
   const factories = Object.fromEntries(o.models.map((m) => [m, make(m)]));
   const ro = rollingOrigin(values, ctx, factories, { horizons, folds: o.folds, ...(o.minTrain !== undefined ? { minTrain: o.minTrain } : {}) });
 
@@ -153,7 +160,14 @@ export function forecastReport(history: SeriesHistory, options: Partial<Forecast
   };
 }
 
-function choose(models: readonly ModelReport[], validated: boolean, n: number, chooseAt: number | undefined, H: number, prefer: Preference | undefined): { name: ForecasterName; reason: string } {
+function choose(
+  models: readonly ModelReport[],
+  validated: boolean,
+  n: number,
+  chooseAt: number | undefined,
+  H: number,
+  prefer: Preference | undefined,
+): { name: ForecasterName; reason: string } {
   const baseline: ForecasterName = models.some((m) => m.name === "ewma") ? "ewma" : (models[0]?.name ?? "ewma");
   const at = chooseAt === undefined ? `mean over h=1..${H}` : `h=${chooseAt}`;
   if (!validated) {
@@ -161,13 +175,19 @@ function choose(models: readonly ModelReport[], validated: boolean, n: number, c
   }
   const unavailable = models.filter((m) => !m.available);
   const candidates = models.filter((m) => m.available && m.validation.fallbackFolds === 0);
-  const best = pickBest(candidates.map((m) => m.validation), chooseAt, prefer);
+  const best = pickBest(
+    candidates.map((m) => m.validation),
+    chooseAt,
+    prefer,
+  );
   if (!best) return { name: baseline, reason: `no model could be scored; using the ${baseline} baseline` };
   const key = (s: ModelScore) => (chooseAt === undefined ? s.mae : (s.perHorizon.find((p) => p.horizon === chooseAt)?.mae ?? NaN));
   const others = candidates.filter((m) => m.name !== best.name).map((m) => `${m.name} ${fmt(key(m.validation))}`);
   const skipped = [
     ...unavailable.map((m) => `${m.name} skipped: ${m.reason}`),
-    ...models.filter((m) => m.available && m.validation.fallbackFolds > 0).map((m) => `${m.name} skipped: too little history in ${m.validation.fallbackFolds} validation fold(s)`),
+    ...models
+      .filter((m) => m.available && m.validation.fallbackFolds > 0)
+      .map((m) => `${m.name} skipped: too little history in ${m.validation.fallbackFolds} validation fold(s)`),
   ];
   return {
     name: best.name,

@@ -31,7 +31,11 @@ export function createForecaster(name: ForecasterName, opts: CreateForecasterOpt
     case "random-forest":
       return new RandomForestForecaster({ ...opts, fallbackAlpha: alpha });
     case "global-linear":
-      return new GlobalLinearForecaster({ fallbackAlpha: alpha, ...(opts.pooled ? { pooled: opts.pooled } : {}), ...(opts.floor !== undefined ? { floor: opts.floor } : {}) });
+      return new GlobalLinearForecaster({
+        fallbackAlpha: alpha,
+        ...(opts.pooled ? { pooled: opts.pooled } : {}),
+        ...(opts.floor !== undefined ? { floor: opts.floor } : {}),
+      });
   }
 }
 

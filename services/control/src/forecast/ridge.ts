@@ -97,7 +97,12 @@ export function fitRidgeAbsolute(X: readonly (readonly number[])[], y: readonly 
     const scale = res.reduce((a, b) => a + b, 0) / res.length;
     // Residuals below `eps` weigh as if they were `eps`: exact fits (idle series sitting at 0) would otherwise take over.
     const eps = minResidual ?? Math.max(1e-6, 1e-3 * scale);
-    m = fitRidge(X, y, lambda, res.map((e) => 1 / Math.max(e, eps)));
+    m = fitRidge(
+      X,
+      y,
+      lambda,
+      res.map((e) => 1 / Math.max(e, eps)),
+    );
   }
   return m;
 }

@@ -30,21 +30,63 @@ describe("rolling-origin validation", () => {
     assert.deepEqual(SpyForecaster.fits, [40, 54, 69, 83]);
     assert.equal(SpyForecaster.leaks, 0);
     // last value on a unit ramp is off by exactly h
-    assert.deepEqual(r.scores[0]!.perHorizon.map((p) => [p.horizon, p.mae, p.count]), [[1, 1, 58], [3, 3, 58]]);
+    assert.deepEqual(
+      r.scores[0]!.perHorizon.map((p) => [p.horizon, p.mae, p.count]),
+      [
+        [1, 1, 58],
+        [3, 3, 58],
+      ],
+    );
   });
 
   test("on a ramp the linear model wins and pickBest names it", () => {
     const s = Array.from({ length: 120 }, (_, i) => 3 + 2 * i);
-    const r = rollingOrigin(s, undefined, { last: () => new LastValueForecaster(), linear: () => new LinearForecaster({ horizons: [1, 2] }) }, { horizons: [1, 2] });
+    const r = rollingOrigin(
+      s,
+      undefined,
+      { last: () => new LastValueForecaster(), linear: () => new LinearForecaster({ horizons: [1, 2] }) },
+      { horizons: [1, 2] },
+    );
     assert.equal(pickBest(r.scores)?.name, "linear");
     assert.equal(pickBest(r.scores, 2)?.name, "linear");
   });
 
   const pickCases: { name: string; scores: [string, number, number][]; at?: number; expected: string | undefined }[] = [
-    { name: "lowest mean MAE", scores: [["last", 3, 3], ["ewma", 2, 4], ["linear", 2.5, 2.5]], expected: "linear" },
-    { name: "at a given horizon", scores: [["last", 3, 3], ["ewma", 2, 4], ["linear", 2.5, 2.5]], at: 1, expected: "ewma" },
-    { name: "tie keeps the earlier (simpler) model", scores: [["last", 1, 1], ["linear", 1, 1]], expected: "last" },
-    { name: "NaN (never scored) is ignored", scores: [["last", NaN, NaN], ["ewma", 5, 5]], expected: "ewma" },
+    {
+      name: "lowest mean MAE",
+      scores: [
+        ["last", 3, 3],
+        ["ewma", 2, 4],
+        ["linear", 2.5, 2.5],
+      ],
+      expected: "linear",
+    },
+    {
+      name: "at a given horizon",
+      scores: [
+        ["last", 3, 3],
+        ["ewma", 2, 4],
+        ["linear", 2.5, 2.5],
+      ],
+      at: 1,
+      expected: "ewma",
+    },
+    {
+      name: "tie keeps the earlier (simpler) model",
+      scores: [
+        ["last", 1, 1],
+        ["linear", 1, 1],
+      ],
+      expected: "last",
+    },
+    {
+      name: "NaN (never scored) is ignored",
+      scores: [
+        ["last", NaN, NaN],
+        ["ewma", 5, 5],
+      ],
+      expected: "ewma",
+    },
     { name: "nothing scored", scores: [["last", NaN, NaN]], expected: undefined },
   ];
   for (const c of pickCases) {

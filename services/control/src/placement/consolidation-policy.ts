@@ -151,7 +151,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
   /** Host history (utilization, most recent first) with container `extra` added, zero tail trimmed. */
   const hostHistory = (h: number, extra: number): Float64Array => {
     for (let i = 0; i < L; i++) tmp[i] = hHist[h * L + i]!;
-    if (extra >= 0) for (let i = 0; i < histLen[extra]!; i++) tmp[i] = tmp[i]! + (hist[extra * L + i]! / total[h]!);
+    if (extra >= 0) for (let i = 0; i < histLen[extra]!; i++) tmp[i] = tmp[i]! + hist[extra * L + i]! / total[h]!;
     let n = L;
     while (n > 0 && tmp[n - 1] === 0) n--;
     return tmp.subarray(0, n);
@@ -252,7 +252,11 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     if (h < 0) continue;
     add(h, v);
     const src = s.nodes[origin[v]!]!.id;
-    move(v, h, `${label}: ${src} overloaded (${a.detector} metric ${overMetric[origin[v]!]!.toFixed(3)}); smallest-memory container first; least power increase on ${s.nodes[h]!.id} (+${dw.toFixed(1)} W)`);
+    move(
+      v,
+      h,
+      `${label}: ${src} overloaded (${a.detector} metric ${overMetric[origin[v]!]!.toFixed(3)}); smallest-memory container first; least power increase on ${s.nodes[h]!.id} (+${dw.toFixed(1)} W)`,
+    );
   }
   if (!a.consolidate) return [...moves.values()];
 
@@ -305,7 +309,11 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
         exUnder[p.h] = 1;
         excludedCount++;
       }
-      move(p.v, p.h, `${label}: ${s.nodes[under]!.id} underloaded (${(minU * 100).toFixed(1)}% CPU) and all its containers fit elsewhere: drain it; least power increase on ${s.nodes[p.h]!.id} (+${p.dw.toFixed(1)} W)`);
+      move(
+        p.v,
+        p.h,
+        `${label}: ${s.nodes[under]!.id} underloaded (${(minU * 100).toFixed(1)}% CPU) and all its containers fit elsewhere: drain it; least power increase on ${s.nodes[p.h]!.id} (+${p.dw.toFixed(1)} W)`,
+      );
     }
   }
   return [...moves.values()];

@@ -314,7 +314,12 @@ export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMo
   // 2. Consolidation: empty nodes predicted to stay lightly loaded, if everything fits elsewhere.
   if (packing) {
     const candidates = [...Array(N).keys()].filter(
-      (h) => s.nodes[h]!.up && count[h]! > 0 && !recent[h] && safeLoad(h) < a.drainBelow * cap(h) && !ix.byNode[h]!.some((c) => moved.has(c.id) || ix.migrating.has(c.id)),
+      (h) =>
+        s.nodes[h]!.up &&
+        count[h]! > 0 &&
+        !recent[h] &&
+        safeLoad(h) < a.drainBelow * cap(h) &&
+        !ix.byNode[h]!.some((c) => moved.has(c.id) || ix.migrating.has(c.id)),
     );
     // Best first: the most watts saved (what the node draws beyond what its load would cost on
     // the most efficient node when full) per second of migration needed to empty it.

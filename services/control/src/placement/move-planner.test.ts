@@ -13,13 +13,36 @@ const base = snap(
 
 describe("move planner budgets", () => {
   const cases: { name: string; budget: unknown; proposals: ProposedMove[]; start: string[]; why?: RegExp }[] = [
-    { name: "everything within budget starts", budget: { maxConcurrent: 10, maxPerNode: 10 }, proposals: [mv("x", "a", "b"), mv("w", "c", "b")], start: ["x", "w"] },
-    { name: "cluster-wide concurrency cap keeps the first moves", budget: { maxConcurrent: 1, maxPerNode: 10 }, proposals: [mv("x", "a", "b"), mv("w", "c", "b")], start: ["x"], why: /cluster budget/ },
-    { name: "per-node cap counts source and destination", budget: { maxConcurrent: 10, maxPerNode: 1 }, proposals: [mv("x", "a", "b"), mv("y", "a", "c"), mv("w", "c", "b")], start: ["x"], why: /node budget/ },
+    {
+      name: "everything within budget starts",
+      budget: { maxConcurrent: 10, maxPerNode: 10 },
+      proposals: [mv("x", "a", "b"), mv("w", "c", "b")],
+      start: ["x", "w"],
+    },
+    {
+      name: "cluster-wide concurrency cap keeps the first moves",
+      budget: { maxConcurrent: 1, maxPerNode: 10 },
+      proposals: [mv("x", "a", "b"), mv("w", "c", "b")],
+      start: ["x"],
+      why: /cluster budget/,
+    },
+    {
+      name: "per-node cap counts source and destination",
+      budget: { maxConcurrent: 10, maxPerNode: 1 },
+      proposals: [mv("x", "a", "b"), mv("y", "a", "c"), mv("w", "c", "b")],
+      start: ["x"],
+      why: /node budget/,
+    },
     { name: "cooldown blocks a container moved recently", budget: { cooldownSec: 600 }, proposals: [mv("recent", "a", "b")], start: [], why: /cooldown/ },
     { name: "never onto a down node", budget: {}, proposals: [mv("x", "a", "down")], start: [], why: /down/ },
     { name: "stale proposal (wrong source) is rejected", budget: {}, proposals: [mv("z", "a", "c")], start: [], why: /is on b/ },
-    { name: "one move per container per round", budget: { maxPerNode: 10 }, proposals: [mv("x", "a", "b"), mv("x", "a", "c")], start: ["x"], why: /already migrating or planned/ },
+    {
+      name: "one move per container per round",
+      budget: { maxPerNode: 10 },
+      proposals: [mv("x", "a", "b"), mv("x", "a", "c")],
+      start: ["x"],
+      why: /already migrating or planned/,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -28,7 +51,11 @@ describe("move planner budgets", () => {
         plan.start.map((m) => m.containerId),
         c.start,
       );
-      if (c.why) assert.ok(plan.rejected.some((r) => c.why!.test(r.why)), JSON.stringify(plan.rejected));
+      if (c.why)
+        assert.ok(
+          plan.rejected.some((r) => c.why!.test(r.why)),
+          JSON.stringify(plan.rejected),
+        );
     });
   }
 
@@ -50,7 +77,10 @@ describe("move planner budgets", () => {
   });
 
   it("invalid budgets fail with the field and range", () => {
-    assert.throws(() => parseMoveBudget({ maxConcurrent: -1 }), (e: unknown) => e instanceof ValidationError && e.field === "budget.maxConcurrent" && /between 0 and/.test(e.message));
+    assert.throws(
+      () => parseMoveBudget({ maxConcurrent: -1 }),
+      (e: unknown) => e instanceof ValidationError && e.field === "budget.maxConcurrent" && /between 0 and/.test(e.message),
+    );
     assert.throws(() => parseMoveBudget({ bogus: 1 }), ValidationError);
   });
 });

@@ -23,23 +23,37 @@ const cases: Case[] = [
   { name: "none never moves", policy: "none", snapshot: snap([node("a", 1), node("b")], [ctr("x", "a", 2000)]), expected: [] },
 
   // threshold: reactive, current load only
-  { name: "threshold: cool cluster stays put", policy: "threshold", snapshot: snap([node("a"), node("b")], [ctr("x", "a", 1000), ctr("y", "b", 1000)]), expected: [] },
+  {
+    name: "threshold: cool cluster stays put",
+    policy: "threshold",
+    snapshot: snap([node("a"), node("b")], [ctr("x", "a", 1000), ctr("y", "b", 1000)]),
+    expected: [],
+  },
   {
     name: "threshold: hot node sheds its largest container to the least-loaded node that fits",
     policy: "threshold",
-    snapshot: snap([node("a"), node("b"), node("c")], [ctr("small", "a", 900), ctr("big", "a", 1000), ctr("m1", "a", 900), ctr("m2", "a", 900), ctr("y", "b", 2000), ctr("z", "c", 500)]),
+    snapshot: snap(
+      [node("a"), node("b"), node("c")],
+      [ctr("small", "a", 900), ctr("big", "a", 1000), ctr("m1", "a", 900), ctr("m2", "a", 900), ctr("y", "b", 2000), ctr("z", "c", 500)],
+    ),
     expected: ["big:a->c"],
   },
   {
     name: "threshold: never onto a down node",
     policy: "threshold",
-    snapshot: snap([node("a"), node("b", 4, { up: false }), node("c")], [ctr("big", "a", 1000), ctr("m1", "a", 1000), ctr("m2", "a", 1000), ctr("m3", "a", 900), ctr("z", "c", 3000)]),
+    snapshot: snap(
+      [node("a"), node("b", 4, { up: false }), node("c")],
+      [ctr("big", "a", 1000), ctr("m1", "a", 1000), ctr("m2", "a", 1000), ctr("m3", "a", 900), ctr("z", "c", 3000)],
+    ),
     expected: [],
   },
   {
     name: "threshold: memory hotspot sheds the largest memory user",
     policy: "threshold",
-    snapshot: snap([node("a", 4, { memMb: 1000 }), node("b", 4, { memMb: 1000 })], [ctr("fat", "a", 100, { memMb: 600 }), ctr("lean", "a", 500, { memMb: 350 })]),
+    snapshot: snap(
+      [node("a", 4, { memMb: 1000 }), node("b", 4, { memMb: 1000 })],
+      [ctr("fat", "a", 100, { memMb: 600 }), ctr("lean", "a", 500, { memMb: 350 })],
+    ),
     expected: ["fat:a->b"],
   },
   {
@@ -55,7 +69,16 @@ const cases: Case[] = [
     name: "sandpiper: hotspot moves the highest volume-to-size container first, to the least-volume node",
     policy: "sandpiper",
     args: { maxMovesPerNode: 1 },
-    snapshot: snap([node("a"), node("b"), node("c")], [ctr("heavy-big", "a", 1000, { sizeMb: 4000 }), ctr("heavy-small", "a", 1000, { sizeMb: 200 }), ctr("rest", "a", 1200), ctr("y", "b", 2500), ctr("z", "c", 1000)]),
+    snapshot: snap(
+      [node("a"), node("b"), node("c")],
+      [
+        ctr("heavy-big", "a", 1000, { sizeMb: 4000 }),
+        ctr("heavy-small", "a", 1000, { sizeMb: 200 }),
+        ctr("rest", "a", 1200),
+        ctr("y", "b", 2500),
+        ctr("z", "c", 1000),
+      ],
+    ),
     expected: ["heavy-small:a->c"],
   },
 
@@ -63,13 +86,19 @@ const cases: Case[] = [
   {
     name: "forecast: moves before the overload the forecast predicts (current load is fine)",
     policy: "forecast",
-    snapshot: snap([node("a", 2), node("b", 2)], [ctr("x", "a", 600, { forecast: [1100, 1100] }), ctr("y", "a", 600, { forecast: [1000, 1000] }), ctr("z", "b", 200, { forecast: [200, 200] })]),
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("x", "a", 600, { forecast: [1100, 1100] }), ctr("y", "a", 600, { forecast: [1000, 1000] }), ctr("z", "b", 200, { forecast: [200, 200] })],
+    ),
     expected: ["y:a->b"],
   },
   {
     name: "forecast: a hot node predicted to calm down is left alone",
     policy: "forecast",
-    snapshot: snap([node("a", 2), node("b", 2)], [ctr("x", "a", 1000, { forecast: [300, 300] }), ctr("y", "a", 1000, { forecast: [300, 300] }), ctr("z", "b", 200, { forecast: [200, 200] })]),
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("x", "a", 1000, { forecast: [300, 300] }), ctr("y", "a", 1000, { forecast: [300, 300] }), ctr("z", "b", 200, { forecast: [200, 200] })],
+    ),
     expected: [],
   },
   {
@@ -77,7 +106,11 @@ const cases: Case[] = [
     policy: "forecast",
     snapshot: snap(
       [node("a", 2), node("b", 2)],
-      [ctr("x", "a", 1000, { forecast: [1000, 1000], sizeMb: 100_000 }), ctr("y", "a", 1000, { forecast: [1010, 1010], sizeMb: 100_000 }), ctr("z", "b", 200, { forecast: [200, 200] })],
+      [
+        ctr("x", "a", 1000, { forecast: [1000, 1000], sizeMb: 100_000 }),
+        ctr("y", "a", 1000, { forecast: [1010, 1010], sizeMb: 100_000 }),
+        ctr("z", "b", 200, { forecast: [200, 200] }),
+      ],
       { transferRateBps: 1e6 },
     ),
     expected: [],
@@ -86,14 +119,20 @@ const cases: Case[] = [
     name: "forecast: drains a node predicted to stay light when everything fits elsewhere",
     policy: "forecast",
     args: { drainBelow: 0.3 },
-    snapshot: snap([node("a", 4, { power: LINEAR_POWER }), node("b", 4, { power: LINEAR_POWER })], [ctr("x", "a", 300, { forecast: [300] }), ctr("y", "b", 1500, { forecast: [1500] })]),
+    snapshot: snap(
+      [node("a", 4, { power: LINEAR_POWER }), node("b", 4, { power: LINEAR_POWER })],
+      [ctr("x", "a", 300, { forecast: [300] }), ctr("y", "b", 1500, { forecast: [1500] })],
+    ),
     expected: ["x:a->b"],
   },
   {
     name: "forecast: hysteresis, a node that just received a container is not drained",
     policy: "forecast",
     args: { drainBelow: 0.3, holdSec: 600 },
-    snapshot: snap([node("a", 4), node("b", 4)], [ctr("x", "a", 300, { forecast: [300], lastMigratedAt: 10_000_000 - 60_000 }), ctr("y", "b", 1500, { forecast: [1500] })]),
+    snapshot: snap(
+      [node("a", 4), node("b", 4)],
+      [ctr("x", "a", 300, { forecast: [300], lastMigratedAt: 10_000_000 - 60_000 }), ctr("y", "b", 1500, { forecast: [1500] })],
+    ),
     expected: [],
   },
   {
@@ -108,14 +147,28 @@ const cases: Case[] = [
     policy: "forecast",
     snapshot: snap(
       [node("a", 2), node("b", 2)],
-      [ctr("x", "a", 800, { forecast: [300], sizeMb: 2000 }), ctr("y", "a", 800, { forecast: [300], sizeMb: 2000 }), ctr("w", "a", 600, { forecast: [300], sizeMb: 256 }), ctr("z", "b", 200, { forecast: [200] })],
+      [
+        ctr("x", "a", 800, { forecast: [300], sizeMb: 2000 }),
+        ctr("y", "a", 800, { forecast: [300], sizeMb: 2000 }),
+        ctr("w", "a", 600, { forecast: [300], sizeMb: 256 }),
+        ctr("z", "b", 200, { forecast: [200] }),
+      ],
     ),
     expected: ["w:a->b"],
   },
   {
     name: "forecast: a spike forecast to pass is left alone when the migration would outlast most of the interval",
     policy: "forecast",
-    snapshot: snap([node("a", 2), node("b", 2)], [ctr("x", "a", 1000, { sizeMb: 200, forecast: [300] }), ctr("y", "a", 1000, { sizeMb: 200, forecast: [300] }), ctr("w", "a", 100, { sizeMb: 200 }), ctr("z", "b", 200)], { transferRateBps: 1e6 }),
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [
+        ctr("x", "a", 1000, { sizeMb: 200, forecast: [300] }),
+        ctr("y", "a", 1000, { sizeMb: 200, forecast: [300] }),
+        ctr("w", "a", 100, { sizeMb: 200 }),
+        ctr("z", "b", 200),
+      ],
+      { transferRateBps: 1e6 },
+    ),
     expected: [],
   },
   {
@@ -123,7 +176,11 @@ const cases: Case[] = [
     policy: "forecast",
     snapshot: snap(
       [node("a", 2), node("b", 2)],
-      [ctr("x", "a", 700, { history: [700, 700, 700, 700], forecast: [1000, 500, 500] }), ctr("y", "a", 700, { history: [700, 700, 700, 700], forecast: [1000, 500, 500] }), ctr("z", "b", 200)],
+      [
+        ctr("x", "a", 700, { history: [700, 700, 700, 700], forecast: [1000, 500, 500] }),
+        ctr("y", "a", 700, { history: [700, 700, 700, 700], forecast: [1000, 500, 500] }),
+        ctr("z", "b", 200),
+      ],
     ),
     expected: [],
   },
@@ -132,7 +189,11 @@ const cases: Case[] = [
     policy: "forecast",
     snapshot: snap(
       [node("a", 2), node("b", 2)],
-      [ctr("x", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("y", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("z", "b", 200)],
+      [
+        ctr("x", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }),
+        ctr("y", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }),
+        ctr("z", "b", 200),
+      ],
     ),
     expected: ["x:a->b"],
   },
@@ -156,7 +217,11 @@ const cases: Case[] = [
     policy: "forecast",
     snapshot: snap(
       [node("a", 2), node("b", 2)],
-      [ctr("x", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("y", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }), ctr("z", "b", 1200)],
+      [
+        ctr("x", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }),
+        ctr("y", "a", 950, { history: [800, 900, 850, 950], forecast: [1000, 1000, 1000] }),
+        ctr("z", "b", 1200),
+      ],
     ),
     expected: [],
   },
@@ -177,13 +242,19 @@ const cases: Case[] = [
     name: "forecast: lossWeight prefers moving a small container over a busy one with a shorter migration",
     policy: "forecast",
     args: { lossWeight: 10 },
-    snapshot: snap([node("a", 2), node("b", 2)], [ctr("big", "a", 900, { sizeMb: 256 }), ctr("small", "a", 300, { sizeMb: 512 }), ctr("big2", "a", 900, { sizeMb: 256 }), ctr("z", "b", 200)]),
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("big", "a", 900, { sizeMb: 256 }), ctr("small", "a", 300, { sizeMb: 512 }), ctr("big2", "a", 900, { sizeMb: 256 }), ctr("z", "b", 200)],
+    ),
     expected: ["small:a->b"],
   },
   {
     name: "forecast: without lossWeight the shorter migration wins",
     policy: "forecast",
-    snapshot: snap([node("a", 2), node("b", 2)], [ctr("big", "a", 900, { sizeMb: 256 }), ctr("small", "a", 300, { sizeMb: 512 }), ctr("big2", "a", 900, { sizeMb: 256 }), ctr("z", "b", 200)]),
+    snapshot: snap(
+      [node("a", 2), node("b", 2)],
+      [ctr("big", "a", 900, { sizeMb: 256 }), ctr("small", "a", 300, { sizeMb: 512 }), ctr("big2", "a", 900, { sizeMb: 256 }), ctr("z", "b", 200)],
+    ),
     expected: ["big:a->b"],
   },
   {
@@ -191,7 +262,11 @@ const cases: Case[] = [
     policy: "forecast",
     args: { drainBelow: 0.1 },
     snapshot: snap(
-      [node("a", 2), node("g4", 2, { power: [86, 89.4, 92.6, 96, 99.5, 102, 106, 108, 112, 114, 117] }), node("g5", 2, { power: [50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100] })],
+      [
+        node("a", 2),
+        node("g4", 2, { power: [86, 89.4, 92.6, 96, 99.5, 102, 106, 108, 112, 114, 117] }),
+        node("g5", 2, { power: [50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100] }),
+      ],
       [ctr("x", "a", 1000), ctr("y", "a", 900), ctr("w", "a", 300, { sizeMb: 100 })],
     ),
     expected: ["w:a->g5"],
@@ -212,7 +287,10 @@ const cases: Case[] = [
     name: "consolidation THR: overloaded host sheds its smallest-memory container (MMT)",
     policy: "consolidation",
     args: { detector: "thr", parameter: 0.8, consolidate: false },
-    snapshot: snap([node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })], [ctr("big-mem", "a", 900, { sizeMb: 2000 }), ctr("small-mem", "a", 900, { sizeMb: 300 }), ctr("y", "b", 500)]),
+    snapshot: snap(
+      [node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })],
+      [ctr("big-mem", "a", 900, { sizeMb: 2000 }), ctr("small-mem", "a", 900, { sizeMb: 300 }), ctr("y", "b", 500)],
+    ),
     expected: ["small-mem:a->b"],
   },
   {
@@ -226,7 +304,10 @@ const cases: Case[] = [
     name: "consolidation LR: with less than 10 samples the 0.7 static fallback decides",
     policy: "consolidation",
     args: { detector: "lr", parameter: 1.2, consolidate: false },
-    snapshot: snap([node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })], [ctr("x", "a", 750, { history: [750, 750] }), ctr("y", "a", 750, { history: [750, 750], sizeMb: 100 }), ctr("z", "b", 100)]),
+    snapshot: snap(
+      [node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })],
+      [ctr("x", "a", 750, { history: [750, 750] }), ctr("y", "a", 750, { history: [750, 750], sizeMb: 100 }), ctr("z", "b", 100)],
+    ),
     expected: ["y:a->b"],
   },
   {
@@ -235,7 +316,11 @@ const cases: Case[] = [
     args: { detector: "lr", parameter: 1.2, consolidate: false },
     snapshot: snap(
       [node("a", 2, { power: LINEAR_POWER }), node("b", 2, { power: LINEAR_POWER })],
-      [ctr("x", "a", 900, { history: [100, 190, 280, 370, 460, 550, 640, 730, 820, 900] }), ctr("y", "a", 900, { history: [100, 190, 280, 370, 460, 550, 640, 730, 820, 900], sizeMb: 100 }), ctr("z", "b", 100, { history: Array(10).fill(100) })],
+      [
+        ctr("x", "a", 900, { history: [100, 190, 280, 370, 460, 550, 640, 730, 820, 900] }),
+        ctr("y", "a", 900, { history: [100, 190, 280, 370, 460, 550, 640, 730, 820, 900], sizeMb: 100 }),
+        ctr("z", "b", 100, { history: Array(10).fill(100) }),
+      ],
     ),
     expected: ["y:a->b"],
   },
@@ -263,7 +348,13 @@ describe("placement policies (table-driven)", () => {
 describe("policy argument validation", () => {
   const bad: { name: string; policy: string; args: unknown; field: RegExp; message: RegExp }[] = [
     { name: "unknown policy", policy: "magic", args: {}, field: /^policy$/, message: /unknown placement policy "magic".*threshold/ },
-    { name: "threshold out of range", policy: "threshold", args: { cpuThreshold: 1.5 }, field: /policy\.threshold\.cpuThreshold/, message: /between 0\.1 and 1/ },
+    {
+      name: "threshold out of range",
+      policy: "threshold",
+      args: { cpuThreshold: 1.5 },
+      field: /policy\.threshold\.cpuThreshold/,
+      message: /between 0\.1 and 1/,
+    },
     { name: "wrong type", policy: "forecast", args: { horizon: "soon" }, field: /policy\.forecast\.horizon/, message: /integer between 1 and 288/ },
     { name: "non-integer", policy: "sandpiper", args: { maxMovesPerNode: 1.5 }, field: /maxMovesPerNode/, message: /integer/ },
     { name: "unknown argument", policy: "forecast", args: { horizn: 2 }, field: /policy\.forecast/, message: /unknown argument.*horizn/ },

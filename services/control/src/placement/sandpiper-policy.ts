@@ -34,12 +34,12 @@ export function proposeSandpiper(s: ClusterSnapshot, a: SandpiperArgs): Proposed
   const net = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     for (const c of ix.byNode[i]!) {
-      cpu[i] = cpu[i]! + (c.demand.cpu);
-      mem[i] = mem[i]! + (c.demand.memoryBytes);
-      net[i] = net[i]! + (c.demand.netBps);
+      cpu[i] = cpu[i]! + c.demand.cpu;
+      mem[i] = mem[i]! + c.demand.memoryBytes;
+      net[i] = net[i]! + c.demand.netBps;
     }
-    cpu[i] = cpu[i]! + (ix.incomingCpu[i]!);
-    mem[i] = mem[i]! + (ix.incomingMem[i]!);
+    cpu[i] = cpu[i]! + ix.incomingCpu[i]!;
+    mem[i] = mem[i]! + ix.incomingMem[i]!;
   }
   const frac = (v: number, cap: number) => (cap > 0 ? v / cap : 0);
   const util = (i: number, dc = 0, dm = 0, dn = 0) => {
@@ -76,12 +76,12 @@ export function proposeSandpiper(s: ClusterSnapshot, a: SandpiperArgs): Proposed
       }
       if (best < 0) continue;
       const why = `sandpiper: ${s.nodes[h]!.id} is a hotspot (volume ${vol(h).toFixed(2)}, CPU ${fmtPct(util(h)[0])}); moving its highest volume/size container to the least-volume node ${s.nodes[best]!.id} (volume ${bestVol.toFixed(2)})`;
-      cpu[h] = cpu[h]! - (c.demand.cpu);
-      mem[h] = mem[h]! - (c.demand.memoryBytes);
-      net[h] = net[h]! - (c.demand.netBps);
-      cpu[best] = cpu[best]! + (c.demand.cpu);
-      mem[best] = mem[best]! + (c.demand.memoryBytes);
-      net[best] = net[best]! + (c.demand.netBps);
+      cpu[h] = cpu[h]! - c.demand.cpu;
+      mem[h] = mem[h]! - c.demand.memoryBytes;
+      net[h] = net[h]! - c.demand.netBps;
+      cpu[best] = cpu[best]! + c.demand.cpu;
+      mem[best] = mem[best]! + c.demand.memoryBytes;
+      net[best] = net[best]! + c.demand.netBps;
       moves.push({ containerId: c.id, from: s.nodes[h]!.id, to: s.nodes[best]!.id, reason: why });
       k++;
     }

@@ -31,8 +31,8 @@ export function indexSnapshot(s: ClusterSnapshot): SnapshotIndex {
     const to = nodeIdx.get(m.to);
     const c = byId.get(m.containerId);
     if (to !== undefined && c) {
-      incomingCpu[to] = incomingCpu[to]! + (c.demand.cpu);
-      incomingMem[to] = incomingMem[to]! + (c.demand.memoryBytes);
+      incomingCpu[to] = incomingCpu[to]! + c.demand.cpu;
+      incomingMem[to] = incomingMem[to]! + c.demand.memoryBytes;
     }
   }
   return { nodes: s.nodes, nodeIdx, byNode, migrating, incomingCpu, incomingMem };

@@ -30,7 +30,9 @@ export function ctr(
 
 export function snap(nodes: NodeSnapshot[], containers: ContainerSnapshot[], o: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
   // Node usage defaults to the sum of its containers' demand (what telemetry would report).
-  const withUsage = nodes.map((n) => (n.usage.cpu === 0 ? { ...n, usage: { ...n.usage, cpu: containers.filter((c) => c.nodeId === n.id).reduce((a, c) => a + c.demand.cpu, 0) } } : n));
+  const withUsage = nodes.map((n) =>
+    n.usage.cpu === 0 ? { ...n, usage: { ...n.usage, cpu: containers.filter((c) => c.nodeId === n.id).reduce((a, c) => a + c.demand.cpu, 0) } } : n,
+  );
   return { now: 10_000_000, intervalSec: 300, nodes: withUsage, containers, migrations: [], transferRateBps: 50e6, ...o };
 }
 

@@ -27,11 +27,11 @@ export function proposeThreshold(s: ClusterSnapshot, a: ThresholdArgs): Proposed
   const mem = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     for (const c of ix.byNode[i]!) {
-      cpu[i] = cpu[i]! + (c.demand.cpu);
-      mem[i] = mem[i]! + (c.demand.memoryBytes);
+      cpu[i] = cpu[i]! + c.demand.cpu;
+      mem[i] = mem[i]! + c.demand.memoryBytes;
     }
-    cpu[i] = cpu[i]! + (ix.incomingCpu[i]!);
-    mem[i] = mem[i]! + (ix.incomingMem[i]!);
+    cpu[i] = cpu[i]! + ix.incomingCpu[i]!;
+    mem[i] = mem[i]! + ix.incomingMem[i]!;
   }
   const cu = (i: number) => cpu[i]! / s.nodes[i]!.capacity.cpu;
   const mu = (i: number) => (s.nodes[i]!.capacity.memoryBytes > 0 ? mem[i]! / s.nodes[i]!.capacity.memoryBytes : 0);
@@ -64,10 +64,10 @@ export function proposeThreshold(s: ClusterSnapshot, a: ThresholdArgs): Proposed
         }
         if (best < 0) continue;
         const before = cpuOver ? `CPU ${fmtPct(cu(h))} > ${fmtPct(a.cpuThreshold)}` : `memory ${fmtPct(mu(h))} > ${fmtPct(a.memThreshold)}`;
-        cpu[h] = cpu[h]! - (c.demand.cpu);
-        mem[h] = mem[h]! - (c.demand.memoryBytes);
-        cpu[best] = cpu[best]! + (c.demand.cpu);
-        mem[best] = mem[best]! + (c.demand.memoryBytes);
+        cpu[h] = cpu[h]! - c.demand.cpu;
+        mem[h] = mem[h]! - c.demand.memoryBytes;
+        cpu[best] = cpu[best]! + c.demand.cpu;
+        mem[best] = mem[best]! + c.demand.memoryBytes;
         moved.add(c.id);
         moves.push({
           containerId: c.id,

@@ -10,7 +10,7 @@ const log = createLogger({ level: "error" });
 function ar1(n: number, mean: number, seed: number): number[] {
   let x = mean;
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   return Array.from({ length: n }, () => (x = mean + 0.6 * (x - mean) + 20 * rnd()));
 }
 

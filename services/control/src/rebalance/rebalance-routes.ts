@@ -75,7 +75,7 @@ export function rebalanceRoutes(rebalancer: Rebalancer, state: StateStore, sampl
         per,
       );
       const pooled = rebalancer.pooledModel();
-    const report = forecastReport({ metric: "cpu", values, t }, { horizon: q.horizon, forest: { nEstimators: 20 }, ...(pooled ? { pooled } : {}) });
+      const report = forecastReport({ metric: "cpu", values, t }, { horizon: q.horizon, forest: { nEstimators: 20 }, ...(pooled ? { pooled } : {}) });
       res.json({ container: c.id, name: c.name, nodeId: c.nodeId, stepSec: q.step, ...report });
     }),
   );

@@ -80,7 +80,13 @@ export class Rebalancer {
     for (const record of records) {
       if (record.state !== "running") continue;
       const raw = await this.o.state.containerHistory(record.id, 600);
-      histories.push({ record, cpuHistory: downsample(raw.map((p) => p.cpuPct), per) });
+      histories.push({
+        record,
+        cpuHistory: downsample(
+          raw.map((p) => p.cpuPct),
+          per,
+        ),
+      });
     }
     this.o.forecasts.refreshPooled(histories.map((h) => h.cpuHistory));
     for (const { record, cpuHistory } of histories) {

@@ -46,7 +46,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateOptions {
   };
   const traces = process.env.HERD_TRACES_DIR ?? "../shared/traces";
   const scenario = (get("scenario") ?? "planetlab") as SimulateOptions["scenario"];
-  const input = get("input") ?? (scenario === "alibaba" ? join(traces, "alibaba2018_machine_usage/machine_usage_first100k.csv") : join(traces, "planetlab", get("day") ?? "20110303"));
+  const input =
+    get("input") ??
+    (scenario === "alibaba" ? join(traces, "alibaba2018_machine_usage/machine_usage_first100k.csv") : join(traces, "planetlab", get("day") ?? "20110303"));
   const policies = (get("policies") ?? (scenario === "planetlab" ? "THR-MMT-0.8,LR-MMT-1.2,forecast" : "threshold,forecast-live")).split(",");
   const raw = get("args");
   let args: unknown;
@@ -63,7 +65,10 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateOptions {
 if (import.meta.url === `file://${process.argv[1]}`) {
   simulate(parseSimulateArgs(process.argv.slice(2)))
     .then((r) => {
-      for (const x of r.results) console.log(`${x.policy}: ${x.energyKWh.toFixed(2)} kWh, ${x.migrations} migrations, SLAV ${x.slav.toExponential(2)}, overload ${(x.overloadHostSeconds / 3600).toFixed(2)} host-h`);
+      for (const x of r.results)
+        console.log(
+          `${x.policy}: ${x.energyKWh.toFixed(2)} kWh, ${x.migrations} migrations, SLAV ${x.slav.toExponential(2)}, overload ${(x.overloadHostSeconds / 3600).toFixed(2)} host-h`,
+        );
       console.log(`report: ${r.markdown}\njson: ${r.json}`);
     })
     .catch((err: unknown) => {

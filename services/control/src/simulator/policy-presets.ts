@@ -19,7 +19,17 @@ export const POLICY_PRESETS: Readonly<Record<string, SimPolicySpec>> = {
   "forecast-live": { name: "forecast", label: "forecast" },
 };
 
-export const PLANETLAB_POLICIES = ["THR-MMT-1.0", "THR-MMT-0.8", "IQR-MMT-1.5", "MAD-MMT-2.5", "LR-MMT-1.2", "none", "threshold", "sandpiper", "forecast"] as const;
+export const PLANETLAB_POLICIES = [
+  "THR-MMT-1.0",
+  "THR-MMT-0.8",
+  "IQR-MMT-1.5",
+  "MAD-MMT-2.5",
+  "LR-MMT-1.2",
+  "none",
+  "threshold",
+  "sandpiper",
+  "forecast",
+] as const;
 export const LIVE_CLUSTER_POLICIES = ["none", "threshold", "sandpiper", "forecast-live", "LR-MMT-1.2"] as const;
 
 export function presetOrPolicy(nameOrPreset: string, args?: unknown): SimPolicySpec {

@@ -48,9 +48,15 @@ describe("runSimulation", () => {
   it("reproduces CloudSim's PlanetLab set-up: host types by id, VM types by index block", () => {
     const day = { day: "d", vms: Array.from({ length: 10 }, (_, i) => ({ name: `v${i}`, cpuPct: new Array(288).fill(10) })) };
     const w = planetLabWorkload(day, 4);
-    assert.deepEqual(w.hosts.map((h) => h.mipsPerCore), [1860, 2660, 1860, 2660]);
+    assert.deepEqual(
+      w.hosts.map((h) => h.mipsPerCore),
+      [1860, 2660, 1860, 2660],
+    );
     // ceil(10/4) = 3 VMs per type block.
-    assert.deepEqual(w.vms.map((v) => v.mips), [2500, 2500, 2500, 2000, 2000, 2000, 1000, 1000, 1000, 500]);
+    assert.deepEqual(
+      w.vms.map((v) => v.mips),
+      [2500, 2500, 2500, 2000, 2000, 2000, 1000, 1000, 1000, 500],
+    );
     const r = runSimulation({ workload: { ...w, durationSec: 3600 }, policy: { name: "consolidation", args: { detector: "thr", parameter: 0.8 } } });
     // 2500s fit only G5 cores (2660 MIPS); G4 cores (1860) cannot take a 2000-MIPS VM either, and
     // the G5 hosts are full by then: two 2000-MIPS VMs find no host.
@@ -63,7 +69,10 @@ describe("svg charts", () => {
     const l = lineChart("t", "x", "y", [{ name: "s", x: [0, 1, 2], y: [1, 3, 2] }]);
     assert.match(l, /^<svg/);
     assert.match(l, /<path d="M/);
-    const b = barChart("t", "y", [{ label: "a", value: 2 }, { label: "b", value: 1 }]);
+    const b = barChart("t", "y", [
+      { label: "a", value: 2 },
+      { label: "b", value: 1 },
+    ]);
     assert.equal((b.match(/<rect x=/g) ?? []).length, 2);
   });
 });

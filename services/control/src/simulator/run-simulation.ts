@@ -241,7 +241,9 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
   const fullHist = usesForecast || (config.compareForecasters?.length ?? 0) > 0 ? new Float64Array(V * stepsTotal) : undefined;
   let fullLen = 0;
   const models = [...new Set([...(forecasterName ? [forecasterName] : []), ...(config.compareForecasters ?? [])])];
-  const perVmModels: Forecaster[][] = models.map((m) => (m === "last" || m === "ewma" ? [forecasterFactory(m)] : Array.from({ length: V }, () => forecasterFactory(m))));
+  const perVmModels: Forecaster[][] = models.map((m) =>
+    m === "last" || m === "ewma" ? [forecasterFactory(m)] : Array.from({ length: V }, () => forecasterFactory(m)),
+  );
   const errStats = models.map(() => new ErrorStats());
   const lastPred = models.map(() => new Float64Array(V).fill(NaN));
   const forecastCpu: (number[] | undefined)[] = new Array(V);
@@ -282,7 +284,7 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
       for (const v of lists[h]!) {
         if (migTo[v] === h) continue;
         const vm = w.vms[v]!;
-        const memBytes = vm.memPct ? (utilAt(vm.memPct, step, t) * vm.ramMb * 1e6) : 0;
+        const memBytes = vm.memPct ? utilAt(vm.memPct, step, t) * vm.ramMb * 1e6 : 0;
         memUsed += memBytes;
         const n = Math.min(histCount, HL);
         const cpuHist: number[] = new Array(n);
@@ -402,7 +404,13 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
     overloadHostSeconds: violTime,
     activeHostSeconds: activeTime,
     timeline: { t: timelineT, activeHosts: timelineActive, migrations: timelineMig },
-    forecastErrors: models.map((m, i) => ({ model: m, mae: errStats[i]!.mae, rmse: errStats[i]!.rmse, samples: errStats[i]!.count, usedForDecisions: m === forecasterName })),
+    forecastErrors: models.map((m, i) => ({
+      model: m,
+      mae: errStats[i]!.mae,
+      rmse: errStats[i]!.rmse,
+      samples: errStats[i]!.count,
+      usedForDecisions: m === forecasterName,
+    })),
     rejectedMoves: rejected,
     planningMsMean: rounds ? planMsSum / rounds : 0,
     planningMsMax: planMsMax,

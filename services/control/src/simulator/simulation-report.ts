@@ -22,12 +22,19 @@ export function resultsTable(results: readonly SimResult[]): string {
 
 export function forecastTable(results: readonly SimResult[]): string {
   const rows = ["| policy | model | used for decisions | MAE (pp) | RMSE (pp) | samples |", "|---|---|---|---|---|---|"];
-  for (const r of results) for (const f of r.forecastErrors) rows.push(`| ${r.policy} | ${f.model} | ${f.usedForDecisions ? "yes" : "no"} | ${f.mae.toFixed(2)} | ${f.rmse.toFixed(2)} | ${f.samples} |`);
+  for (const r of results)
+    for (const f of r.forecastErrors)
+      rows.push(`| ${r.policy} | ${f.model} | ${f.usedForDecisions ? "yes" : "no"} | ${f.mae.toFixed(2)} | ${f.rmse.toFixed(2)} | ${f.samples} |`);
   return rows.length > 2 ? rows.join("\n") : "_no policy used forecasts_";
 }
 
 /** Writes `<dir>/<name>.md`, `<dir>/<name>.json` and the SVG plots next to them. */
-export async function writeSimulationReport(dir: string, name: string, results: readonly SimResult[], preface = ""): Promise<{ markdown: string; json: string }> {
+export async function writeSimulationReport(
+  dir: string,
+  name: string,
+  results: readonly SimResult[],
+  preface = "",
+): Promise<{ markdown: string; json: string }> {
   await mkdir(dir, { recursive: true });
   const hours = (t: readonly number[]) => t.map((x) => x / 3600);
   const active = lineChart(
@@ -36,9 +43,21 @@ export async function writeSimulationReport(dir: string, name: string, results: 
     "active hosts",
     results.map((r) => ({ name: `${r.policy} (${r.workload})`, x: hours(r.timeline.t), y: r.timeline.activeHosts })),
   );
-  const energy = barChart("Energy", "kWh", results.map((r) => ({ label: `${r.policy}`, value: r.energyKWh })));
-  const migr = barChart("Migrations", "count", results.map((r) => ({ label: `${r.policy}`, value: r.migrations })));
-  const slav = barChart("SLAV (SLATAH × PDM)", "SLAV", results.map((r) => ({ label: `${r.policy}`, value: r.slav })));
+  const energy = barChart(
+    "Energy",
+    "kWh",
+    results.map((r) => ({ label: `${r.policy}`, value: r.energyKWh })),
+  );
+  const migr = barChart(
+    "Migrations",
+    "count",
+    results.map((r) => ({ label: `${r.policy}`, value: r.migrations })),
+  );
+  const slav = barChart(
+    "SLAV (SLATAH × PDM)",
+    "SLAV",
+    results.map((r) => ({ label: `${r.policy}`, value: r.slav })),
+  );
   const files = { active: `${name}-active-hosts.svg`, energy: `${name}-energy.svg`, migr: `${name}-migrations.svg`, slav: `${name}-slav.svg` };
   await writeFile(join(dir, files.active), active);
   await writeFile(join(dir, files.energy), energy);

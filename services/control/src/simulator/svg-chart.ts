@@ -8,7 +8,8 @@ export interface Series {
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const fmt = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(1));
+const fmt = (v: number) =>
+  Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(1);
 
 export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[], width = 720, height = 320): string {
   const m = { l: 60, r: 160, t: 30, b: 40 };
@@ -22,11 +23,15 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/><text x="${width / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text>`);
-  parts.push(`<line x1="${m.l}" y1="${height - m.b}" x2="${width - m.r}" y2="${height - m.b}" stroke="black"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${height - m.b}" stroke="black"/>`);
+  parts.push(
+    `<line x1="${m.l}" y1="${height - m.b}" x2="${width - m.r}" y2="${height - m.b}" stroke="black"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${height - m.b}" stroke="black"/>`,
+  );
   for (let i = 0; i <= 4; i++) {
     const yv = (y1 * i) / 4;
     const xv = x0 + ((x1 - x0) * i) / 4;
-    parts.push(`<text x="${m.l - 4}" y="${py(yv) + 4}" text-anchor="end">${fmt(yv)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(yv)}" y2="${py(yv)}" stroke="#eee"/>`);
+    parts.push(
+      `<text x="${m.l - 4}" y="${py(yv) + 4}" text-anchor="end">${fmt(yv)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(yv)}" y2="${py(yv)}" stroke="#eee"/>`,
+    );
     parts.push(`<text x="${px(xv)}" y="${height - m.b + 14}" text-anchor="middle">${fmt(xv)}</text>`);
   }
   parts.push(`<text x="${(m.l + width - m.r) / 2}" y="${height - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
@@ -35,7 +40,9 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     const c = COLORS[i % COLORS.length]!;
     const d = s.x.map((x, j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(s.y[j]!).toFixed(1)}`).join("");
     parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1.5"/>`);
-    parts.push(`<rect x="${width - m.r + 10}" y="${m.t + i * 16}" width="10" height="10" fill="${c}"/><text x="${width - m.r + 24}" y="${m.t + i * 16 + 9}">${esc(s.name)}</text>`);
+    parts.push(
+      `<rect x="${width - m.r + 10}" y="${m.t + i * 16}" width="10" height="10" fill="${c}"/><text x="${width - m.r + 24}" y="${m.t + i * 16 + 9}">${esc(s.name)}</text>`,
+    );
   });
   parts.push("</svg>");
   return parts.join("\n");
@@ -54,10 +61,14 @@ export function barChart(title: string, yLabel: string, bars: readonly { label: 
   bars.forEach((b, i) => {
     const x = m.l + i * bw + bw * 0.15;
     const c = COLORS[i % COLORS.length]!;
-    parts.push(`<rect x="${x.toFixed(1)}" y="${py(b.value).toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${(height - m.b - py(b.value)).toFixed(1)}" fill="${c}"/>`);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${py(b.value).toFixed(1)}" width="${(bw * 0.7).toFixed(1)}" height="${(height - m.b - py(b.value)).toFixed(1)}" fill="${c}"/>`,
+    );
     parts.push(`<text x="${(x + bw * 0.35).toFixed(1)}" y="${(py(b.value) - 3).toFixed(1)}" text-anchor="middle">${fmt(b.value)}</text>`);
     const lx = x + bw * 0.35;
-    parts.push(`<text x="${lx.toFixed(1)}" y="${height - m.b + 12}" text-anchor="end" transform="rotate(-35 ${lx.toFixed(1)} ${height - m.b + 12})">${esc(b.label)}</text>`);
+    parts.push(
+      `<text x="${lx.toFixed(1)}" y="${height - m.b + 12}" text-anchor="end" transform="rotate(-35 ${lx.toFixed(1)} ${height - m.b + 12})">${esc(b.label)}</text>`,
+    );
   });
   parts.push("</svg>");
   return parts.join("\n");

@@ -39,7 +39,7 @@ export function syntheticSnapshot(nodes: number, containers: number, seed = 1, h
     });
   }
   const usage = new Float64Array(nodes);
-  for (const c of cs) usage[Number(c.nodeId.slice(1))] = usage[Number(c.nodeId.slice(1))]! + (c.demand.cpu);
+  for (const c of cs) usage[Number(c.nodeId.slice(1))] = usage[Number(c.nodeId.slice(1))]! + c.demand.cpu;
   const withUsage = ns.map((n, i) => ({ ...n, usage: { ...n.usage, cpu: usage[i]! } }));
   return { now: 1_700_000_000_000, intervalSec: 300, nodes: withUsage, containers: cs, migrations: [], transferRateBps: 20e6 };
 }
