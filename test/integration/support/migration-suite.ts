@@ -92,12 +92,20 @@ async function waitForStep(id: string, step: string): Promise<void> {
   );
 }
 
-/** Exactly one copy runs; returns its node. */
+/**
+ * Exactly one copy runs; returns its node, once the control service's view (telemetry, one
+ * interval behind the engines) agrees, so that the next request sees the container there.
+ */
 async function exactlyOneCopy(info: ClusterInfo, name: string): Promise<string> {
   const copies = await copiesOf(info, name);
   const running = copies.filter((c) => c.running);
   assert.equal(running.length, 1, `${name}: ${JSON.stringify(copies)}`);
-  return running[0]!.node;
+  const node = running[0]!.node;
+  await waitFor(`herd ps to show ${name} on ${node}`, async () => {
+    const ps = await herdJson<ContainerView[]>("ps");
+    return ps.filter((c) => c.name === name).every((c) => c.nodeId === node) && ps.some((c) => c.name === name);
+  }, 15_000);
+  return node;
 }
 
 /** The counter goes on from where it was: no restart from zero, and it keeps ticking. */

@@ -20,6 +20,7 @@ export class RedisStateStore implements StateStore {
   async recordTelemetry(b: TelemetryBatch): Promise<void> {
     const previous = await this.redis.smembers(this.k("node", b.nodeId, "containers"));
     const current = new Set(b.containers.map((c) => c.id));
+    const owners = await this.nameOwners(b.containers.map((c) => c.name));
     const tx = this.redis.multi();
     tx.sadd(this.k("nodes"), b.nodeId);
     tx.hset(this.k("node", b.nodeId), {
@@ -43,7 +44,10 @@ export class RedisStateStore implements StateStore {
       const record: ContainerRecord = { ...c, nodeId: b.nodeId, updatedAt: b.sentAt };
       tx.sadd(this.k("node", b.nodeId, "containers"), c.id);
       tx.set(this.k("container", c.id), JSON.stringify(record));
-      tx.hset(this.k("names"), c.name, c.id);
+      // A name follows the freshest container carrying it: after a migration the source's last,
+      // late batch must not point the name back at the removed copy.
+      const owner = owners.get(c.name);
+      if (!owner || owner.id === c.id || owner.updatedAt <= b.sentAt) tx.hset(this.k("names"), c.name, c.id);
       const hist = this.k("container", c.id, "history");
       tx.rpush(hist, JSON.stringify([b.sentAt, c.cpuPct, c.memBytes, c.blkReadBps, c.blkWriteBps, c.netRxBps, c.netTxBps]));
       tx.ltrim(hist, -this.historyLength, -1);
@@ -51,6 +55,21 @@ export class RedisStateStore implements StateStore {
       tx.expire(hist, 86_400);
     }
     await tx.exec();
+  }
+
+  /** For each name, the container it points at now and when that container was last seen. */
+  private async nameOwners(names: readonly string[]): Promise<Map<string, { id: string; updatedAt: number }>> {
+    const out = new Map<string, { id: string; updatedAt: number }>();
+    if (names.length === 0) return out;
+    const ids = await this.redis.hmget(this.k("names"), ...names);
+    const known = names.map((n, i) => [n, ids[i]] as const).filter((x): x is readonly [string, string] => typeof x[1] === "string");
+    if (known.length === 0) return out;
+    const raw = await this.redis.mget(known.map(([, id]) => this.k("container", id)));
+    known.forEach(([name, id], i) => {
+      const r = raw[i];
+      if (r) out.set(name, { id, updatedAt: (JSON.parse(r) as ContainerRecord).updatedAt });
+    });
+    return out;
   }
 
   async recordHeartbeat(hb: Heartbeat): Promise<void> {

@@ -1,0 +1,82 @@
+// RedisStateStore against a real Redis (127.0.0.1:6379 or HERD_REDIS_URL), under a random prefix.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { RedisStateStore } from "../../services/control/src/state/redis-state-store.js";
+import type { ContainerSample, TelemetryBatch } from "../../shared/src/contracts/index.js";
+
+const prefix = `herd-test-${randomBytes(4).toString("hex")}:`;
+let redis: Redis;
+let store: RedisStateStore;
+
+const sample = (id: string, name: string, cpuPct = 1): ContainerSample => ({
+  id: id.padEnd(64, "0"),
+  name,
+  image: "img",
+  state: "running",
+  labels: {},
+  cpuPct,
+  cpuUsageNs: 0,
+  memBytes: 1,
+  memLimitBytes: null,
+  blkReadBytes: 0,
+  blkWriteBytes: 0,
+  blkReadBps: 0,
+  blkWriteBps: 0,
+  netRxBytes: 0,
+  netTxBytes: 0,
+  netRxBps: 0,
+  netTxBps: 0,
+  pids: 1,
+});
+const batch = (nodeId: string, sentAt: number, containers: ContainerSample[]): TelemetryBatch => ({
+  v: 1,
+  kind: "telemetry",
+  nodeId,
+  seq: sentAt,
+  sentAt,
+  intervalMs: 1000,
+  node: { cpuCores: 2, cpuPct: 1, memTotalBytes: 100, memUsedBytes: 1 },
+  containers,
+});
+
+before(() => {
+  redis = new Redis(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  store = new RedisStateStore(redis, 5, prefix);
+});
+after(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await store.close();
+});
+
+test("histories keep the newest points; a node's list is replaced by each batch", async () => {
+  for (let t = 1; t <= 8; t++) await store.recordTelemetry(batch("n1", 1000 * t, [sample("aa", "web", t)]));
+  const h = await store.containerHistory("aa".padEnd(64, "0"), 100);
+  assert.deepEqual(
+    h.map((p) => p.cpuPct),
+    [4, 5, 6, 7, 8],
+  );
+  await store.recordTelemetry(batch("n1", 9000, [sample("bb", "db")]));
+  assert.deepEqual(
+    (await store.listContainers()).map((c) => c.name),
+    ["db"],
+  );
+  assert.equal((await store.findContainer("bb00"))?.name, "db", "unique id prefix");
+});
+
+test("a name follows the freshest container: a late batch from a migration's source does not take it back", async () => {
+  await store.recordTelemetry(batch("n1", 20_000, [sample("cc", "counter")]));
+  // The container moved: the destination reports the new copy…
+  await store.recordTelemetry(batch("n2", 21_000, [sample("dd", "counter")]));
+  // …and a batch the source sampled before the commit arrives late.
+  await store.recordTelemetry(batch("n1", 20_900, [sample("cc", "counter")]));
+  assert.equal((await store.findContainer("counter"))?.nodeId, "n2");
+  // Once the source stops reporting it, the old copy is gone from the list too.
+  await store.recordTelemetry(batch("n1", 22_000, []));
+  assert.deepEqual(
+    (await store.listContainers()).filter((c) => c.name === "counter").map((c) => c.nodeId),
+    ["n2"],
+  );
+});
