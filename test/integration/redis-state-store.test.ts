@@ -10,11 +10,11 @@ const prefix = `herd-test-${randomBytes(4).toString("hex")}:`;
 let redis: Redis;
 let store: RedisStateStore;
 
-const sample = (id: string, name: string, cpuPct = 1): ContainerSample => ({
+const sample = (id: string, name: string, cpuPct = 1, state: ContainerSample["state"] = "running"): ContainerSample => ({
   id: id.padEnd(64, "0"),
   name,
   image: "img",
-  state: "running",
+  state,
   labels: {},
   cpuPct,
   cpuUsageNs: 0,
@@ -66,8 +66,11 @@ test("histories keep the newest points; a node's list is replaced by each batch"
   assert.equal((await store.findContainer("bb00"))?.name, "db", "unique id prefix");
 });
 
-test("a name follows the freshest container: a late batch from a migration's source does not take it back", async () => {
+test("a name follows the freshest running container: neither a created copy nor a late batch from the source takes it", async () => {
   await store.recordTelemetry(batch("n1", 20_000, [sample("cc", "counter")]));
+  // The destination's prepared copy exists but does not run yet.
+  await store.recordTelemetry(batch("n2", 20_500, [sample("dd", "counter", 0, "created")]));
+  assert.equal((await store.findContainer("counter"))?.nodeId, "n1");
   // The container moved: the destination reports the new copy…
   await store.recordTelemetry(batch("n2", 21_000, [sample("dd", "counter")]));
   // …and a batch the source sampled before the commit arrives late.

@@ -101,10 +101,14 @@ async function exactlyOneCopy(info: ClusterInfo, name: string): Promise<string> 
   const running = copies.filter((c) => c.running);
   assert.equal(running.length, 1, `${name}: ${JSON.stringify(copies)}`);
   const node = running[0]!.node;
-  await waitFor(`herd ps to show ${name} on ${node}`, async () => {
-    const ps = await herdJson<ContainerView[]>("ps");
-    return ps.filter((c) => c.name === name).every((c) => c.nodeId === node) && ps.some((c) => c.name === name);
-  }, 15_000);
+  await waitFor(
+    `herd ps to show ${name} on ${node}`,
+    async () => {
+      const ps = await herdJson<ContainerView[]>("ps");
+      return ps.filter((c) => c.name === name).every((c) => c.nodeId === node) && ps.some((c) => c.name === name);
+    },
+    15_000,
+  );
   return node;
 }
 

@@ -98,6 +98,9 @@ export class MigrationOrchestrator {
     if (!req.to) throw new ValidationError("to", "is required");
     const container = await this.o.state.findContainer(req.container);
     if (!container) throw new NotFoundError(`no container ${req.container}`);
+    // Locked by name: while a migration runs, the name may resolve to either copy.
+    const holder = await this.o.migrations.lockHolder(container.name);
+    if (holder) throw new ConflictError(`${container.name} is already being migrated (migration ${holder})`);
     const destination = await this.o.state.getNode(req.to);
     if (!destination) throw new NotFoundError(`no node ${req.to}`);
     const source = await this.o.state.getNode(container.nodeId);
@@ -107,8 +110,6 @@ export class MigrationOrchestrator {
     if (nodeStatus(destination, t, this.o.downAfterMs) !== "up") throw new ConflictError(`destination ${destination.id} is down`);
     if (nodeStatus(source, t, this.o.downAfterMs) !== "up") throw new ConflictError(`source ${source.id} is down`);
     if (container.state !== "running") throw new ConflictError(`${container.name} is ${container.state}, not running`);
-    const holder = await this.o.migrations.lockHolder(container.id);
-    if (holder) throw new ConflictError(`${container.name} is already being migrated (migration ${holder})`);
     const memoryBytes = container.memBytes;
     const free = (destination.memTotalBytes ?? 0) - (destination.memUsedBytes ?? 0);
     const needed = memoryBytes + (this.o.memoryHeadroomBytes ?? 64 * 1024 * 1024);
@@ -141,7 +142,7 @@ export class MigrationOrchestrator {
     const check = await this.check(req);
     const t = this.now();
     const id = `m${t.toString(36)}${randomBytes(3).toString("hex")}`;
-    if (!(await this.o.migrations.lock(check.container.id, id))) {
+    if (!(await this.o.migrations.lock(check.container.name, id))) {
       throw new ConflictError(`${check.container.name} is already being migrated`);
     }
     const record: MigrationRecord = {
@@ -287,7 +288,7 @@ export class MigrationOrchestrator {
    * the next one at once. (A crash in between re-runs the idempotent last steps.)
    */
   private async settle(r: MigrationRecord, state: "committed" | "rolled-back"): Promise<void> {
-    await this.o.migrations.unlock(r.containerId, r.id);
+    await this.o.migrations.unlock(r.containerName, r.id);
     r.state = state;
     r.finishedAt = this.now();
     r.totalMs = r.finishedAt - r.createdAt;

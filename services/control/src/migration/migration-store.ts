@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { MigrationRecord } from "./migration-record.js";
 
 /**
- * Durable migration records and the one-migration-per-container lock. Contract: a saved record
+ * Durable migration records and the one-migration-per-container lock (keyed by container name). Contract: a saved record
  * is what `get` returns, also to a restarted control service; `lock` succeeds for exactly one
  * migration per container until that migration `unlock`s it.
  */
@@ -12,9 +12,9 @@ export interface MigrationStore {
   /** Newest first. */
   list(limit: number): Promise<MigrationRecord[]>;
   unfinished(): Promise<MigrationRecord[]>;
-  lock(containerId: string, migrationId: string): Promise<boolean>;
-  lockHolder(containerId: string): Promise<string | undefined>;
-  unlock(containerId: string, migrationId: string): Promise<void>;
+  lock(containerName: string, migrationId: string): Promise<boolean>;
+  lockHolder(containerName: string): Promise<string | undefined>;
+  unlock(containerName: string, migrationId: string): Promise<void>;
 }
 
 const UNLOCK_IF_HOLDER = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;

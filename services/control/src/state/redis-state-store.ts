@@ -44,10 +44,13 @@ export class RedisStateStore implements StateStore {
       const record: ContainerRecord = { ...c, nodeId: b.nodeId, updatedAt: b.sentAt };
       tx.sadd(this.k("node", b.nodeId, "containers"), c.id);
       tx.set(this.k("container", c.id), JSON.stringify(record));
-      // A name follows the freshest container carrying it: after a migration the source's last,
-      // late batch must not point the name back at the removed copy.
+      // A name follows the running container carrying it, the freshest if several: a migration's
+      // created-not-started destination copy or its source's late batch must not take it.
       const owner = owners.get(c.name);
-      if (!owner || owner.id === c.id || owner.updatedAt <= b.sentAt) tx.hset(this.k("names"), c.name, c.id);
+      const running = c.state === "running";
+      if (!owner || owner.id === c.id || (running && !owner.running) || (running === owner.running && owner.updatedAt <= b.sentAt)) {
+        tx.hset(this.k("names"), c.name, c.id);
+      }
       const hist = this.k("container", c.id, "history");
       tx.rpush(hist, JSON.stringify([b.sentAt, c.cpuPct, c.memBytes, c.blkReadBps, c.blkWriteBps, c.netRxBps, c.netTxBps]));
       tx.ltrim(hist, -this.historyLength, -1);
@@ -58,8 +61,8 @@ export class RedisStateStore implements StateStore {
   }
 
   /** For each name, the container it points at now and when that container was last seen. */
-  private async nameOwners(names: readonly string[]): Promise<Map<string, { id: string; updatedAt: number }>> {
-    const out = new Map<string, { id: string; updatedAt: number }>();
+  private async nameOwners(names: readonly string[]): Promise<Map<string, { id: string; updatedAt: number; running: boolean }>> {
+    const out = new Map<string, { id: string; updatedAt: number; running: boolean }>();
     if (names.length === 0) return out;
     const ids = await this.redis.hmget(this.k("names"), ...names);
     const known = names.map((n, i) => [n, ids[i]] as const).filter((x): x is readonly [string, string] => typeof x[1] === "string");
@@ -67,7 +70,9 @@ export class RedisStateStore implements StateStore {
     const raw = await this.redis.mget(known.map(([, id]) => this.k("container", id)));
     known.forEach(([name, id], i) => {
       const r = raw[i];
-      if (r) out.set(name, { id, updatedAt: (JSON.parse(r) as ContainerRecord).updatedAt });
+      if (!r) return;
+      const rec = JSON.parse(r) as ContainerRecord;
+      out.set(name, { id, updatedAt: rec.updatedAt, running: rec.state === "running" });
     });
     return out;
   }
