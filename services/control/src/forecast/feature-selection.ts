@@ -1,3 +1,4 @@
+import { seededRandom } from "../../../../shared/src/seeded-random.js";
 import { trainForest, DEFAULT_FOREST_OPTIONS, type ForestOptions } from "./random-forest-forecaster.js";
 import type { Design } from "./features.js";
 
@@ -20,17 +21,7 @@ export interface RankOptions {
 
 export const DEFAULT_RANK_OPTIONS: RankOptions = { holdout: 0.3, repeats: 3, maxRows: 240, forest: DEFAULT_FOREST_OPTIONS, seed: 7 };
 
-/** Small deterministic PRNG (mulberry32) so rankings are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../../../shared/src/seeded-random.js";
 
 function maeOf(pred: readonly number[], y: readonly number[]): number {
   let s = 0;

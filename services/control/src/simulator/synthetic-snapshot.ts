@@ -1,16 +1,5 @@
+import { seededRandom } from "../../../../shared/src/seeded-random.js";
 import type { ClusterSnapshot, ContainerSnapshot, NodeSnapshot } from "../placement/cluster-snapshot.js";
-
-/** A deterministic pseudo-random generator (mulberry32) so benchmarks are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A large synthetic snapshot (for timing a planning round): some nodes run hot on purpose. */
 export function syntheticSnapshot(nodes: number, containers: number, seed = 1, historyLength = 30): ClusterSnapshot {
