@@ -101,8 +101,14 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
   const hB = new Float64Array(N);
   const hLen = new Int32Array(N);
   const hMaxRam = new Float64Array(N).fill(-Infinity);
+  // CPU virtually added to a host during this round. CloudSim's findHostForVm judges power and the
+  // "switched off" test on getUtilizationOfCpuMips(host) (PowerVmAllocationPolicyMigrationAbstract),
+  // the allocated MIPS of host.getVmList(), which includes the VMs getNewVmPlacement already
+  // vmCreate'd on it this round; only host.getPower() (the subtrahend) uses the measured utilization.
+  const addedCpu = new Float64Array(N);
   const recomputeHost = (h: number) => {
     let r = 0;
+    let added = 0;
     let av = total[h]!;
     let over = false;
     let a0 = 0;
@@ -112,6 +118,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     hHist.fill(0, h * L, h * L + L);
     for (const v of lists[h]!) {
       r += demand[v]!;
+      if (origin[v] !== h) added += demand[v]!;
       const capped = Math.min(demand[v]!, pe[h]!);
       if (!over && av >= capped) av -= capped;
       else over = true;
@@ -122,6 +129,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
       mr = Math.max(mr, ram[v]!);
     }
     reqSum[h] = r;
+    addedCpu[h] = added;
     avail[h] = over ? 0 : av;
     hA[h] = a0;
     hB[h] = b0;
@@ -132,6 +140,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
   const add = (h: number, v: number) => {
     lists[h]!.push(v);
     reqSum[h] = reqSum[h]! + demand[v]!;
+    if (origin[v] !== h) addedCpu[h] = addedCpu[h]! + demand[v]!;
     const capped = Math.min(demand[v]!, pe[h]!);
     avail[h] = avail[h]! >= capped ? avail[h]! - capped : 0;
     for (let i = 0; i < histLen[v]!; i++) hHist[h * L + i] = hHist[h * L + i]! + hist[v * L + i]! / total[h]!;
@@ -193,8 +202,9 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     for (let h = 0; h < N; h++) {
       if (excluded[h] || !up[h]) continue;
       if (pe[h]! < demand[v]! || avail[h]! < demand[v]!) continue;
-      if (uStale[h] !== 0 && overloaded(h, v)) continue;
-      const uAfter = uStale[h]! + demand[v]! / total[h]!;
+      const uNow = uStale[h]! + addedCpu[h]! / total[h]!;
+      if (uNow !== 0 && overloaded(h, v)) continue;
+      const uAfter = uNow + demand[v]! / total[h]!;
       if (uAfter > 1) continue;
       const diff = powerAt(power[h]!, uAfter) - staticPower(h);
       if (diff < minDiff) {

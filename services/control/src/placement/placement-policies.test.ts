@@ -301,6 +301,26 @@ const cases: Case[] = [
     expected: ["x:a->b"],
   },
   {
+    // CloudSim's findHostForVm prices a VM against getUtilizationOfCpuMips(host), which includes
+    // VMs placed on that host earlier in the same round; only the subtrahend (host.getPower()) is
+    // the measured utilization. So equal hosts share the shed VMs instead of one taking both.
+    name: "consolidation THR: a host's power increase counts VMs already placed on it this round",
+    policy: "consolidation",
+    args: { detector: "thr", parameter: 0.5, consolidate: false },
+    snapshot: snap(
+      [node("a", 4, { power: LINEAR_POWER }), node("b", 8, { power: LINEAR_POWER }), node("c", 8, { power: LINEAR_POWER })],
+      [
+        ctr("x", "a", 1000, { sizeMb: 2000 }),
+        ctr("q", "a", 1000, { sizeMb: 500 }),
+        ctr("y", "a", 1000, { sizeMb: 300 }),
+        ctr("w", "a", 1000, { sizeMb: 400 }),
+        ctr("bb", "b", 100),
+        ctr("cc", "c", 100),
+      ],
+    ),
+    expected: ["y:a->b", "w:a->c"],
+  },
+  {
     name: "consolidation LR: with less than 10 samples the 0.7 static fallback decides",
     policy: "consolidation",
     args: { detector: "lr", parameter: 1.2, consolidate: false },
