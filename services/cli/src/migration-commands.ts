@@ -2,41 +2,14 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import type { ApiClient } from "./api-client.js";
 import { nodeArg } from "./arguments.js";
+import type { MigrationRecord, StepRecord } from "../../control/src/migration/migration-record.js";
+import type { DryRunReport } from "../../control/src/migration/migration-orchestrator.js";
 import { formatBytes, formatDuration, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
-interface StepView {
-  name: string;
-  node: string;
-  startedAt: number;
-  finishedAt?: number;
-  ok?: boolean;
-  bytes?: number;
-  error?: string;
-}
-interface MigrationView {
-  id: string;
-  containerName: string;
-  source: string;
-  destination: string;
-  state: string;
-  step: string;
-  steps: StepView[];
-  createdAt: number;
-  finishedAt?: number;
-  frozenMs?: number;
-  totalMs?: number;
-  bytes: number;
-  live?: { step: string; bytes?: number; totalBytes?: number };
-  error?: { message: string };
-}
-interface DryRunView {
-  wouldMigrate: boolean;
-  container: string;
-  source?: string;
-  destination: string;
-  reasons: string[];
-  steps: string[];
-}
+// The API returns the control service's own records as JSON: the CLI reads them with the same types.
+type StepView = StepRecord;
+type MigrationView = MigrationRecord;
+type DryRunView = DryRunReport;
 
 const FINAL = new Set(["committed", "rolled-back", "failed"]);
 
