@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { RedisStateStore } from "../../services/control/src/state/redis-state-store.js";
-import type { ContainerSample, TelemetryBatch } from "../../shared/src/contracts/index.js";
+import { ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../../shared/src/contracts/index.js";
 
 const prefix = `herd-test-${randomBytes(4).toString("hex")}:`;
 let redis: Redis;
@@ -16,18 +16,10 @@ const sample = (id: string, name: string, cpuPct = 1, state: ContainerSample["st
   image: "img",
   state,
   labels: {},
+  ...ZERO_CONTAINER_USAGE,
   cpuPct,
-  cpuUsageNs: 0,
-  memBytes: 1,
   memLimitBytes: null,
-  blkReadBytes: 0,
-  blkWriteBytes: 0,
-  blkReadBps: 0,
-  blkWriteBps: 0,
-  netRxBytes: 0,
-  netTxBytes: 0,
-  netRxBps: 0,
-  netTxBps: 0,
+  memBytes: 1,
   pids: 1,
 });
 const batch = (nodeId: string, sentAt: number, containers: ContainerSample[]): TelemetryBatch => ({

@@ -31,6 +31,7 @@ interface ContainerView {
   memLimitBytes: number | null;
 }
 
+const stateDirOption = () => new Option("--state-dir <dir>", "where the local cluster keeps its state").default(process.env.HERD_STATE_DIR ?? "/var/lib/herd");
 const outputOption = () => new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat);
 const intArg = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -51,7 +52,7 @@ export function buildProgram(): Command {
     .description("start a local multi-node cluster on this machine (RabbitMQ, Redis, control, one engine + agent per node)")
     .addOption(new Option("-n, --nodes <n>", "number of emulated nodes").default(2).argParser(intArg("--nodes", 1, 16)))
     .option("--demo", "also start a few workload containers")
-    .option("--state-dir <dir>", "where the cluster keeps its state", process.env.HERD_STATE_DIR ?? "/var/lib/herd")
+    .addOption(stateDirOption())
     .action(async (opts: { nodes: number; demo?: boolean; stateDir: string }) => {
       const { upCommand } = await import("./cluster-commands.js");
       await upCommand(opts);
@@ -60,7 +61,7 @@ export function buildProgram(): Command {
   program
     .command("down")
     .description("stop the local cluster and remove everything it created")
-    .option("--state-dir <dir>", "where the cluster keeps its state", process.env.HERD_STATE_DIR ?? "/var/lib/herd")
+    .addOption(stateDirOption())
     .action(async (opts: { stateDir: string }) => {
       const { downCommand } = await import("./cluster-commands.js");
       await downCommand(opts);
@@ -69,7 +70,7 @@ export function buildProgram(): Command {
   program
     .command("demo")
     .description("start a few workload containers on the local cluster's nodes")
-    .option("--state-dir <dir>", "where the cluster keeps its state", process.env.HERD_STATE_DIR ?? "/var/lib/herd")
+    .addOption(stateDirOption())
     .action(async (opts: { stateDir: string }) => {
       const { demoCommand } = await import("./cluster-commands.js");
       await demoCommand(opts);

@@ -1,23 +1,8 @@
-import type { ContainerSample } from "../../../shared/src/contracts/index.js";
+import { ZERO_CONTAINER_USAGE, type ContainerSample } from "../../../shared/src/contracts/index.js";
 import type { TelemetrySampler } from "./agent.js";
 import type { DiscoveredContainer } from "./discovery/container-discovery.js";
 import type { MetricSource } from "./metrics/metric-source.js";
 import { RateCalculator } from "./metrics/rate-calculator.js";
-
-const ZERO_USAGE = {
-  cpuPct: 0,
-  cpuUsageNs: 0,
-  memBytes: 0,
-  blkReadBytes: 0,
-  blkWriteBytes: 0,
-  blkReadBps: 0,
-  blkWriteBps: 0,
-  netRxBytes: 0,
-  netTxBytes: 0,
-  netRxBps: 0,
-  netTxBps: 0,
-  pids: 0,
-};
 
 /** Joins discovery (who) with the metric source and rate calculator (how much). */
 export class MetricSourceTelemetrySampler implements TelemetrySampler {
@@ -37,7 +22,7 @@ export class MetricSourceTelemetrySampler implements TelemetrySampler {
         image: c.image,
         state: c.state,
         labels: c.labels,
-        ...ZERO_USAGE,
+        ...ZERO_CONTAINER_USAGE,
         memLimitBytes: c.memoryLimitBytes,
         ...(u ?? {}),
       };

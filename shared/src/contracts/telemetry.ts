@@ -52,3 +52,19 @@ export const TelemetryBatch = z.object({
   containers: z.array(ContainerSample),
 });
 export type TelemetryBatch = z.infer<typeof TelemetryBatch>;
+
+/** The usage part of a sample for a container that is not running (or not yet measured). */
+export const ZERO_CONTAINER_USAGE = {
+  cpuPct: 0,
+  cpuUsageNs: 0,
+  memBytes: 0,
+  blkReadBytes: 0,
+  blkWriteBytes: 0,
+  blkReadBps: 0,
+  blkWriteBps: 0,
+  netRxBytes: 0,
+  netTxBytes: 0,
+  netRxBps: 0,
+  netTxBps: 0,
+  pids: 0,
+} as const satisfies Partial<ContainerSample>;

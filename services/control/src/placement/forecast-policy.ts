@@ -132,17 +132,21 @@ export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMo
   const minMig = new Float64Array(N).fill(Infinity);
   const look = new Map<string, ContainerOutlook>();
   const migSec = (c: ContainerSnapshot) => migrationSeconds(c, s.transferRateBps);
+  /** Adds (sign 1) or removes (sign −1) one container's outlook on host h; variances never go below 0. */
+  const account = (h: number, c: ContainerSnapshot, o: ReturnType<typeof containerOutlook>, sign: 1 | -1) => {
+    L0[h] = L0[h]! + sign * o.now;
+    M1[h] = M1[h]! + sign * o.near;
+    MF[h] = MF[h]! + sign * o.far;
+    V1[h] = Math.max(0, V1[h]! + sign * o.nearVar);
+    VF[h] = Math.max(0, VF[h]! + sign * o.farVar);
+    mem[h] = mem[h]! + sign * c.demand.memoryBytes;
+    count[h] = count[h]! + sign;
+  };
   for (let h = 0; h < N; h++) {
     for (const c of ix.byNode[h]!) {
       const o = containerOutlook(c, a.errorWindow);
       look.set(c.id, o);
-      L0[h] = L0[h]! + o.now;
-      M1[h] = M1[h]! + o.near;
-      MF[h] = MF[h]! + o.far;
-      V1[h] = V1[h]! + o.nearVar;
-      VF[h] = VF[h]! + o.farVar;
-      mem[h] = mem[h]! + c.demand.memoryBytes;
-      count[h] = count[h]! + 1;
+      account(h, c, o, 1);
       if (c.lastMigratedAt !== undefined && s.now - c.lastMigratedAt < a.holdSec * 1000) recent[h] = 1;
       if (!ix.migrating.has(c.id)) minMig[h] = Math.min(minMig[h]!, migSec(c));
     }
@@ -234,20 +238,8 @@ export function proposeForecast(s: ClusterSnapshot, a: ForecastArgs): ProposedMo
   };
   const apply = (c: ContainerSnapshot, from: number, to: number) => {
     const o = look.get(c.id)!;
-    L0[from] = L0[from]! - o.now;
-    M1[from] = M1[from]! - o.near;
-    MF[from] = MF[from]! - o.far;
-    V1[from] = Math.max(0, V1[from]! - o.nearVar);
-    VF[from] = Math.max(0, VF[from]! - o.farVar);
-    mem[from] = mem[from]! - c.demand.memoryBytes;
-    count[from] = count[from]! - 1;
-    L0[to] = L0[to]! + o.now;
-    M1[to] = M1[to]! + o.near;
-    MF[to] = MF[to]! + o.far;
-    V1[to] = V1[to]! + o.nearVar;
-    VF[to] = VF[to]! + o.farVar;
-    mem[to] = mem[to]! + c.demand.memoryBytes;
-    count[to] = count[to]! + 1;
+    account(from, c, o, -1);
+    account(to, c, o, 1);
     moved.add(c.id);
   };
   /** What a move costs, in overload host-seconds: its duration, plus the CPU the container loses. */

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildSnapshot, downsample } from "./snapshot-builder.js";
 import type { ContainerRecord } from "../state/state-store.js";
+import { ZERO_CONTAINER_USAGE } from "../../../../shared/src/contracts/index.js";
 
 const container = (id: string, nodeId: string, cpuPct: number, state: ContainerRecord["state"] = "running"): ContainerRecord => ({
   id,
@@ -9,16 +10,10 @@ const container = (id: string, nodeId: string, cpuPct: number, state: ContainerR
   image: "img",
   state,
   labels: {},
+  ...ZERO_CONTAINER_USAGE,
   cpuPct,
-  cpuUsageNs: 0,
-  memBytes: 1000,
   memLimitBytes: null,
-  blkReadBytes: 0,
-  blkWriteBytes: 0,
-  blkReadBps: 0,
-  blkWriteBps: 0,
-  netRxBytes: 0,
-  netTxBytes: 0,
+  memBytes: 1000,
   netRxBps: 5,
   netTxBps: 5,
   pids: 1,
