@@ -93,8 +93,13 @@ ensure_rabbitmq() {
     rabbitmq-server -detached >/dev/null 2>&1 || true
     changed+=("started")
   fi
-  timeout 120 rabbitmqctl -q await_startup >/dev/null 2>&1 \
-    || die "RabbitMQ did not start (see /var/log/rabbitmq/)"
+  # A freshly started node is not registered with epmd for a second or two, and `await_startup`
+  # fails at once ("not running at all") until it is: retry until the node answers or 120 s pass.
+  local deadline=$((SECONDS + 120))
+  until timeout 60 rabbitmqctl -q await_startup >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "RabbitMQ did not start within 120 s (see /var/log/rabbitmq/)"
+    sleep 1
+  done
   local users
   users="$(rabbitmqctl -q list_users --no-table-headers 2>/dev/null | awk '{print $1}')"
   if grep -qx guest <<<"$users"; then
