@@ -15,6 +15,7 @@ import { LIVE_CLUSTER_DEFAULTS, liveClusterWorkload, planetLabWorkload } from ".
 import type { SimResult, SimWorkload } from "../services/control/src/simulator/sim-model.js";
 import { powerAt } from "../services/control/src/placement/snapshot-index.js";
 import { resultsTable, writeSimulationReport } from "../services/control/src/simulator/simulation-report.js";
+import { scatterChart } from "../services/control/src/simulator/svg-chart.js";
 import { syntheticSnapshot } from "../services/control/src/simulator/synthetic-snapshot.js";
 import { listPlanetLabDays, readPlanetLabDay } from "../services/control/src/traces/planetlab.js";
 
@@ -30,6 +31,22 @@ const PUBLISHED: Record<string, { energy: number; slav: number; esv: number; sla
   "MAD-MMT-2.5": { energy: 87.67, slav: 4.48e-5, esv: 3.94e-3, slatah: 0.0465, pdm: 0.001, migrations: 16720 },
   "LR-MMT-1.2": { energy: 88.17, slav: 2.33e-5, esv: 1.98e-3, slatah: 0.0363, pdm: 0.0006, migrations: 11850 },
 };
+
+/**
+ * Other settings of Herd's `forecast` policy on the planetlab preset, from the preset towards
+ * tighter packing (energy down, SLAV up) and towards safety margins (z: σ of predicted load kept
+ * free on destinations). Together with the preset they trace the policy's energy/SLAV trade-off.
+ */
+const FRONTIER: { label: string; args: Record<string, number> }[] = [
+  { label: "target 1, z 2", args: { target: 1, z: 2 } },
+  { label: "target 1, z 1", args: { target: 1, z: 1 } },
+  { label: "target 1, z 0.5", args: { target: 1, z: 0.5 } },
+  { label: "target 1, z 0.5, drain < 0.9", args: { target: 1, z: 0.5, drainBelow: 0.9 } },
+  { label: "target 1, z 0.25, drain < 0.85", args: { target: 1, z: 0.25, drainBelow: 0.85 } },
+  { label: "target 1", args: { target: 1 } },
+  { label: "target 0.98, drain < 0.85", args: { target: 0.98, drainBelow: 0.85 } },
+  { label: "target 1, drain < 0.95", args: { target: 1, drainBelow: 0.95 } },
+];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -155,6 +172,7 @@ async function main(): Promise<void> {
   const dayDirs = dayNames.map((d) => join(TRACES, "planetlab", d));
   const planetlab: SimResult[] = [];
   const live: SimResult[] = [];
+  const frontier: SimResult[] = [];
   const perDaySeconds: number[] = [];
   const floors: { day: string; full: number; headroom10: number }[] = [];
   for (const dir of dayDirs) {
@@ -170,6 +188,12 @@ async function main(): Promise<void> {
       );
     }
     perDaySeconds.push((performance.now() - d0) / 1000);
+    const preset = POLICY_PRESETS.forecast!;
+    for (const f of FRONTIER) {
+      const args = { ...(preset.args as Record<string, number>), ...f.args };
+      frontier.push(runSimulation({ workload: w, policy: { name: "forecast", args, label: `forecast (${f.label})` } }));
+    }
+    console.log(`${day.day} planetlab forecast: ${FRONTIER.length} other settings for the energy/SLAV trade-off`);
     const lw = liveClusterWorkload(day);
     for (const p of LIVE_CLUSTER_POLICIES) {
       const r = runSimulation({ workload: lw, policy: POLICY_PRESETS[p]!, transferMBps: LIVE_CLUSTER_DEFAULTS.transferMBps });
@@ -222,6 +246,40 @@ async function main(): Promise<void> {
   lines.push(
     `- one planning round, 1,000 hosts × 20,000 containers (target < 1 s): ${planning.map((p) => `${p.policy} ${p.ms.toFixed(0)} ms (${p.moves} moves)`).join("; ")}.`,
   );
+  lines.push("", "## Energy against SLAV: the forecast policy's trade-off", "");
+  const front = [{ ...fc, policy: "forecast (preset)" }, ...FRONTIER.map((f) => mediansOf(frontier, `forecast (${f.label})`))].sort(
+    (a, b) => a.energyKWh - b.energyKWh,
+  );
+  const keepsSla = (m: Medians) => m.slav < pub.slav && m.esv < pub.esv;
+  const bestKeeping = front.filter(keepsSla)[0];
+  lines.push(
+    `The preset (${JSON.stringify(POLICY_PRESETS.forecast!.args)}) and ${FRONTIER.length} other settings of the same policy, medians over the days. A setting "keeps the published SLA" when its SLAV and ESV are both below published LR-MMT-1.2's. Plot: placement-frontier.svg.`,
+    "",
+    "| setting | energy kWh | SLAV | ESV | migrations | SLATAH | PDM | keeps the published SLA |",
+    "|---|---|---|---|---|---|---|---|",
+  );
+  for (const m of front)
+    lines.push(
+      `| ${m.policy} | ${m.energyKWh.toFixed(2)} | ${sci(m.slav)} | ${sci(m.esv)} | ${m.migrations.toFixed(0)} | ${pct(m.slatah)} | ${pct(m.pdm)} | ${keepsSla(m) ? "yes" : "no"} |`,
+    );
+  lines.push(
+    "",
+    `- Lowest energy among settings that keep the published SLA: ${bestKeeping ? `${bestKeeping.energyKWh.toFixed(2)} kWh (${bestKeeping.policy})` : "none"}; lowest energy of any setting: ${front[0]!.energyKWh.toFixed(2)} kWh at SLAV ${sci(front[0]!.slav)} (${front[0]!.policy}). Published LR-MMT-1.2: ${pub.energy} kWh at SLAV ${sci(pub.slav)}; the same policy in CloudSim 3.0.3 on these days: ${cloudsim.get("LR-MMT-1.2")?.energyKWh.toFixed(2) ?? "–"} kWh at SLAV ${sci(cloudsim.get("LR-MMT-1.2")?.slav ?? NaN)}.`,
+  );
+  const clsLr = cloudsim.get("LR-MMT-1.2");
+  const frontierSvg = scatterChart(
+    "Energy vs SLAV, PlanetLab preset (medians over the days)",
+    "energy (kWh per day)",
+    "SLAV (log scale)",
+    [
+      { name: "Herd forecast, settings", x: front.map((m) => m.energyKWh), y: front.map((m) => m.slav) },
+      { name: "Herd forecast preset", x: [fc.energyKWh], y: [fc.slav] },
+      { name: "LR-MMT-1.2, this simulator", x: [lr.energyKWh], y: [lr.slav] },
+      ...(clsLr ? [{ name: "LR-MMT-1.2, CloudSim 3.0.3", x: [clsLr.energyKWh], y: [clsLr.slav] }] : []),
+      { name: "LR-MMT-1.2, published", x: [pub.energy], y: [pub.slav] },
+    ],
+    { logY: true },
+  );
   lines.push("", "## How close to CloudSim 3.0.3, and why not closer", "");
   lines.push(
     'The simulator mirrors CloudSim 3.0.3\'s semantics as read from its source: PABFD initial placement at full MIPS in VM order; power and "switched off" judged on the utilization measured at the start of the round while fit uses current requests, except that a host\'s utilization for PABFD\'s power increase and its "empty host" test includes the VMs already virtually placed on it in the same round (findHostForVm uses getUtilizationOfCpuMips(host), the allocated MIPS of host.getVmList()); time-shared over-subscription (scaled, floored); a migrating VM keeps 90 % on the source and costs 10 % on the destination, whose host then counts as violating; VMs whose request reaches exactly 0 are dropped for good (CloudSim takes their cloudlet for finished: about half of the VMs of a day); LR = unweighted OLS on the last 10 samples (the tricube weights are never applied), THR 0.7 fallback under 10 (LR) / 12 (MAD, IQR) samples; rounds at 300.1 s + k·300 s.',
@@ -246,6 +304,7 @@ async function main(): Promise<void> {
   const { writeFile, mkdir } = await import("node:fs/promises");
   await mkdir(OUT, { recursive: true });
   await writeFile(join(OUT, "placement.md"), md);
+  await writeFile(join(OUT, "placement-frontier.svg"), frontierSvg);
   await writeFile(
     join(OUT, "placement.json"),
     JSON.stringify(
@@ -258,6 +317,7 @@ async function main(): Promise<void> {
         published: PUBLISHED,
         planning,
         energyFloors: floors,
+        forecastFrontier: front,
         runs: [...planetlab, ...live].map(({ timeline: _t, ...r }) => r),
       },
       null,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { runSimulation } from "./run-simulation.js";
 import { linearPower, planetLabWorkload } from "./scenarios.js";
 import type { SimHostSpec, SimVmSpec, SimWorkload } from "./sim-model.js";
-import { barChart, lineChart } from "./svg-chart.js";
+import { barChart, lineChart, scatterChart } from "./svg-chart.js";
 
 const host = (id: string): SimHostSpec => ({ id, cores: 1, mipsPerCore: 1000, ramMb: 4096, bwKbps: 1e6, powerWatts: linearPower(100, 200) });
 const vm = (id: string, pct: number, ramMb = 500): SimVmSpec => ({ id, mips: 1000, ramMb, bwKbps: 0, cpuPct: new Array(20).fill(pct) });
@@ -74,5 +74,23 @@ describe("svg charts", () => {
       { label: "b", value: 1 },
     ]);
     assert.equal((b.match(/<rect x=/g) ?? []).length, 2);
+  });
+
+  it("draws scatter points on a log scale, leaving out what a log axis cannot show", () => {
+    const svg = scatterChart(
+      "t",
+      "x",
+      "y",
+      [
+        { name: "frontier", x: [90, 95, 100], y: [1e-4, 1e-5, 0] },
+        { name: "one", x: [88], y: [2e-5] },
+      ],
+      { logY: true },
+    );
+    assert.equal((svg.match(/<circle /g) ?? []).length, 3); // the y = 0 point is dropped
+    assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 1); // only the series with several points is joined
+    // The y ticks run from below the smallest positive value to above the largest, not from 0.
+    assert.match(svg, />6\.7e-6</);
+    assert.match(svg, />1\.5e-4</);
   });
 });

@@ -1,4 +1,4 @@
-/** A tiny dependency-free SVG writer for the simulator's reports: line charts and bar charts. */
+/** A tiny dependency-free SVG writer for the simulator's reports: line, scatter and bar charts. */
 
 export interface Series {
   readonly name: string;
@@ -11,15 +11,28 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 const fmt = (v: number) =>
   Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(1);
 
-export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[], width = 720, height = 320): string {
-  const m = { l: 60, r: 160, t: 30, b: 40 };
-  const xs = series.flatMap((s) => s.x);
-  const ys = series.flatMap((s) => s.y);
-  const x0 = Math.min(...xs, 0);
-  const x1 = Math.max(...xs, 1);
-  const y1 = Math.max(...ys, 1e-9) * 1.05;
+interface Axes {
+  readonly px: (x: number) => number;
+  readonly py: (y: number) => number;
+  readonly parts: string[];
+}
+
+/** Title, axes, ticks and labels for x in [x0, x1] and y in [y0, y1] (log10 scale with `logY`). */
+function frame(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  range: { x0: number; x1: number; y0: number; y1: number; logY?: boolean },
+  width: number,
+  height: number,
+  m: { l: number; r: number; t: number; b: number },
+): Axes {
+  const { x0, x1, logY } = range;
+  const ty = (y: number) => (logY ? Math.log10(y) : y);
+  const y0 = ty(range.y0);
+  const y1 = ty(range.y1);
   const px = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * (width - m.l - m.r);
-  const py = (y: number) => height - m.b - (y / y1) * (height - m.t - m.b);
+  const py = (y: number) => height - m.b - ((ty(y) - y0) / (y1 - y0 || 1)) * (height - m.t - m.b);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/><text x="${width / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text>`);
@@ -27,7 +40,8 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     `<line x1="${m.l}" y1="${height - m.b}" x2="${width - m.r}" y2="${height - m.b}" stroke="black"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${height - m.b}" stroke="black"/>`,
   );
   for (let i = 0; i <= 4; i++) {
-    const yv = (y1 * i) / 4;
+    const yt = y0 + ((y1 - y0) * i) / 4;
+    const yv = logY ? 10 ** yt : yt;
     const xv = x0 + ((x1 - x0) * i) / 4;
     parts.push(
       `<text x="${m.l - 4}" y="${py(yv) + 4}" text-anchor="end">${fmt(yv)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(yv)}" y2="${py(yv)}" stroke="#eee"/>`,
@@ -36,13 +50,59 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   }
   parts.push(`<text x="${(m.l + width - m.r) / 2}" y="${height - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
   parts.push(`<text x="14" y="${height / 2}" text-anchor="middle" transform="rotate(-90 14 ${height / 2})">${esc(yLabel)}</text>`);
+  return { px, py, parts };
+}
+
+const legend = (parts: string[], x: number, y: number, i: number, color: string, name: string) =>
+  parts.push(`<rect x="${x}" y="${y + i * 16}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${y + i * 16 + 9}">${esc(name)}</text>`);
+
+export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[], width = 720, height = 320): string {
+  const m = { l: 60, r: 160, t: 30, b: 40 };
+  const xs = series.flatMap((s) => s.x);
+  const ys = series.flatMap((s) => s.y);
+  const range = { x0: Math.min(...xs, 0), x1: Math.max(...xs, 1), y0: 0, y1: Math.max(...ys, 1e-9) * 1.05 };
+  const { px, py, parts } = frame(title, xLabel, yLabel, range, width, height, m);
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
     const d = s.x.map((x, j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(s.y[j]!).toFixed(1)}`).join("");
     parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1.5"/>`);
-    parts.push(
-      `<rect x="${width - m.r + 10}" y="${m.t + i * 16}" width="10" height="10" fill="${c}"/><text x="${width - m.r + 24}" y="${m.t + i * 16 + 9}">${esc(s.name)}</text>`,
-    );
+    legend(parts, width - m.r + 10, m.t, i, c, s.name);
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+/**
+ * Points (a marker each, joined by a dashed line when a series has more than one), axes fitted
+ * to the data with a margin; `logY` for quantities spanning orders of magnitude (y must be > 0).
+ */
+export function scatterChart(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: readonly Series[],
+  opts: { logY?: boolean } = {},
+  width = 720,
+  height = 360,
+): string {
+  const m = { l: 70, r: 230, t: 30, b: 40 };
+  const xs = series.flatMap((s) => s.x);
+  const ys = series.flatMap((s) => s.y).filter((y) => !opts.logY || y > 0);
+  const xPad = (Math.max(...xs) - Math.min(...xs)) * 0.05 || 1;
+  const [yLo, yHi] = [Math.min(...ys), Math.max(...ys)];
+  const range = opts.logY
+    ? { x0: Math.min(...xs) - xPad, x1: Math.max(...xs) + xPad, y0: yLo / 1.5, y1: yHi * 1.5, logY: true }
+    : { x0: Math.min(...xs) - xPad, x1: Math.max(...xs) + xPad, y0: Math.min(0, yLo), y1: yHi * 1.05 || 1 };
+  const { px, py, parts } = frame(title, xLabel, yLabel, range, width, height, m);
+  series.forEach((s, i) => {
+    const c = COLORS[i % COLORS.length]!;
+    const pts = s.x.map((x, j) => [x, s.y[j]!] as const).filter(([, y]) => !opts.logY || y > 0);
+    if (pts.length > 1) {
+      const d = pts.map(([x, y], j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join("");
+      parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1" stroke-dasharray="4 3"/>`);
+    }
+    for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="4" fill="${c}"/>`);
+    legend(parts, width - m.r + 10, m.t, i, c, s.name);
   });
   parts.push("</svg>");
   return parts.join("\n");
