@@ -80,6 +80,11 @@ ensure_docker_config() {
 # ---------------------------------------------------------------- RabbitMQ
 rabbit_running() { rabbitmqctl -q ping >/dev/null 2>&1 || rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 
+start_rabbit() {
+  mkdir -p /var/log/rabbitmq && chown rabbitmq:rabbitmq /var/log/rabbitmq
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+}
+
 ensure_rabbitmq() {
   local changed=()
   if ! grep -qs rabbitmq_management /etc/rabbitmq/enabled_plugins; then
@@ -89,15 +94,19 @@ ensure_rabbitmq() {
   # Not running: start it. The node name defaults to rabbit@<hostname>; its data lives in
   # /var/lib/rabbitmq, so users/vhosts survive a restart.
   if ! pgrep -u rabbitmq -f 'beam.*rabbit' >/dev/null 2>&1 || ! rabbit_running; then
-    mkdir -p /var/log/rabbitmq && chown rabbitmq:rabbitmq /var/log/rabbitmq
-    rabbitmq-server -detached >/dev/null 2>&1 || true
+    start_rabbit
     changed+=("started")
   fi
   # A freshly started node is not registered with epmd for a second or two, and `await_startup`
   # fails at once ("not running at all") until it is: retry until the node answers or 120 s pass.
+  # A node that was still shutting down when we looked is gone by then: start it again.
   local deadline=$((SECONDS + 120))
   until timeout 60 rabbitmqctl -q await_startup >/dev/null 2>&1; do
     ((SECONDS < deadline)) || die "RabbitMQ did not start within 120 s (see /var/log/rabbitmq/)"
+    if ! pgrep -u rabbitmq -f 'beam.*rabbit' >/dev/null 2>&1; then
+      start_rabbit
+      [[ " ${changed[*]} " == *" started "* ]] || changed+=("started")
+    fi
     sleep 1
   done
   local users
