@@ -79,6 +79,7 @@ ensure_docker_config() {
 
 # ---------------------------------------------------------------- RabbitMQ
 rabbit_running() { rabbitmqctl -q ping >/dev/null 2>&1 || rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
+rabbit_process() { pgrep -u rabbitmq -f 'beam.*rabbit' >/dev/null 2>&1; }
 
 start_rabbit() {
   mkdir -p /var/log/rabbitmq && chown rabbitmq:rabbitmq /var/log/rabbitmq
@@ -93,9 +94,10 @@ ensure_rabbitmq() {
   fi
   # Not running: start it. The node name defaults to rabbit@<hostname>; its data lives in
   # /var/lib/rabbitmq, so users/vhosts survive a restart.
-  if ! pgrep -u rabbitmq -f 'beam.*rabbit' >/dev/null 2>&1 || ! rabbit_running; then
+  local started=0
+  if ! rabbit_process || ! rabbit_running; then
     start_rabbit
-    changed+=("started")
+    started=1
   fi
   # A freshly started node is not registered with epmd for a second or two, and `await_startup`
   # fails at once ("not running at all") until it is: retry until the node answers or 120 s pass.
@@ -103,12 +105,13 @@ ensure_rabbitmq() {
   local deadline=$((SECONDS + 120))
   until timeout 60 rabbitmqctl -q await_startup >/dev/null 2>&1; do
     ((SECONDS < deadline)) || die "RabbitMQ did not start within 120 s (see /var/log/rabbitmq/)"
-    if ! pgrep -u rabbitmq -f 'beam.*rabbit' >/dev/null 2>&1; then
+    if ! rabbit_process; then
       start_rabbit
-      [[ " ${changed[*]} " == *" started "* ]] || changed+=("started")
+      started=1
     fi
     sleep 1
   done
+  ((started == 0)) || changed+=("started")
   local users
   users="$(rabbitmqctl -q list_users --no-table-headers 2>/dev/null | awk '{print $1}')"
   if grep -qx guest <<<"$users"; then
