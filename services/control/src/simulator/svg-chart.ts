@@ -53,6 +53,10 @@ function frame(
   return { px, py, parts };
 }
 
+/** An SVG path through the points, in drawing coordinates. */
+const pathD = (points: readonly (readonly [number, number])[], px: (x: number) => number, py: (y: number) => number) =>
+  points.map(([x, y], j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join("");
+
 const legend = (parts: string[], x: number, y: number, i: number, color: string, name: string) =>
   parts.push(`<rect x="${x}" y="${y + i * 16}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${y + i * 16 + 9}">${esc(name)}</text>`);
 
@@ -64,8 +68,13 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   const { px, py, parts } = frame(title, xLabel, yLabel, range, width, height, m);
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
-    const d = s.x.map((x, j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(s.y[j]!).toFixed(1)}`).join("");
-    parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1.5"/>`);
+    parts.push(
+      `<path d="${pathD(
+        s.x.map((x, j) => [x, s.y[j]!] as const),
+        px,
+        py,
+      )}" fill="none" stroke="${c}" stroke-width="1.5"/>`,
+    );
     legend(parts, width - m.r + 10, m.t, i, c, s.name);
   });
   parts.push("</svg>");
@@ -88,19 +97,18 @@ export function scatterChart(
   const m = { l: 70, r: 230, t: 30, b: 40 };
   const xs = series.flatMap((s) => s.x);
   const ys = series.flatMap((s) => s.y).filter((y) => !opts.logY || y > 0);
-  const xPad = (Math.max(...xs) - Math.min(...xs)) * 0.05 || 1;
-  const [yLo, yHi] = [Math.min(...ys), Math.max(...ys)];
-  const range = opts.logY
-    ? { x0: Math.min(...xs) - xPad, x1: Math.max(...xs) + xPad, y0: yLo / 1.5, y1: yHi * 1.5, logY: true }
-    : { x0: Math.min(...xs) - xPad, x1: Math.max(...xs) + xPad, y0: Math.min(0, yLo), y1: yHi * 1.05 || 1 };
+  const [xLo, xHi, yLo, yHi] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const xPad = (xHi - xLo) * 0.05 || 1;
+  const range = {
+    x0: xLo - xPad,
+    x1: xHi + xPad,
+    ...(opts.logY ? { y0: yLo / 1.5, y1: yHi * 1.5, logY: true } : { y0: Math.min(0, yLo), y1: yHi * 1.05 || 1 }),
+  };
   const { px, py, parts } = frame(title, xLabel, yLabel, range, width, height, m);
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
     const pts = s.x.map((x, j) => [x, s.y[j]!] as const).filter(([, y]) => !opts.logY || y > 0);
-    if (pts.length > 1) {
-      const d = pts.map(([x, y], j) => `${j ? "L" : "M"}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join("");
-      parts.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="1" stroke-dasharray="4 3"/>`);
-    }
+    if (pts.length > 1) parts.push(`<path d="${pathD(pts, px, py)}" fill="none" stroke="${c}" stroke-width="1" stroke-dasharray="4 3"/>`);
     for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="4" fill="${c}"/>`);
     legend(parts, width - m.r + 10, m.t, i, c, s.name);
   });
