@@ -12,7 +12,7 @@ import { planMoves, UNLIMITED_BUDGET } from "../services/control/src/placement/m
 import { LIVE_CLUSTER_POLICIES, PLANETLAB_POLICIES, POLICY_PRESETS } from "../services/control/src/simulator/policy-presets.js";
 import { runSimulation } from "../services/control/src/simulator/run-simulation.js";
 import { LIVE_CLUSTER_DEFAULTS, liveClusterWorkload, planetLabWorkload } from "../services/control/src/simulator/scenarios.js";
-import type { SimResult, SimWorkload } from "../services/control/src/simulator/sim-model.js";
+import type { SimPolicySpec, SimResult, SimWorkload } from "../services/control/src/simulator/sim-model.js";
 import { powerAt } from "../services/control/src/placement/snapshot-index.js";
 import { resultsTable, writeSimulationReport } from "../services/control/src/simulator/simulation-report.js";
 import { scatterChart } from "../services/control/src/simulator/svg-chart.js";
@@ -37,16 +37,18 @@ const PUBLISHED: Record<string, { energy: number; slav: number; esv: number; sla
  * tighter packing (energy down, SLAV up) and towards safety margins (z: σ of predicted load kept
  * free on destinations). Together with the preset they trace the policy's energy/SLAV trade-off.
  */
-const FRONTIER: { label: string; args: Record<string, number> }[] = [
-  { label: "target 1, z 2", args: { target: 1, z: 2 } },
-  { label: "target 1, z 1", args: { target: 1, z: 1 } },
-  { label: "target 1, z 0.5", args: { target: 1, z: 0.5 } },
-  { label: "target 1, z 0.5, drain < 0.9", args: { target: 1, z: 0.5, drainBelow: 0.9 } },
-  { label: "target 1, z 0.25, drain < 0.85", args: { target: 1, z: 0.25, drainBelow: 0.85 } },
-  { label: "target 1", args: { target: 1 } },
-  { label: "target 0.98, drain < 0.85", args: { target: 0.98, drainBelow: 0.85 } },
-  { label: "target 1, drain < 0.95", args: { target: 1, drainBelow: 0.95 } },
-];
+const FRONTIER: SimPolicySpec[] = (
+  [
+    ["target 1, z 2", { target: 1, z: 2 }],
+    ["target 1, z 1", { target: 1, z: 1 }],
+    ["target 1, z 0.5", { target: 1, z: 0.5 }],
+    ["target 1, z 0.5, drain < 0.9", { target: 1, z: 0.5, drainBelow: 0.9 }],
+    ["target 1, z 0.25, drain < 0.85", { target: 1, z: 0.25, drainBelow: 0.85 }],
+    ["target 1", { target: 1 }],
+    ["target 0.98, drain < 0.85", { target: 0.98, drainBelow: 0.85 }],
+    ["target 1, drain < 0.95", { target: 1, drainBelow: 0.95 }],
+  ] as const
+).map(([label, args]) => ({ name: "forecast", args: { ...(POLICY_PRESETS.forecast!.args as object), ...args }, label: `forecast (${label})` }));
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -188,11 +190,7 @@ async function main(): Promise<void> {
       );
     }
     perDaySeconds.push((performance.now() - d0) / 1000);
-    const preset = POLICY_PRESETS.forecast!;
-    for (const f of FRONTIER) {
-      const args = { ...(preset.args as Record<string, number>), ...f.args };
-      frontier.push(runSimulation({ workload: w, policy: { name: "forecast", args, label: `forecast (${f.label})` } }));
-    }
+    for (const policy of FRONTIER) frontier.push(runSimulation({ workload: w, policy }));
     console.log(`${day.day} planetlab forecast: ${FRONTIER.length} other settings for the energy/SLAV trade-off`);
     const lw = liveClusterWorkload(day);
     for (const p of LIVE_CLUSTER_POLICIES) {
@@ -247,9 +245,8 @@ async function main(): Promise<void> {
     `- one planning round, 1,000 hosts × 20,000 containers (target < 1 s): ${planning.map((p) => `${p.policy} ${p.ms.toFixed(0)} ms (${p.moves} moves)`).join("; ")}.`,
   );
   lines.push("", "## Energy against SLAV: the forecast policy's trade-off", "");
-  const front = [{ ...fc, policy: "forecast (preset)" }, ...FRONTIER.map((f) => mediansOf(frontier, `forecast (${f.label})`))].sort(
-    (a, b) => a.energyKWh - b.energyKWh,
-  );
+  const front = [{ ...fc, policy: "forecast (preset)" }, ...FRONTIER.map((f) => mediansOf(frontier, f.label!))].sort((a, b) => a.energyKWh - b.energyKWh);
+  const clsLr = cloudsim.get("LR-MMT-1.2");
   const keepsSla = (m: Medians) => m.slav < pub.slav && m.esv < pub.esv;
   const bestKeeping = front.filter(keepsSla)[0];
   lines.push(
@@ -264,9 +261,8 @@ async function main(): Promise<void> {
     );
   lines.push(
     "",
-    `- Lowest energy among settings that keep the published SLA: ${bestKeeping ? `${bestKeeping.energyKWh.toFixed(2)} kWh (${bestKeeping.policy})` : "none"}; lowest energy of any setting: ${front[0]!.energyKWh.toFixed(2)} kWh at SLAV ${sci(front[0]!.slav)} (${front[0]!.policy}). Published LR-MMT-1.2: ${pub.energy} kWh at SLAV ${sci(pub.slav)}; the same policy in CloudSim 3.0.3 on these days: ${cloudsim.get("LR-MMT-1.2")?.energyKWh.toFixed(2) ?? "–"} kWh at SLAV ${sci(cloudsim.get("LR-MMT-1.2")?.slav ?? NaN)}.`,
+    `- Lowest energy among settings that keep the published SLA: ${bestKeeping ? `${bestKeeping.energyKWh.toFixed(2)} kWh (${bestKeeping.policy})` : "none"}; lowest energy of any setting: ${front[0]!.energyKWh.toFixed(2)} kWh at SLAV ${sci(front[0]!.slav)} (${front[0]!.policy}). Published LR-MMT-1.2: ${pub.energy} kWh at SLAV ${sci(pub.slav)}; the same policy in CloudSim 3.0.3 on these days: ${clsLr?.energyKWh.toFixed(2) ?? "–"} kWh at SLAV ${sci(clsLr?.slav ?? NaN)}.`,
   );
-  const clsLr = cloudsim.get("LR-MMT-1.2");
   const frontierSvg = scatterChart(
     "Energy vs SLAV, PlanetLab preset (medians over the days)",
     "energy (kWh per day)",
