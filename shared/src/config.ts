@@ -55,6 +55,8 @@ export const controlSettings = {
   HERD_API_PORT: intFromEnv(7070, 1, 65535),
   HERD_API_TOKEN: z.string().min(16, "must be at least 16 characters"),
   HERD_NODE_DOWN_AFTER_MS: intFromEnv(6000, 500, 600_000),
+  /** Every migration is committed, rolled back or failed (with the container's whereabouts) within this bound. */
+  HERD_MIGRATION_DEADLINE_MS: intFromEnv(120_000, 10_000, 3_600_000),
   HERD_HISTORY_LENGTH: intFromEnv(600, 10, 100_000),
   HERD_TRACES_DIR: z.string().default("../shared/traces"),
   /** Placement policy of `herd plan`, `herd rebalance` and the automatic loop. */

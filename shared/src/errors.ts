@@ -56,6 +56,14 @@ export class ExternalError extends HerdError {
   }
 }
 
+/** A deadline ran out: a process was killed, a remote call abandoned, a step given up. */
+export class TimeoutError extends HerdError {
+  constructor(message: string, options?: ErrorOptions & { retryable?: boolean }) {
+    super(message, { code: "TIMEOUT", retryable: true, ...options });
+    this.name = "TimeoutError";
+  }
+}
+
 /** A message can never be handled (bad schema, unknown type): dead-letter it, do not retry. */
 export class UnrecoverableError extends HerdError {
   constructor(message: string, options?: ErrorOptions) {

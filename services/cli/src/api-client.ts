@@ -28,7 +28,11 @@ export function resolveApiTarget(env: NodeJS.ProcessEnv = process.env): ApiTarge
 
 /** A thin client of the control service's REST API; errors carry the server's message. */
 export class ApiClient {
-  constructor(private readonly target: ApiTarget) {}
+  constructor(
+    private readonly target: ApiTarget,
+    /** No request waits longer than this for the control service. */
+    private readonly timeoutMs = 60_000,
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
@@ -37,6 +41,7 @@ export class ApiClient {
         method,
         headers: { authorization: `Bearer ${this.target.token}`, ...(body ? { "content-type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
       throw new HerdError(`cannot reach the control API at ${this.target.url}: ${(err as Error).message}`, {

@@ -1,42 +1,88 @@
 import type { Command } from "commander";
 import { Option } from "commander";
+import { DryRunReport, MigrationList, MigrationRecord, TERMINAL_STATES, type StepRecord } from "../../../shared/src/contracts/migration-api.js";
+import { HerdError } from "../../../shared/src/errors.js";
 import type { ApiClient } from "./api-client.js";
 import { nodeArg } from "./arguments.js";
-import type { MigrationRecord, StepRecord } from "../../control/src/migration/migration-record.js";
-import type { DryRunReport } from "../../control/src/migration/migration-orchestrator.js";
 import { formatBytes, formatDuration, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
-// The API returns the control service's own records as JSON: the CLI reads them with the same types.
-type StepView = StepRecord;
-type MigrationView = MigrationRecord;
-type DryRunView = DryRunReport;
-
-const FINAL = new Set(["committed", "rolled-back", "failed"]);
-
-function stepLine(s: StepView, now: number): string {
+function stepLine(s: StepRecord, now: number): string {
   const mark = s.ok === undefined ? "…" : s.ok ? "✓" : "✗";
   const took = formatDuration((s.finishedAt ?? now) - s.startedAt);
   const bytes = s.bytes ? `  ${formatBytes(s.bytes)}` : "";
+  const resent = s.resent ? `  (re-sent ${s.resent}×: no answer yet)` : "";
   const err = s.error ? `  ${s.error}` : "";
-  return `  ${mark} ${s.name.padEnd(18)} ${s.node.padEnd(5)} ${took.padStart(9)}${bytes}${err}`;
+  return `  ${mark} ${s.name.padEnd(18)} ${s.node.padEnd(5)} ${took.padStart(9)}${bytes}${resent}${err}`;
 }
 
-export function summary(m: MigrationView): string {
+export function summary(m: MigrationRecord): string {
   const outcome =
-    m.state === "committed" ? `moved ${m.containerName} from ${m.source} to ${m.destination}` : `${m.state}: ${m.containerName} stays on ${m.source}`;
+    m.state === "committed"
+      ? `moved ${m.containerName} from ${m.source} to ${m.destination}`
+      : m.state === "rolled-back"
+        ? `rolled back: ${m.containerName} stays on ${m.source}`
+        : `${m.state}: ${m.containerName} (${m.source} → ${m.destination})`;
   return [
-    `${outcome}`,
+    outcome,
     `  frozen ${m.frozenMs !== undefined ? formatDuration(m.frozenMs) : "-"} · total ${m.totalMs !== undefined ? formatDuration(m.totalMs) : "-"} · moved ${formatBytes(m.bytes)}`,
+    ...(m.reason ? [`  reason: ${m.reason}`] : []),
     ...(m.error && m.state !== "committed" ? [`  cause: ${m.error.message}`] : []),
+    ...(m.whereabouts ? [`  where: ${m.whereabouts}`] : []),
   ].join("\n");
 }
 
-/** Polls a migration, printing each step as it starts and ends, until it settles. */
-async function follow(api: ApiClient, id: string, quiet: boolean): Promise<MigrationView> {
+/** One migration in full: its steps, then the summary (or where it stands while running). */
+export function describe(m: MigrationRecord, now = Date.now()): string {
+  const bound =
+    m.deadlineAt !== undefined && !TERMINAL_STATES.includes(m.state)
+      ? ` · settles by ${new Date(m.deadlineAt).toISOString().slice(11, 19)} UTC at the latest`
+      : "";
+  return [
+    `migration ${m.id}: ${m.containerName} ${m.source} → ${m.destination} · ${m.state}${TERMINAL_STATES.includes(m.state) ? "" : ` (step ${m.step})`}${bound}`,
+    ...m.steps.map((s) => stepLine(s, now)),
+    summary(m),
+  ].join("\n");
+}
+
+const isUnreachable = (err: unknown) => err instanceof HerdError && err.code === "UNREACHABLE";
+
+/**
+ * Polls a migration, printing each step as it starts and ends, until it is terminal. While the
+ * control service is away it says so and keeps asking: the migration goes on (the nodes hold
+ * its commands) and a restarted control service settles it.
+ */
+async function follow(api: ApiClient, id: string, quiet: boolean): Promise<MigrationRecord> {
   let printed = 0;
   let lastLive = "";
+  let away: number | undefined;
+  let deadlineAt: number | undefined;
   for (;;) {
-    const m = await api.get<MigrationView>(`/migrations/${id}`);
+    let m: MigrationRecord;
+    try {
+      m = MigrationRecord.parse(await api.get<unknown>(`/migrations/${id}`));
+      if (away !== undefined && !quiet) process.stderr.write(`\r\x1b[Kcontrol service is back after ${formatDuration(Date.now() - away)}\n`);
+      away = undefined;
+    } catch (err) {
+      if (!isUnreachable(err)) throw err;
+      if (away === undefined) {
+        away = Date.now();
+        process.stderr.write(
+          `\n${(err as Error).message}\nThe migration goes on: the nodes hold its commands, and the control service settles it when it is back. Waiting (Ctrl-C leaves it running; see it later with 'herd migrations ${id}').\n`,
+        );
+      }
+      // Past the bound and a minute more without control: stop waiting, say what we know.
+      if (deadlineAt !== undefined && Date.now() > deadlineAt + 60_000) {
+        throw new HerdError(
+          `the control service has been unreachable for ${formatDuration(Date.now() - away)}; migration ${id} is unsettled as far as this CLI knows`,
+          {
+            code: "UNREACHABLE",
+          },
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+      continue;
+    }
+    deadlineAt = m.deadlineAt;
     const now = Date.now();
     if (!quiet) {
       // Completed steps are printed once; the running one is shown on a live line on a TTY.
@@ -54,13 +100,21 @@ async function follow(api: ApiClient, id: string, quiet: boolean): Promise<Migra
         lastLive = line;
       }
     }
-    if (FINAL.has(m.state)) {
+    if (TERMINAL_STATES.includes(m.state)) {
       if (process.stderr.isTTY && lastLive) process.stderr.write("\r\x1b[K");
       return m;
     }
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+const durationArg = (v: string): number => {
+  const m = /^(\d+)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new Error(`--deadline must be a duration such as 90s or 2m, got "${v}"`);
+  const ms = Number(m[1]) * (m[2] === "m" ? 60_000 : m[2] === "ms" ? 1 : 1_000);
+  if (ms < 10_000 || ms > 3_600_000) throw new Error(`--deadline must be between 10s and 60m, got "${v}"`);
+  return ms;
+};
 
 export function registerMigrationCommands(program: Command, api: () => ApiClient): void {
   program
@@ -70,21 +124,25 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
     .requiredOption("--to <node>", "destination node", nodeArg)
     .option("--dry-run", "say what would happen and why it would be refused; change nothing")
     .option("--detach", "start it and return the migration id")
+    .option("--deadline <duration>", "bound on the whole migration, rollback included (e.g. 90s, 5m; default: the control service's)", durationArg)
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))
-    .action(async (container: string, opts: { to: string; dryRun?: boolean; detach?: boolean; output: OutputFormat }) => {
+    .action(async (container: string, opts: { to: string; dryRun?: boolean; detach?: boolean; deadline?: number; output: OutputFormat }) => {
       const client = api();
       if (opts.dryRun) {
-        const r = await client.post<DryRunView>("/migrations", { container, to: opts.to, dryRun: true });
+        const r = DryRunReport.parse(await client.post<unknown>("/migrations", { container, to: opts.to, dryRun: true }));
         print(opts.output, r, () =>
           [
             r.wouldMigrate ? `${container} would move from ${r.source} to ${r.destination}:` : `${container} would NOT be migrated:`,
             ...(r.wouldMigrate ? r.steps.map((s) => `  - ${s}`) : r.reasons.map((s) => `  - ${s}`)),
+            ...r.notes.map((n) => `  note: ${n}`),
           ].join("\n"),
         );
         if (!r.wouldMigrate) process.exitCode = 1;
         return;
       }
-      const started = await client.post<MigrationView>("/migrations", { container, to: opts.to });
+      const started = MigrationRecord.parse(
+        await client.post<unknown>("/migrations", { container, to: opts.to, ...(opts.deadline ? { deadlineMs: opts.deadline } : {}) }),
+      );
       if (opts.detach) {
         print(opts.output, started, () => started.id);
         return;
@@ -97,7 +155,9 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
 
   program
     .command("migrations")
-    .description("list past and running migrations with their outcome")
+    .description("list past and running migrations, or show one (with --watch: follow it until it ends)")
+    .argument("[id]", "a migration id: show its steps, state, cause and the container's whereabouts")
+    .option("-w, --watch", "with an id: follow a running migration until it is terminal")
     .addOption(
       new Option("-n, --limit <n>", "how many").default(20).argParser((v) => {
         const n = Number(v);
@@ -106,11 +166,19 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
       }),
     )
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))
-    .action(async (opts: { limit: number; output: OutputFormat }) => {
-      const { migrations } = await api().get<{ migrations: MigrationView[] }>(`/migrations?limit=${opts.limit}`);
+    .action(async (id: string | undefined, opts: { limit: number; watch?: boolean; output: OutputFormat }) => {
+      const client = api();
+      if (id !== undefined) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) throw new Error(`migration id must be 1-64 of [A-Za-z0-9_.-], got "${id}"`);
+        const m = opts.watch ? await follow(client, id, opts.output === "json") : MigrationRecord.parse(await client.get<unknown>(`/migrations/${id}`));
+        print(opts.output, m, () => (opts.watch ? summary(m) : describe(m)));
+        return;
+      }
+      if (opts.watch) throw new Error("--watch needs a migration id");
+      const { migrations } = MigrationList.parse(await client.get<unknown>(`/migrations?limit=${opts.limit}`));
       print(opts.output, migrations, () =>
         renderTable(
-          ["ID", "CONTAINER", "FROM", "TO", "STATE", "STEP", "FROZEN", "TOTAL", "BYTES", "STARTED"],
+          ["ID", "CONTAINER", "FROM", "TO", "STATE", "STEP", "FROZEN", "TOTAL", "BYTES", "STARTED", "REASON / WHERE"],
           migrations.map((m) => [
             m.id,
             m.containerName,
@@ -122,6 +190,7 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
             m.totalMs !== undefined ? formatDuration(m.totalMs) : formatDuration(Date.now() - m.createdAt),
             formatBytes(m.bytes),
             new Date(m.createdAt).toISOString().replace("T", " ").slice(0, 19),
+            (m.state === "failed" ? m.whereabouts : m.reason) ?? "",
           ]),
         ),
       );

@@ -16,6 +16,7 @@ import { DockerCheckpointer } from "./runtime/docker-checkpointer.js";
 import { RuncCheckpointer } from "./runtime/runc-checkpointer.js";
 import { DockerContainerRuntime } from "./runtime/docker-container-runtime.js";
 import { DockerImageCache } from "./runtime/docker-image-cache.js";
+import { ProcessGroups } from "./runtime/process-groups.js";
 import { RsyncDaemon } from "./runtime/rsync-daemon.js";
 import { RsyncFileTransfer } from "./runtime/rsync-file-transfer.js";
 import { SourceMigrationSteps } from "./runtime/source-migration-steps.js";
@@ -30,6 +31,10 @@ function dockerFromHost(host: string): Dockerode {
 }
 
 const docker = dockerFromHost(s.HERD_DOCKER_HOST);
+// Every process the agent starts runs with a deadline in its own group, recorded so that a
+// restarted agent ends what a killed one left behind (an orphaned CRIU holds its container).
+const processGroups = new ProcessGroups(join(s.HERD_STATE_DIR, "process-groups.json"), log.child({ component: "processes" }), s.HERD_PROC_ROOT);
+const run = processGroups.runner();
 /** Migration handlers and the transfer daemon, when a transfer secret is configured. */
 function migrationSupport() {
   if (!s.HERD_TRANSFER_SECRET) {
@@ -40,13 +45,19 @@ function migrationSupport() {
   const runtime = new DockerContainerRuntime(docker, runtimeLog);
   const checkpointer =
     s.HERD_CHECKPOINTER === "runc"
-      ? new RuncCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT, runcRoot: join(s.HERD_DOCKER_EXEC_ROOT, "runtime-runc", "moby") })
+      ? new RuncCheckpointer(docker, runtimeLog, {
+          dataRoot: s.HERD_DOCKER_DATA_ROOT,
+          runcRoot: join(s.HERD_DOCKER_EXEC_ROOT, "runtime-runc", "moby"),
+          cgroupRoot: s.HERD_CGROUP_ROOT,
+          procRoot: s.HERD_PROC_ROOT,
+          run,
+        })
       : new DockerCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT });
   const images = new DockerImageCache(docker, runtimeLog);
   // Inside the engine's data root: installing staged files into a container is then a rename
   // (dockerd bind-mounts its data root onto itself, so a rename from elsewhere would copy).
   const stagingDir = join(s.HERD_DOCKER_DATA_ROOT, "herd-staging");
-  const transfer = new RsyncFileTransfer({ secret: s.HERD_TRANSFER_SECRET, wholeFile: true }, runtimeLog);
+  const transfer = new RsyncFileTransfer({ secret: s.HERD_TRANSFER_SECRET, wholeFile: true, run }, runtimeLog);
   const daemon = new RsyncDaemon(
     {
       stagingDir,
@@ -68,7 +79,7 @@ function migrationSupport() {
       log: runtimeLog,
       transferOptions: s.HERD_TRANSFER_BWLIMIT_KBPS ? { bandwidthLimitKiBps: s.HERD_TRANSFER_BWLIMIT_KBPS } : {},
     }),
-    destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog }),
+    destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog, run }),
     runtime,
     engine: new DockerMigrationEngineOps(docker),
     log: runtimeLog,
@@ -98,6 +109,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 (async () => {
+  await processGroups.reapStale();
   if (migration) {
     await migration.daemon.start();
   }

@@ -76,6 +76,7 @@ export class ControlService {
       log: this.log.child({ component: "migrations" }),
       downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
       transferPort: s.HERD_TRANSFER_PORT,
+      deadlineMs: s.HERD_MIGRATION_DEADLINE_MS,
     });
     await this.migrations.recover();
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NodeId } from "./common.js";
+import { migrationProtocol } from "./migration-protocol.js";
 
 export const COMMAND_VERSION = 1 as const;
 
@@ -20,45 +21,38 @@ export const ContainerRefPayload = z.object({
   force: z.boolean().default(false),
 });
 
-const MigrationId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be 1-64 of [A-Za-z0-9_.-]");
-
-/** A container's full configuration as the source agent inspected it (the runtime's ContainerSpec). */
-export const ContainerSpecWire = z
-  .object({ id: z.string().min(1), name: z.string().min(1), image: z.string().min(1), imageId: z.string().min(1) })
-  .passthrough();
-
-/** Where the destination receives files: its transfer daemon. */
-export const PeerWire = z.object({ address: z.string().min(1), port: z.number().int().min(1).max(65535) });
-
-const MigrationStep = z.object({ migrationId: MigrationId });
-
 /**
- * Every command type and its payload schema. A command's handler must be idempotent: the same
- * command id may be delivered again after a crash or a broker restart.
+ * Every command type with its payload and result schemas. A command's handler must be
+ * idempotent: the same command id may be delivered again after a crash or a broker restart.
  */
-export const commandPayloads = {
-  ping: z.object({}).default({}),
-  "container.run": ContainerRunPayload,
-  "container.stop": ContainerRefPayload,
-  "container.remove": ContainerRefPayload,
+export const commandProtocol = {
+  ping: { payload: z.object({}).default({}), result: z.object({ pong: z.literal(true) }) },
+  "container.run": {
+    payload: ContainerRunPayload,
+    result: z.object({ id: z.string().min(1), created: z.boolean() }).loose(),
+  },
+  "container.stop": { payload: ContainerRefPayload, result: z.object({ stopped: z.literal(true), already: z.boolean().optional() }).loose() },
+  "container.remove": { payload: ContainerRefPayload, result: z.object({ removed: z.literal(true), already: z.boolean().optional() }).loose() },
   // Live migration (see services/control/src/migration): source and destination halves.
-  "migration.describe": MigrationStep.extend({ container: z.string().min(1) }),
-  "migration.prepare": MigrationStep.extend({ spec: ContainerSpecWire }),
-  "migration.ship-image": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
-  "migration.precopy": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
-  "migration.freeze": MigrationStep.extend({ spec: ContainerSpecWire, peer: PeerWire }),
-  "migration.restore": MigrationStep.extend({ spec: ContainerSpecWire, containerId: z.string().min(1), checkpointName: z.string().min(1) }),
-  "migration.verify": MigrationStep.extend({ containerId: z.string().min(1), settleMs: z.number().int().min(0).max(60_000).default(1_000) }),
-  "migration.finish-destination": MigrationStep.extend({ spec: ContainerSpecWire, containerId: z.string().min(1) }),
-  "migration.remove-source": MigrationStep.extend({ spec: ContainerSpecWire }),
-  "migration.abort-destination": MigrationStep.extend({ containerId: z.string().min(1).optional() }),
-  "migration.resume-source": MigrationStep.extend({ spec: ContainerSpecWire, frozen: z.boolean() }),
+  ...migrationProtocol,
 } as const;
 
-export type CommandType = keyof typeof commandPayloads;
-export type CommandPayload<T extends CommandType> = z.infer<(typeof commandPayloads)[T]>;
+type Protocol = typeof commandProtocol;
+/** Payload schemas by command type (what the agent validates on receipt). */
+export const commandPayloads = Object.fromEntries(Object.entries(commandProtocol).map(([k, v]) => [k, v.payload])) as {
+  [T in keyof Protocol]: Protocol[T]["payload"];
+};
+/** Result schemas by command type (what the agent checks before answering, and control on receipt). */
+export const commandResults = Object.fromEntries(Object.entries(commandProtocol).map(([k, v]) => [k, v.result])) as {
+  [T in keyof Protocol]: Protocol[T]["result"];
+};
 
-export const commandTypes = Object.keys(commandPayloads) as [CommandType, ...CommandType[]];
+export type CommandType = keyof Protocol;
+export type CommandPayload<T extends CommandType> = z.infer<Protocol[T]["payload"]>;
+/** What a successful command of type T answers with. */
+export type CommandResultValue<T extends CommandType> = z.infer<Protocol[T]["result"]>;
+
+export const commandTypes = Object.keys(commandProtocol) as [CommandType, ...CommandType[]];
 
 /** The envelope on a node's durable command queue. `payload` is validated against its type's schema. */
 export const CommandEnvelope = z.object({
@@ -67,6 +61,8 @@ export const CommandEnvelope = z.object({
   type: z.enum(commandTypes),
   nodeId: NodeId,
   issuedAt: z.number().int().positive(),
+  /** How long the node may work on it from when it starts; the agent aborts the work after that. */
+  timeoutMs: z.number().int().positive().max(3_600_000).optional(),
   payload: z.unknown(),
 });
 export type CommandEnvelope = z.infer<typeof CommandEnvelope>;
@@ -77,5 +73,6 @@ export interface Command<T extends CommandType = CommandType> {
   type: T;
   nodeId: string;
   issuedAt: number;
+  timeoutMs?: number;
   payload: CommandPayload<T>;
 }

@@ -25,6 +25,8 @@ export const CommandResult = z.object({
   ok: z.boolean(),
   result: z.unknown().optional(),
   error: WireErrorSchema.optional(),
+  /** When the handler started and finished, on the agent's clock. */
+  startedAt: z.number().int().positive().optional(),
   finishedAt: z.number().int().positive(),
 });
 export type CommandResult = z.infer<typeof CommandResult>;

@@ -20,16 +20,19 @@ const envelope = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-function setup(handler: (p: unknown) => Promise<unknown>) {
+type StopResult = { stopped: true } & Record<string, unknown>;
+const STOPPED: StopResult = { stopped: true };
+
+function setup(handler: (p: unknown, signal: AbortSignal) => Promise<StopResult>) {
   const published: CommandResult[] = [];
   let runs = 0;
   const store = new InMemoryProcessedCommandStore();
   const processor = new CommandProcessor(
     "n1",
     {
-      "container.stop": async (p) => {
+      "container.stop": async (p, ctx) => {
         runs++;
-        return handler(p);
+        return handler(p, ctx.signal);
       },
     },
     store,
@@ -54,7 +57,7 @@ test("malformed commands are unrecoverable and name the field", async (t) => {
   ];
   for (const [name, body, pattern] of cases) {
     await t.test(name, async () => {
-      const { processor, published } = setup(async () => "x");
+      const { processor, published } = setup(async () => STOPPED);
       await assert.rejects(processor.process(body), (err: unknown) => err instanceof UnrecoverableError && pattern.test((err as Error).message));
       assert.equal(published.length, 0);
     });
@@ -62,21 +65,22 @@ test("malformed commands are unrecoverable and name the field", async (t) => {
 });
 
 test("a handler without registration is unrecoverable", async () => {
-  const { processor } = setup(async () => "x");
+  const { processor } = setup(async () => STOPPED);
   await assert.rejects(processor.process(envelope({ type: "ping", payload: {} })), /cannot handle ping/);
 });
 
 test("success publishes one ok result with the handler's value", async () => {
-  const { processor, published } = setup(async (p) => ({ got: p }));
+  const { processor, published } = setup(async (p) => ({ stopped: true, got: p }));
   const r = await processor.process(envelope());
   assert.equal(r.ok, true);
-  assert.deepEqual(r.result, { got: { container: "web", force: false } });
+  assert.deepEqual(r.result, { stopped: true, got: { container: "web", force: false } });
+  assert.ok(r.startedAt !== undefined && r.startedAt <= r.finishedAt, "the agent's own start and finish times are reported");
   assert.equal(published.length, 1);
   assert.equal(published[0]!.commandId, "cmd-00000001");
 });
 
 test("a redelivered command is answered again without running twice", async () => {
-  const { processor, published, runs } = setup(async () => "done");
+  const { processor, published, runs } = setup(async () => STOPPED);
   await processor.process(envelope());
   await processor.process(envelope());
   assert.equal(runs(), 1);
@@ -116,7 +120,7 @@ test("a duplicate delivered while the first copy runs waits for it instead of ru
   const gate = new Promise<void>((r) => (release = r));
   const { processor, published, runs } = setup(async () => {
     await gate;
-    return "slow";
+    return STOPPED;
   });
   const first = processor.process(envelope());
   const second = processor.process(envelope());
@@ -125,4 +129,26 @@ test("a duplicate delivered while the first copy runs waits for it instead of ru
   assert.equal(runs(), 1);
   assert.deepEqual(a, b);
   assert.equal(published.length, 2);
+});
+
+test("a result that breaks the protocol is reported as a failure, not published as ok", async () => {
+  const { processor } = setup(async () => ({ stopped: "maybe" }) as unknown as StopResult);
+  const r = await processor.process(envelope());
+  assert.equal(r.ok, false);
+  assert.match(r.error?.message ?? "", /breaks the protocol \(result\.stopped/);
+});
+
+test("a command's timeoutMs aborts the handler's signal and fails it as a timeout", async () => {
+  const { processor } = setup(
+    (_p, signal) =>
+      new Promise((_resolve, reject) => {
+        signal.addEventListener("abort", () => reject(new Error("killed the process group")), { once: true });
+      }),
+  );
+  const started = Date.now();
+  const r = await processor.process(envelope({ timeoutMs: 50 }));
+  assert.equal(r.ok, false);
+  assert.equal(r.error?.code, "TIMEOUT");
+  assert.match(r.error?.message ?? "", /ran out of its 50 ms/);
+  assert.ok(Date.now() - started < 5_000);
 });

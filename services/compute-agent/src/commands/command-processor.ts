@@ -3,22 +3,29 @@ import {
   CommandEnvelope,
   type CommandEnvelope as CommandEnvelopeType,
   commandPayloads,
+  commandResults,
   describeZodError,
   type CommandPayload,
+  type CommandResultValue,
   type CommandType,
 } from "../../../../shared/src/contracts/index.js";
 import { EVENT_VERSION, type CommandResult } from "../../../../shared/src/contracts/events.js";
-import { UnrecoverableError, toWire } from "../../../../shared/src/errors.js";
+import { ExternalError, TimeoutError, UnrecoverableError, toWire } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { ProcessedCommandStore } from "./processed-command-store.js";
 
 export interface CommandContext {
   commandId: string;
+  /**
+   * Aborted when the command's time is up (the `timeoutMs` control gave it): handlers pass it to
+   * every process and remote call they make, which are then killed or abandoned.
+   */
+  signal: AbortSignal;
   /** Reports progress of a long command (lossy; for the user's eyes). */
   progress(step: string, detail?: { bytes?: number; totalBytes?: number; message?: string }): void;
 }
 
-export type CommandHandler<T extends CommandType> = (payload: CommandPayload<T>, ctx: CommandContext) => Promise<unknown>;
+export type CommandHandler<T extends CommandType> = (payload: CommandPayload<T>, ctx: CommandContext) => Promise<CommandResultValue<T>>;
 export type CommandHandlers = { [T in CommandType]?: CommandHandler<T> };
 
 /**
@@ -84,20 +91,40 @@ export class CommandProcessor {
   }
 
   private async run(envelope: CommandEnvelopeType, handler: CommandHandler<CommandType>, data: CommandPayload<CommandType>): Promise<CommandResult> {
+    const timeout = envelope.timeoutMs;
+    // Not AbortSignal.timeout(): its timer is unref'd, and a deadline must fire even when nothing else is pending.
+    const abort = new AbortController();
+    const timer = timeout ? setTimeout(() => abort.abort(new Error(`deadline of ${timeout} ms passed`)), timeout) : undefined;
+    const signal = abort.signal;
     const ctx: CommandContext = {
       commandId: envelope.id,
+      signal,
       progress: (step, detail = {}) => this.publishProgress(envelope.id, step, detail),
     };
-    this.log.info("Running command", { commandId: envelope.id, type: envelope.type });
-    const base = { v: EVENT_VERSION, kind: "command.result" as const, nodeId: this.nodeId, commandId: envelope.id, commandType: envelope.type };
+    this.log.info("Running command", { commandId: envelope.id, type: envelope.type, timeoutMs: timeout });
+    const startedAt = this.now();
+    const base = { v: EVENT_VERSION, kind: "command.result" as const, nodeId: this.nodeId, commandId: envelope.id, commandType: envelope.type, startedAt };
     let result: CommandResult;
     try {
       const value = await handler(data, ctx);
-      result = { ...base, ok: true, result: value ?? null, finishedAt: this.now() };
-      this.log.info("Command succeeded", { commandId: envelope.id, type: envelope.type });
+      // The answer is checked against the protocol before it leaves: a handler bug is reported
+      // as a failure here, not discovered by control as a malformed message.
+      const checked = (commandResults[envelope.type] as z.ZodType).safeParse(value);
+      if (!checked.success) {
+        const { field, message } = describeZodError(checked.error, "result");
+        throw new ExternalError(`${envelope.type} produced a result that breaks the protocol (${field}: ${message})`, { retryable: false });
+      }
+      result = { ...base, ok: true, result: checked.data, finishedAt: this.now() };
+      this.log.info("Command succeeded", { commandId: envelope.id, type: envelope.type, durationMs: result.finishedAt - startedAt });
     } catch (err) {
-      result = { ...base, ok: false, error: toWire(err), finishedAt: this.now() };
+      const error =
+        signal.aborted && !(err instanceof TimeoutError)
+          ? new TimeoutError(`${envelope.type} ran out of its ${timeout} ms: ${(err as Error).message}`, { retryable: false })
+          : err;
+      result = { ...base, ok: false, error: toWire(error), finishedAt: this.now() };
       this.log.warn("Command failed", { commandId: envelope.id, type: envelope.type, error: result.error?.message });
+    } finally {
+      clearTimeout(timer);
     }
     // Stored before publishing: if we crash in between, the redelivery republishes it.
     this.store.put(result);

@@ -47,8 +47,6 @@ export interface MigrationHandlerDeps {
   log: Logger;
 }
 
-const asSpec = (wire: unknown) => wire as ContainerSpec;
-
 /** Forwards rsync's progress as command progress, at most every 250 ms (the broker is not a firehose). */
 function progressOf(ctx: CommandContext, step: string): (p: TransferProgress) => void {
   let last = 0;
@@ -79,7 +77,7 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
     "migration.describe": async (p) => d.source.describe(p.container),
 
     "migration.prepare": async (p) => {
-      const spec = asSpec(p.spec);
+      const spec = p.spec;
       try {
         // Created with no restart policy: an engine restart must never start this copy while the
         // source may still run. The real policy is applied in finish-destination.
@@ -88,25 +86,26 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
           labels: { ...spec.labels, [MIGRATION_LABEL]: p.migrationId },
           restartPolicy: noRestart(spec.restartPolicy) ? spec.restartPolicy : { name: "no", maximumRetryCount: 0 },
         });
-        return { containerId: created.id, needsImage: false };
+        return { containerId: created.id, needsImage: false as const };
       } catch (err) {
-        if (err instanceof NotFoundError && /neither loaded nor staged/.test(err.message)) return { needsImage: true };
+        if (err instanceof NotFoundError && /neither loaded nor staged/.test(err.message)) return { needsImage: true as const };
         throw err;
       }
     },
 
-    "migration.ship-image": async (p, ctx) => d.source.shipImage(asSpec(p.spec), p.peer, progressOf(ctx, "ship-image")),
+    "migration.ship-image": async (p, ctx) => d.source.shipImage(p.spec, p.peer, progressOf(ctx, "ship-image"), ctx.signal),
 
-    "migration.precopy": async (p, ctx) => d.source.preCopy(asSpec(p.spec), p.migrationId, p.peer, progressOf(ctx, "precopy")),
+    "migration.precopy": async (p, ctx) => d.source.preCopy(p.spec, p.migrationId, p.peer, progressOf(ctx, "precopy"), ctx.signal),
 
-    "migration.freeze": async (p, ctx) => d.source.freeze(asSpec(p.spec), p.migrationId, p.peer, progressOf(ctx, "freeze")),
+    "migration.freeze": async (p, ctx) => d.source.freeze(p.spec, p.migrationId, p.peer, progressOf(ctx, "freeze"), ctx.signal),
 
-    "migration.restore": async (p) => {
+    "migration.restore": async (p, ctx) => {
       const target = await d.runtime.inspect(p.containerId);
-      if (target.state.running) return { durationMs: 0, already: true };
-      const installed = await d.destination.install(asSpec(p.spec), target, p.migrationId);
-      const restored = await d.destination.restore(target, p.migrationId);
-      return { installMs: installed.durationMs, restoreMs: restored.durationMs };
+      // Asked again after it happened (a new attempt id): the engine's start time is when it began running.
+      if (target.state.running) return { installMs: 0, restoreMs: 0, runningAt: target.state.startedAt ?? Date.now(), already: true };
+      const installed = await d.destination.install(p.spec, target, p.migrationId, ctx.signal);
+      const restored = await d.destination.restore(target, p.migrationId, ctx.signal);
+      return { installMs: installed.durationMs, restoreMs: restored.durationMs, runningAt: restored.runningAt, already: false };
     },
 
     "migration.verify": async (p) => {
@@ -122,7 +121,7 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
     },
 
     "migration.finish-destination": async (p) => {
-      const spec = asSpec(p.spec);
+      const spec = p.spec;
       const now = await d.runtime.inspect(p.containerId);
       if (!now.state.running) throw new ExternalError(`destination copy is ${now.state.status}; not committing`, { retryable: false });
       if (!noRestart(spec.restartPolicy)) await d.engine.setRestartPolicy(p.containerId, spec.restartPolicy);
@@ -134,8 +133,8 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
     },
 
     "migration.remove-source": async (p) => {
-      await d.source.removeSource(asSpec(p.spec), p.migrationId);
-      return { removed: asSpec(p.spec).id };
+      await d.source.removeSource(p.spec, p.migrationId);
+      return { removed: p.spec.id };
     },
 
     "migration.abort-destination": async (p) => {
@@ -148,8 +147,8 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
       return abortOnEngine(p.migrationId, p.containerId);
     },
 
-    "migration.resume-source": async (p) => {
-      const spec = asSpec(p.spec);
+    "migration.resume-source": async (p, ctx) => {
+      const spec = p.spec;
       let current: ContainerSpec;
       try {
         current = await d.runtime.inspect(spec.id);
@@ -157,11 +156,15 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
         if (err instanceof NotFoundError) throw new ExternalError(`source container ${spec.name} is gone; cannot resume`, { retryable: false });
         throw err;
       }
-      if (current.state.running) return { resumed: false, running: true };
+      if (current.state.running) {
+        // Running as far as the engine knows, but a dump killed mid-way may have left it frozen.
+        await d.source.release(spec);
+        return { resumed: false, running: true as const, fromCheckpoint: null };
+      }
       if (p.frozen) {
         try {
-          await d.source.resume(spec, p.migrationId);
-          return { resumed: true, fromCheckpoint: checkpointNameFor(p.migrationId) };
+          await d.source.resume(spec, p.migrationId, ctx.signal);
+          return { resumed: true, running: true as const, fromCheckpoint: checkpointNameFor(p.migrationId) };
         } catch (err) {
           // No usable checkpoint (the dump failed before completing): start it plainly rather
           // than leave it stopped. Its memory state is lost, but the container is not.
@@ -169,7 +172,7 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
         }
       }
       await d.runtime.start(spec.id);
-      return { resumed: true, fromCheckpoint: null };
+      return { resumed: true, running: true as const, fromCheckpoint: null };
     },
   };
 }

@@ -1,8 +1,8 @@
-import { spawn } from "node:child_process";
 import { access, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ExternalError, NotFoundError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
+import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
 import type { Checkpointer } from "./checkpointer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
@@ -22,6 +22,7 @@ export interface DestinationStepsOptions {
   stagingDir: string;
   log: Logger;
   now?: () => number;
+  run?: ProcessRunner;
 }
 
 export interface InstallReport {
@@ -32,7 +33,7 @@ export interface InstallReport {
 }
 
 /** Replaces `target` with `source`: a rename on one filesystem, a copy otherwise. */
-async function replaceDir(source: string, target: string): Promise<boolean> {
+async function replaceDir(source: string, target: string, run: ProcessRunner, signal?: AbortSignal): Promise<boolean> {
   await rm(target, { recursive: true, force: true });
   await mkdir(dirname(target), { recursive: true });
   try {
@@ -41,13 +42,8 @@ async function replaceDir(source: string, target: string): Promise<boolean> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
   }
-  await new Promise<void>((resolve, reject) => {
-    const cp = spawn("cp", ["-a", "--", source, target], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    cp.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    cp.once("error", reject);
-    cp.once("close", (code) => (code === 0 ? resolve() : reject(new ExternalError(`cp -a ${source} ${target}: ${stderr.trim()}`))));
-  });
+  const cp = await run("cp", ["-a", "--", source, target], { timeoutMs: 10 * 60_000, signal });
+  if (cp.code !== 0) throw new ExternalError(`cp -a ${source} ${target}: ${cp.stderr.trim()}`);
   await rm(source, { recursive: true, force: true });
   return true;
 }
@@ -105,11 +101,12 @@ export class DestinationMigrationSteps {
    * Runs while the source is frozen, so it must be cheap: a rename when staging shares the data
    * root's filesystem.
    */
-  async install(source: ContainerSpec, target: ContainerSpec, migrationId: string): Promise<InstallReport> {
+  async install(source: ContainerSpec, target: ContainerSpec, migrationId: string, signal?: AbortSignal): Promise<InstallReport> {
     const t0 = this.now();
     const renamed: string[] = [];
     const copied: string[] = [];
-    const put = async (piece: string, from: string, to: string) => ((await replaceDir(from, to)) ? copied : renamed).push(piece);
+    const put = async (piece: string, from: string, to: string) =>
+      ((await replaceDir(from, to, this.o.run ?? runProcess, signal)) ? copied : renamed).push(piece);
     const staged = (p: string) => join(this.o.stagingDir, p);
     this.o.log.debug("Installing staged files", { containerId: target.id, migrationId });
     if (source.upperDir) {
@@ -129,13 +126,13 @@ export class DestinationMigrationSteps {
   }
 
   /** Starts the container from the installed checkpoint and checks it is running. */
-  async restore(target: ContainerSpec, migrationId: string): Promise<{ durationMs: number }> {
-    const r = await this.o.checkpointer.restore(target.id, checkpointNameFor(migrationId));
+  async restore(target: ContainerSpec, migrationId: string, signal?: AbortSignal): Promise<{ durationMs: number; runningAt: number }> {
+    const r = await this.o.checkpointer.restore(target.id, checkpointNameFor(migrationId), { signal });
     const after = await this.o.runtime.inspect(target.id);
     if (!after.state.running) {
       throw new ExternalError(`container ${target.id} is ${after.state.status} right after restore`, { retryable: false });
     }
-    return r;
+    return { durationMs: r.durationMs, runningAt: after.state.startedAt ?? this.now() };
   }
 
   /** Removes what this migration left here (the container is only removed if it is not running). */

@@ -2,7 +2,8 @@ import { access, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type Dockerode from "dockerode";
 import type { Logger } from "../../../../shared/src/logger.js";
-import type { Checkpointer, CheckpointResult } from "./checkpointer.js";
+import { withDeadline } from "../../../../shared/src/process/deadline.js";
+import type { Checkpointer, CheckpointOptions, CheckpointResult } from "./checkpointer.js";
 import { dirSize } from "./dir-size.js";
 import { dockerError, dockerStatus } from "./docker-container-runtime.js";
 
@@ -38,7 +39,7 @@ export class DockerCheckpointer implements Checkpointer {
     this.now = opts.now ?? Date.now;
   }
 
-  async checkpoint(containerId: string, name: string): Promise<CheckpointResult> {
+  async checkpoint(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<CheckpointResult> {
     const id = await this.resolveId(containerId);
     const dir = await this.imageDir(id, name);
     // The checkpoint endpoints exist in dockerode but not in its type declarations.
@@ -46,7 +47,9 @@ export class DockerCheckpointer implements Checkpointer {
     const t0 = this.now();
     this.log.debug("Checkpointing container", { containerId: id, checkpoint: name });
     try {
-      await container.createCheckpoint({ CheckpointID: name, Exit: true });
+      // The engine's call cannot be killed from here: on a deadline the command fails and the
+      // rollback finds the container still running (Docker cancels nothing, CRIU finishes or not).
+      await withDeadline(container.createCheckpoint({ CheckpointID: name, Exit: true }), `checkpoint of ${id}`, opts);
     } catch (err) {
       // A redelivered command finds its own earlier checkpoint: the container is already stopped
       // and the images are complete (Docker writes the dir only after CRIU succeeded).
@@ -60,7 +63,7 @@ export class DockerCheckpointer implements Checkpointer {
     const durationMs = this.now() - t0;
     const bytes = await dirSize(dir);
     this.log.debug("Checkpointed container", { containerId: id, checkpoint: name, durationMs, bytes });
-    return { dir, bytes, durationMs };
+    return { dir, bytes, durationMs, startedAt: t0 };
   }
 
   async imageDir(containerId: string, name: string): Promise<string> {
@@ -68,12 +71,16 @@ export class DockerCheckpointer implements Checkpointer {
     return join(await this.dataRoot(), "containers", id, "checkpoints", name);
   }
 
-  async restore(containerId: string, name: string): Promise<{ durationMs: number }> {
+  async restore(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<{ durationMs: number }> {
     const id = await this.resolveId(containerId);
     const t0 = this.now();
     this.log.debug("Restoring container from checkpoint", { containerId: id, checkpoint: name });
     try {
-      await (this.docker.getContainer(id) as unknown as CheckpointApi).start({ _query: { checkpoint: name }, _body: {} });
+      await withDeadline(
+        (this.docker.getContainer(id) as unknown as CheckpointApi).start({ _query: { checkpoint: name }, _body: {} }),
+        `restore of ${id} from ${name}`,
+        opts,
+      );
     } catch (err) {
       if (dockerStatus(err) === 304) {
         this.log.info("Container already running; restore skipped", { containerId: id, checkpoint: name });

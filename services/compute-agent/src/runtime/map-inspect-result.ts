@@ -10,7 +10,7 @@ export interface RawInspectResult {
   Id: string;
   Name: string;
   Image: string;
-  State?: { Status?: string; Running?: boolean; Pid?: number } | null;
+  State?: { Status?: string; Running?: boolean; Pid?: number; StartedAt?: string } | null;
   Config?: {
     Hostname?: string;
     User?: string;
@@ -168,6 +168,17 @@ export function mapInspectResult(raw: RawInspectResult): ContainerSpec {
     capDrop: host.CapDrop ?? [],
     securityOpt: host.SecurityOpt ?? [],
     upperDir: raw.GraphDriver?.Name === "overlay2" || raw.GraphDriver?.Name === "overlay" ? (graphData.UpperDir ?? null) : null,
-    state: { status: raw.State?.Status ?? "unknown", running: raw.State?.Running ?? false, pid: raw.State?.Pid ?? 0 },
+    state: {
+      status: raw.State?.Status ?? "unknown",
+      running: raw.State?.Running ?? false,
+      pid: raw.State?.Pid ?? 0,
+      ...(raw.State?.Running && startedAt(raw.State.StartedAt) !== undefined ? { startedAt: startedAt(raw.State.StartedAt) } : {}),
+    },
   };
+}
+
+/** The engine's RFC 3339 start time as epoch ms; Docker writes the zero time for never-started containers. */
+function startedAt(raw: string | undefined): number | undefined {
+  const t = raw ? Date.parse(raw) : NaN;
+  return Number.isFinite(t) && t > 0 ? t : undefined;
 }

@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExternalError, ValidationError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
+import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
 import type { FileTransfer, TransferOptions, TransferStats, TransferTarget } from "./file-transfer.js";
 import { parseRsyncStats, RsyncProgressParser } from "./parse-rsync-output.js";
 import { DEFAULT_RSYNC_MODULE, DEFAULT_RSYNC_USER } from "./rsync-daemon.js";
@@ -18,6 +18,9 @@ export interface RsyncFileTransferOptions {
   secretsDir?: string;
   /** Send whole files instead of rsync's delta algorithm: faster on a LAN, where the wire is not the bottleneck. */
   wholeFile?: boolean;
+  /** Longest one sync may take when the caller's signal sets no tighter bound. */
+  timeoutMs?: number;
+  run?: ProcessRunner;
   now?: () => number;
 }
 
@@ -91,23 +94,16 @@ export class RsyncFileTransfer implements FileTransfer {
     return this.passwordFile;
   }
 
-  private run(args: string[], opts: TransferOptions): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.o.rsyncPath ?? "rsync", args, { stdio: ["ignore", "pipe", "pipe"], signal: opts.signal });
-      const progress = opts.onProgress ? new RsyncProgressParser(opts.onProgress) : undefined;
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => {
-        const s = d.toString();
-        stdout += s;
-        progress?.push(s);
-      });
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.once("error", (err) => reject(new ExternalError(`cannot run rsync: ${err.message}`, { cause: err })));
-      child.once("close", (code, signal) => {
-        progress?.flush();
-        resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-      });
+  private async run(args: string[], opts: TransferOptions): Promise<{ code: number; stdout: string; stderr: string }> {
+    const progress = opts.onProgress ? new RsyncProgressParser(opts.onProgress) : undefined;
+    const run = this.o.run ?? runProcess;
+    // Only the --stats block at the end is parsed: the tail of stdout is enough.
+    const out = await run(this.o.rsyncPath ?? "rsync", args, {
+      timeoutMs: this.o.timeoutMs ?? 30 * 60_000,
+      signal: opts.signal,
+      onStdout: progress ? (d) => progress.push(d) : undefined,
     });
+    progress?.flush();
+    return out;
   }
 }

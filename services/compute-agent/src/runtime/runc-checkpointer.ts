@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type Dockerode from "dockerode";
-import { ExternalError } from "../../../../shared/src/errors.js";
+import { ExternalError, TimeoutError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
-import type { Checkpointer, CheckpointResult } from "./checkpointer.js";
+import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
+import type { Checkpointer, CheckpointOptions, CheckpointResult } from "./checkpointer.js";
 import { dirSize } from "./dir-size.js";
 import { DockerCheckpointer, type DockerCheckpointerOptions } from "./docker-checkpointer.js";
 
@@ -19,6 +19,12 @@ export interface RuncCheckpointerOptions extends DockerCheckpointerOptions {
   path?: string;
   /** How long to wait for the engine to notice the dumped container has exited. */
   exitTimeoutMs?: number;
+  /** Longest a dump may take when the command sets no tighter deadline. */
+  dumpTimeoutMs?: number;
+  /** cgroup mount (v1 or v2), to thaw a container whose dump was killed. */
+  cgroupRoot?: string;
+  procRoot?: string;
+  run?: ProcessRunner;
 }
 
 /**
@@ -41,7 +47,7 @@ export class RuncCheckpointer implements Checkpointer {
     this.now = o.now ?? Date.now;
   }
 
-  async checkpoint(containerId: string, name: string): Promise<CheckpointResult> {
+  async checkpoint(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<CheckpointResult> {
     const id = await this.docker.resolveId(containerId);
     const dir = await this.docker.imageDir(id, name);
     // CRIU's logs and scratch files stay out of the image dir, which is shipped as is.
@@ -52,12 +58,30 @@ export class RuncCheckpointer implements Checkpointer {
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       await mkdir(work, { recursive: true });
-      const { code, stderr } = await this.runc(["checkpoint", "--image-path", dir, "--work-path", work, id]);
+      let code: number;
+      let stderr: string;
+      try {
+        ({ code, stderr } = await this.runc(["checkpoint", "--image-path", dir, "--work-path", work, id], opts.signal));
+      } catch (err) {
+        // Killed on its deadline (a CRIU that hangs): the container must run on, untraced and thawed.
+        const criu = await this.criuLogTail(work);
+        this.log.error("runc checkpoint killed on its deadline; releasing the container", {
+          containerId: id,
+          checkpoint: name,
+          error: errorMessage(err),
+          criu,
+        });
+        await rm(dir, { recursive: true, force: true });
+        await rm(work, { recursive: true, force: true });
+        const released = await this.release(id);
+        throw new TimeoutError(`${errorMessage(err)}; container ${released}${criu ? `; CRIU's last words: ${criu}` : ""}`, { retryable: false });
+      }
       if (code !== 0) {
-        const criuLog = await readFile(`${work}/dump.log`, "utf8").catch(() => "");
-        const tail = criuLog.trim().split("\n").slice(-3).join(" | ");
+        const tail = await this.criuLogTail(work);
         this.log.warn("Failed to checkpoint container with runc", { containerId: id, checkpoint: name, exitCode: code, stderr: stderr.trim(), criu: tail });
         await rm(dir, { recursive: true, force: true });
+        await rm(work, { recursive: true, force: true });
+        await this.release(id);
         throw new ExternalError(`runc checkpoint ${id} failed (exit ${code}): ${stderr.trim()} ${tail}`.trim());
       }
       await this.waitUntilStopped(id);
@@ -68,15 +92,51 @@ export class RuncCheckpointer implements Checkpointer {
     const durationMs = this.now() - t0;
     const bytes = await dirSize(dir);
     this.log.debug("Checkpointed container with runc", { containerId: id, checkpoint: name, durationMs, bytes });
-    return { dir, bytes, durationMs };
+    return { dir, bytes, durationMs, startedAt: t0 };
   }
 
   imageDir(containerId: string, name: string): Promise<string> {
     return this.docker.imageDir(containerId, name);
   }
 
-  restore(containerId: string, name: string): Promise<{ durationMs: number }> {
-    return this.docker.restore(containerId, name);
+  restore(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<{ durationMs: number }> {
+    return this.docker.restore(containerId, name, opts);
+  }
+
+  /**
+   * After a dump that did not finish: thaw the container's freezer cgroup (CRIU froze it) and
+   * check that no tracer holds its init any more (a killed CRIU's ptrace is dropped by the
+   * kernel). Returns what was found, for the error message; throws if the task stays traced.
+   */
+  async release(id: string): Promise<string> {
+    let pid = 0;
+    try {
+      const info = await this.engine.getContainer(id).inspect();
+      pid = info.State.Running ? info.State.Pid : 0;
+    } catch (err) {
+      return `could not be inspected (${errorMessage(err)})`;
+    }
+    if (!pid) return "is not running";
+    const procRoot = this.o.procRoot ?? "/proc";
+    const thawed = await thawCgroupOf(pid, this.o.cgroupRoot ?? "/sys/fs/cgroup", procRoot).catch((err: unknown) => `thaw failed: ${errorMessage(err)}`);
+    const deadline = this.now() + 5_000;
+    for (;;) {
+      const status = await readFile(`${procRoot}/${pid}/status`, "utf8").catch(() => "");
+      const tracer = /^TracerPid:\s*(\d+)/m.exec(status)?.[1] ?? "0";
+      const state = /^State:\s*(\S)/m.exec(status)?.[1] ?? "?";
+      if (tracer === "0" && state !== "t") {
+        this.log.info("Container released after an unfinished dump", { containerId: id, pid, thawed });
+        return `runs on (pid ${pid}, ${thawed}, not traced)`;
+      }
+      if (this.now() > deadline)
+        throw new ExternalError(`container ${id} (pid ${pid}) is still traced by ${tracer} (state ${state}) after the dump was killed`, { retryable: false });
+      await sleep(50);
+    }
+  }
+
+  private async criuLogTail(work: string): Promise<string> {
+    const log = await readFile(`${work}/dump.log`, "utf8").catch(() => "");
+    return log.trim().split("\n").slice(-3).join(" | ");
   }
 
   remove(containerId: string, name: string): Promise<void> {
@@ -94,16 +154,32 @@ export class RuncCheckpointer implements Checkpointer {
     }
   }
 
-  private runc(args: string[]): Promise<{ code: number; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.o.runcPath ?? "runc", ["--root", this.o.runcRoot, ...args], {
-        stdio: ["ignore", "ignore", "pipe"],
-        env: { ...process.env, PATH: this.o.path ?? `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.once("error", (err) => reject(new ExternalError(`cannot run runc: ${err.message}`, { cause: err })));
-      child.once("close", (code) => resolve({ code: code ?? 1, stderr }));
+  private runc(args: string[], signal?: AbortSignal): Promise<{ code: number; stderr: string }> {
+    const run = this.o.run ?? runProcess;
+    return run(this.o.runcPath ?? "runc", ["--root", this.o.runcRoot, ...args], {
+      timeoutMs: this.o.dumpTimeoutMs ?? 5 * 60_000,
+      signal,
+      env: { ...process.env, PATH: this.o.path ?? `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
     });
   }
+}
+
+/** Thaws the freezer cgroup holding `pid` (v1 freezer.state, v2 cgroup.freeze); says what it did. */
+export async function thawCgroupOf(pid: number, cgroupRoot: string, procRoot = "/proc"): Promise<string> {
+  const lines = (await readFile(`${procRoot}/${pid}/cgroup`, "utf8")).split("\n");
+  const v1 = lines.map((l) => /^\d+:([^:]*):(.*)$/.exec(l)).find((m) => m && m[1]!.split(",").includes("freezer"));
+  if (v1) {
+    const file = `${cgroupRoot}/freezer${v1[2]}/freezer.state`;
+    const before = (await readFile(file, "utf8")).trim();
+    if (before !== "THAWED") await writeFile(file, "THAWED");
+    return `freezer was ${before}`;
+  }
+  const v2 = lines.map((l) => /^0::(.*)$/.exec(l)).find(Boolean);
+  if (v2) {
+    const file = `${cgroupRoot}${v2[1]}/cgroup.freeze`;
+    const before = (await readFile(file, "utf8")).trim();
+    if (before !== "0") await writeFile(file, "0");
+    return `cgroup.freeze was ${before}`;
+  }
+  return "no freezer cgroup";
 }

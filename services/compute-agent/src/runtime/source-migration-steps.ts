@@ -26,6 +26,8 @@ export interface SyncReport {
 
 export interface FreezeReport {
   checkpointName: string;
+  /** When the dump started (epoch ms, this node's clock). */
+  frozenAt: number;
   checkpointBytes: number;
   /** Time CRIU took to dump (container frozen from here on). */
   checkpointMs: number;
@@ -74,7 +76,7 @@ export class SourceMigrationSteps {
   }
 
   /** Sends the image archive to the destination's shared image area; cheap when already there. */
-  async shipImage(spec: ContainerSpec, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<SyncReport> {
+  async shipImage(spec: ContainerSpec, peer: PeerEndpoint, onProgress?: ProgressFn, signal?: AbortSignal): Promise<SyncReport> {
     const key = imageKey(spec.imageId);
     const dir = join(this.o.imageCacheDir, key);
     await this.o.images.exportImage(spec.image, spec.imageId, join(dir, IMAGE_ARCHIVE_NAME));
@@ -82,37 +84,42 @@ export class SourceMigrationSteps {
     // No --delete: the destination's image area is shared by migrations.
     addStats(
       report,
-      await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false, onProgress }),
+      await this.o.transfer.sync(dir, { ...peer, path: migrationLayout.image(spec.imageId) }, { ...this.o.transferOptions, delete: false, onProgress, signal }),
     );
     this.o.log.debug("Shipped image", { containerId: spec.id, imageId: spec.imageId, bytes: report.bytes });
     return report;
   }
 
   /** Copies the writable layer and named volumes while the container keeps running. */
-  async preCopy(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<SyncReport> {
-    return this.syncFilesystems(spec, migrationId, peer, onProgress);
+  async preCopy(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn, signal?: AbortSignal): Promise<SyncReport> {
+    return this.syncFilesystems(spec, migrationId, peer, onProgress, signal);
   }
 
   /**
    * Freezes the container into a checkpoint (it stops), then sends what changed since the
    * pre-copy plus the checkpoint images. From here the source is stopped until `resume`.
    */
-  async freeze(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<FreezeReport> {
+  async freeze(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn, signal?: AbortSignal): Promise<FreezeReport> {
     const name = checkpointNameFor(migrationId);
     // A redelivered freeze finds the container stopped; the checkpointer recognises its own
     // complete images and returns them instead of failing.
-    const cp = await this.o.checkpointer.checkpoint(spec.id, name);
-    const finalSync = await this.syncFilesystems(spec, migrationId, peer, onProgress);
+    const cp = await this.o.checkpointer.checkpoint(spec.id, name, { signal });
+    const finalSync = await this.syncFilesystems(spec, migrationId, peer, onProgress, signal);
     addStats(
       finalSync,
-      await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress }),
+      await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress, signal }),
     );
-    return { checkpointName: name, checkpointBytes: cp.bytes, checkpointMs: cp.durationMs, finalSync };
+    return { checkpointName: name, frozenAt: cp.startedAt, checkpointBytes: cp.bytes, checkpointMs: cp.durationMs, finalSync };
   }
 
   /** Rollback after `freeze`: the source continues from its own checkpoint. */
-  async resume(spec: ContainerSpec, migrationId: string): Promise<void> {
-    await this.o.checkpointer.restore(spec.id, checkpointNameFor(migrationId));
+  async resume(spec: ContainerSpec, migrationId: string, signal?: AbortSignal): Promise<void> {
+    await this.o.checkpointer.restore(spec.id, checkpointNameFor(migrationId), { signal });
+  }
+
+  /** Makes sure a container the engine shows running is not left frozen or traced by an unfinished dump. */
+  async release(spec: ContainerSpec): Promise<void> {
+    await this.o.checkpointer.release?.(spec.id);
   }
 
   /** Commit: the destination runs, the source container and its checkpoint go. */
@@ -121,19 +128,25 @@ export class SourceMigrationSteps {
     await this.o.runtime.remove(spec.id, { force: true });
   }
 
-  private async syncFilesystems(spec: ContainerSpec, migrationId: string, peer: PeerEndpoint, onProgress?: ProgressFn): Promise<SyncReport> {
+  private async syncFilesystems(
+    spec: ContainerSpec,
+    migrationId: string,
+    peer: PeerEndpoint,
+    onProgress?: ProgressFn,
+    signal?: AbortSignal,
+  ): Promise<SyncReport> {
     const report: SyncReport = { bytes: 0, files: 0, durationMs: 0 };
     if (spec.upperDir) {
       addStats(
         report,
-        await this.o.transfer.sync(spec.upperDir, { ...peer, path: migrationLayout.upper(migrationId) }, { ...this.o.transferOptions, onProgress }),
+        await this.o.transfer.sync(spec.upperDir, { ...peer, path: migrationLayout.upper(migrationId) }, { ...this.o.transferOptions, onProgress, signal }),
       );
     }
     for (const m of spec.mounts) {
       if (m.kind !== "volume") continue;
       addStats(
         report,
-        await this.o.transfer.sync(m.source, { ...peer, path: migrationLayout.volume(migrationId, m.name) }, { ...this.o.transferOptions, onProgress }),
+        await this.o.transfer.sync(m.source, { ...peer, path: migrationLayout.volume(migrationId, m.name) }, { ...this.o.transferOptions, onProgress, signal }),
       );
     }
     return report;

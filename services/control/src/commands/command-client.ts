@@ -7,19 +7,29 @@ import {
   type CommandPayload,
   type CommandProgress,
   type CommandResult,
+  type CommandResultValue,
   type CommandType,
+  commandResults,
+  describeZodError,
   parseOrThrow,
 } from "../../../../shared/src/contracts/index.js";
-import { ExternalError } from "../../../../shared/src/errors.js";
+import { ExternalError, toWire, type WireError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { MessageBus } from "../../../../shared/src/messaging/message-bus.js";
 import { EXCHANGES, ROUTING } from "../../../../shared/src/topology.js";
+
+type ResultEnvelope = Omit<CommandResult, "ok" | "result" | "error">;
+/** A node's answer, its value checked against the command type's result schema. */
+export type TypedCommandResult<T extends CommandType> =
+  (ResultEnvelope & { ok: true; result: CommandResultValue<T> }) | (ResultEnvelope & { ok: false; error: WireError });
 
 export interface SendOptions {
   /** How long to wait for the node's result. The command itself stays queued for the node. */
   timeoutMs?: number;
   /** Reuse an id to resend the same command idempotently (e.g. a resumed migration step). */
   commandId?: string;
+  /** How long the node may work on it before giving up (it aborts its processes then). */
+  workTimeoutMs?: number;
   onProgress?: (p: CommandProgress) => void;
 }
 
@@ -39,7 +49,7 @@ export class CommandClient {
     this.progress.setMaxListeners(0);
   }
 
-  async send<T extends CommandType>(nodeId: string, type: T, payload: CommandPayload<T>, options: SendOptions = {}): Promise<CommandResult> {
+  async send<T extends CommandType>(nodeId: string, type: T, payload: CommandPayload<T>, options: SendOptions = {}): Promise<TypedCommandResult<T>> {
     const id = options.commandId ?? randomUUID();
     const command: Command<T> = {
       v: COMMAND_VERSION,
@@ -48,6 +58,7 @@ export class CommandClient {
       nodeId,
       issuedAt: Date.now(),
       payload: parseOrThrow(commandPayloads[type], payload, "payload") as CommandPayload<T>,
+      ...(options.workTimeoutMs !== undefined ? { timeoutMs: Math.max(1, Math.round(options.workTimeoutMs)) } : {}),
     };
     const timeoutMs = options.timeoutMs ?? 60_000;
     const result = new Promise<CommandResult>((resolve, reject) => {
@@ -70,7 +81,7 @@ export class CommandClient {
         timeoutMs: Math.min(timeoutMs, 30_000),
       });
       this.log.debug("Sent command", { commandId: id, type, nodeId });
-      return await result;
+      return checkResult(type, await result);
     } finally {
       if (onProgress) this.progress.off(id, onProgress);
     }
@@ -83,4 +94,19 @@ export class CommandClient {
   handleProgress(p: CommandProgress): void {
     this.progress.emit(p.commandId, p);
   }
+}
+
+/** Checks a node's answer against the result schema of its command type. */
+export function checkResult<T extends CommandType>(type: T, r: CommandResult): TypedCommandResult<T> {
+  const { ok: _ok, result: _result, error, ...envelope } = r;
+  if (!r.ok) {
+    return { ...envelope, ok: false, error: error ?? toWire(new ExternalError(`node ${r.nodeId} reported ${type} failed without saying why`)) };
+  }
+  const parsed = commandResults[type].safeParse(r.result);
+  if (!parsed.success) {
+    const { field, message } = describeZodError(parsed.error, "result");
+    const err = new ExternalError(`node ${r.nodeId} answered ${type} with a malformed result (${field}: ${message})`, { retryable: false });
+    return { ...envelope, ok: false, error: toWire(err) };
+  }
+  return { ...envelope, ok: true, result: parsed.data as CommandResultValue<T> };
 }

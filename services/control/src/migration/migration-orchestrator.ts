@@ -1,25 +1,32 @@
 import { randomBytes } from "node:crypto";
-import type { CommandPayload, CommandResult, CommandType } from "../../../../shared/src/contracts/index.js";
+import type { CommandPayload, CommandResultValue, CommandType, DryRunReport } from "../../../../shared/src/contracts/index.js";
 import {
   ConflictError,
   ExternalError,
   HerdError,
   NotFoundError,
+  TimeoutError,
   ValidationError,
   errorMessage,
   toWire,
   type WireError,
 } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
-import type { CommandClient } from "../commands/command-client.js";
+import type { CommandClient, TypedCommandResult } from "../commands/command-client.js";
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { ContainerRecord, NodeRecord, StateStore } from "../state/state-store.js";
-import { destinationRuns, recoveryFor, type MigrationRecord, type StepName } from "./migration-record.js";
+import { destinationRuns, restoreSucceeded, recoveryFor, whereabouts, type MigrationRecord, type StepName, type StepRecord } from "./migration-record.js";
 import type { MigrationStore } from "./migration-store.js";
+
+export type { DryRunReport } from "../../../../shared/src/contracts/index.js";
 
 export interface MigrationRequest {
   container: string;
   to: string;
+  /** Bound on the whole migration, rollback included; default: the orchestrator's `deadlineMs`. */
+  deadlineMs?: number;
+  /** Why it is started (shown by `herd migrations`). */
+  reason?: string;
 }
 
 export interface MigrationCheck {
@@ -27,15 +34,6 @@ export interface MigrationCheck {
   source: NodeRecord;
   destination: NodeRecord;
   memoryBytes: number;
-}
-
-export interface DryRunReport {
-  wouldMigrate: boolean;
-  container: string;
-  source?: string;
-  destination: string;
-  reasons: string[];
-  steps: string[];
 }
 
 export interface MigrationOrchestratorOptions {
@@ -46,16 +44,24 @@ export interface MigrationOrchestratorOptions {
   downAfterMs: number;
   /** Port of every node's transfer (rsync) daemon. */
   transferPort: number;
-  /** How long one step may take before the migration gives up on it (re-sending meanwhile). */
-  stepDeadlineMs?: number;
+  /** Every migration is terminal (committed, rolled back or failed with its whereabouts) within this bound. */
+  deadlineMs?: number;
+  /**
+   * The part of the bound kept for rolling back: forward work that has not got the destination
+   * running by `deadline − rollbackReserveMs` is abandoned and rolled back.
+   */
+  rollbackReserveMs?: number;
   /** How long to wait for one answer before re-sending the same (idempotent) command. */
   resendAfterMs?: number;
   /** Headroom the destination must keep besides the container's memory. */
   memoryHeadroomBytes?: number;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
-/** A step whose command came back failed; carries the node's error as data. */
+export const DEFAULT_MIGRATION_DEADLINE_MS = 120_000;
+
+/** A step whose command came back failed, or got no answer in time; carries the cause as data. */
 class StepFailed extends HerdError {
   constructor(
     readonly step: StepName,
@@ -77,19 +83,32 @@ const FORWARD_DESCRIPTION = [
   "commit: the source container is removed; the new placement is recorded",
 ];
 
+interface StepOptions {
+  /** Give up (StepFailed with a timeout) at this time. */
+  until: number;
+  /** Re-run retryable failures under a new attempt id until `until` (steps that must happen). */
+  retryFailures?: boolean;
+  attempt?: number;
+}
+
 /**
  * Runs live migrations as sagas persisted in the migration store, driven by durable commands to
  * the two agents. Invariants: before `restore` succeeds the source copy is the only one (it is
- * stopped by the freeze, restarted only after the destination copy is removed); after it, the
- * saga only goes forward. Every command id is derived from the migration and the step, so a
- * restarted control service can re-send and get the same answer without repeating work.
+ * stopped by the freeze, restarted only after the destination copy is removed); once the
+ * destination runs, the saga only goes forward. Every migration is terminal within its bound:
+ * forward work must get the destination running by `deadline − rollbackReserve`, the rollback or
+ * commit must end by the deadline, else the migration is `failed` with its whereabouts. Every
+ * command id is derived from the migration and the step, so a re-sent command (or one re-sent by a
+ * restarted control service) gets the same answer without repeating work.
  */
 export class MigrationOrchestrator {
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
   private readonly running = new Map<string, Promise<MigrationRecord>>();
 
   constructor(private readonly o: MigrationOrchestratorOptions) {
     this.now = o.now ?? Date.now;
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
   /** Checks everything that can be checked without touching a node; throws a typed error naming the problem. */
@@ -121,7 +140,7 @@ export class MigrationOrchestrator {
 
   /** What would happen and why it would be refused; asks the source to inspect, changes nothing. */
   async dryRun(req: MigrationRequest): Promise<DryRunReport> {
-    const report: DryRunReport = { wouldMigrate: false, container: req.container, destination: req.to, reasons: [], steps: FORWARD_DESCRIPTION };
+    const report: DryRunReport = { wouldMigrate: false, container: req.container, destination: req.to, reasons: [], steps: FORWARD_DESCRIPTION, notes: [] };
     let check: MigrationCheck;
     try {
       check = await this.check(req);
@@ -131,8 +150,17 @@ export class MigrationOrchestrator {
     }
     report.source = check.source.id;
     const id = `dry-${randomBytes(4).toString("hex")}`;
-    const r = await this.o.commands.send(check.source.id, "migration.describe", { migrationId: id, container: check.container.id }, { timeoutMs: 30_000 });
-    if (!r.ok) report.reasons.push(r.error?.message ?? "the source refused");
+    try {
+      const r = await this.o.commands.send(
+        check.source.id,
+        "migration.describe",
+        { migrationId: id, container: check.container.id },
+        { timeoutMs: 30_000, workTimeoutMs: 30_000 },
+      );
+      if (!r.ok) report.reasons.push(r.error.message);
+    } catch (err) {
+      report.reasons.push(`the source ${check.source.id} did not answer: ${errorMessage(err)}`);
+    }
     report.wouldMigrate = report.reasons.length === 0;
     return report;
   }
@@ -156,11 +184,13 @@ export class MigrationOrchestrator {
       steps: [],
       createdAt: t,
       updatedAt: t,
+      deadlineAt: t + (req.deadlineMs ?? this.deadlineMs),
       frozen: false,
       bytes: 0,
+      ...(req.reason ? { reason: req.reason } : {}),
     };
     await this.o.migrations.save(record);
-    this.o.log.info("Migration started", { migrationId: id, container: record.containerName, from: record.source, to: record.destination });
+    this.o.log.info("Migration started", { migrationId: id, container: record.containerName, from: record.source, to: record.destination, reason: req.reason });
     this.track(record, () => this.forward(record));
     return record;
   }
@@ -170,11 +200,13 @@ export class MigrationOrchestrator {
     return (await this.running.get(id)) ?? this.o.migrations.get(id);
   }
 
-  /** On start: resume or roll back every unfinished migration (see recoveryFor). */
+  /** On start: resume or roll back every unfinished migration (see recoveryFor), within a fresh reserve if its bound has passed. */
   async recover(): Promise<void> {
     for (const r of await this.o.migrations.unfinished()) {
       if (this.running.has(r.id)) continue;
       const action = recoveryFor(r);
+      // A bound that passed while no control service ran still leaves time to settle it.
+      r.deadlineAt = Math.max(r.deadlineAt ?? 0, this.now() + this.reserveMs(r));
       this.o.log.warn("Recovering unfinished migration", { migrationId: r.id, step: r.step, action });
       if (action === "continue-forward") this.track(r, () => this.forward(r));
       else if (action === "roll-back" || action === "continue-rollback") {
@@ -183,14 +215,33 @@ export class MigrationOrchestrator {
     }
   }
 
+  private get deadlineMs(): number {
+    return this.o.deadlineMs ?? DEFAULT_MIGRATION_DEADLINE_MS;
+  }
+
+  /** Time kept for rolling back: a quarter of the bound, at least 10 s (or the configured value). */
+  private reserveMs(r: MigrationRecord): number {
+    if (this.o.rollbackReserveMs !== undefined) return this.o.rollbackReserveMs;
+    const bound = (r.deadlineAt ?? r.createdAt + this.deadlineMs) - r.createdAt;
+    return Math.max(10_000, Math.round(bound / 4));
+  }
+
+  private deadlineOf(r: MigrationRecord): number {
+    return r.deadlineAt ?? r.createdAt + this.deadlineMs;
+  }
+
   private track(r: MigrationRecord, run: () => Promise<MigrationRecord>): void {
     const p = run()
       .catch(async (err: unknown) => {
-        // Only reached if a rollback itself could not finish: the record says so, the lock stays.
-        this.o.log.error("Migration could not be settled", { migrationId: r.id, error: errorMessage(err) });
-        r.state = "failed";
-        r.error = toWire(err);
-        await this.save(r);
+        // Reached only when the store could not be written at the end: keep trying to record
+        // what is known, so no migration stays "running" in the store.
+        this.o.log.error("Migration could not be recorded as settled", { migrationId: r.id, error: errorMessage(err) });
+        if (r.state === "running" || r.state === "rolling-back") {
+          r.state = "failed";
+          r.error = toWire(err);
+          r.whereabouts = whereabouts(r);
+        }
+        await this.persistEventually(r);
         return r;
       })
       .finally(() => this.running.delete(r.id));
@@ -199,61 +250,86 @@ export class MigrationOrchestrator {
 
   private async forward(r: MigrationRecord): Promise<MigrationRecord> {
     const peer = async () => ({ address: await this.addressOf(r.destination), port: this.o.transferPort });
+    // Until the destination runs, forward work must leave time to roll back.
+    const forwardUntil = () => (restoreSucceeded(r) ? this.deadlineOf(r) : this.deadlineOf(r) - this.reserveMs(r));
     try {
       if (!r.spec) {
-        const described = await this.step(r, "describe", r.source, "migration.describe", { migrationId: r.id, container: r.containerId });
-        r.spec = described as MigrationRecord["spec"];
+        r.spec = await this.step(r, "describe", r.source, "migration.describe", { migrationId: r.id, container: r.containerId }, { until: forwardUntil() });
+        await this.save(r);
       }
-      const spec = r.spec!;
+      const spec = r.spec;
       if (!r.destinationContainerId) {
-        let prepared = (await this.step(r, "prepare", r.destination, "migration.prepare", { migrationId: r.id, spec })) as {
-          containerId?: string;
-          needsImage?: boolean;
-        };
+        let prepared = await this.step(r, "prepare", r.destination, "migration.prepare", { migrationId: r.id, spec }, { until: forwardUntil() });
         if (prepared.needsImage) {
-          await this.step(r, "ship-image", r.source, "migration.ship-image", { migrationId: r.id, spec, peer: await peer() });
-          prepared = (await this.step(r, "prepare", r.destination, "migration.prepare", { migrationId: r.id, spec }, 2)) as typeof prepared;
+          await this.step(r, "ship-image", r.source, "migration.ship-image", { migrationId: r.id, spec, peer: await peer() }, { until: forwardUntil() });
+          prepared = await this.step(r, "prepare", r.destination, "migration.prepare", { migrationId: r.id, spec }, { until: forwardUntil(), attempt: 2 });
         }
-        if (!prepared.containerId) throw new StepFailed("prepare", toWire(new ExternalError("destination did not create the container", { retryable: false })));
+        if (prepared.needsImage)
+          throw new StepFailed("prepare", toWire(new ExternalError("the destination still lacks the image after it was shipped", { retryable: false })));
         r.destinationContainerId = prepared.containerId;
         await this.save(r);
       }
-      if (!r.frozen) {
-        await this.step(r, "precopy", r.source, "migration.precopy", { migrationId: r.id, spec, peer: await peer() });
+      const destinationId = r.destinationContainerId;
+      if (!r.checkpointName) {
+        if (!r.frozen) await this.step(r, "precopy", r.source, "migration.precopy", { migrationId: r.id, spec, peer: await peer() }, { until: forwardUntil() });
         r.frozen = true; // set before sending: if we die mid-freeze, recovery knows the source may be stopped
-        r.frozenAt = r.frozenAt ?? this.now();
         await this.save(r);
-        const frozen = (await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() })) as {
-          checkpointName: string;
-        };
+        const frozen = await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() }, { until: forwardUntil() });
         r.checkpointName = frozen.checkpointName;
+        r.frozenAt = frozen.frozenAt;
         await this.save(r);
       }
       if (!destinationRuns(r)) {
-        if (!r.checkpointName) {
-          const again = (await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() })) as {
-            checkpointName: string;
-          };
-          r.checkpointName = again.checkpointName;
-        }
-        if (!r.steps.some((s) => s.name === "restore" && s.ok)) {
-          await this.step(r, "restore", r.destination, "migration.restore", {
-            migrationId: r.id,
-            spec,
-            containerId: r.destinationContainerId!,
-            checkpointName: r.checkpointName,
-          });
-          r.frozenMs = this.now() - (r.frozenAt ?? this.now());
+        if (!restoreSucceeded(r)) {
+          const restored = await this.step(
+            r,
+            "restore",
+            r.destination,
+            "migration.restore",
+            { migrationId: r.id, spec, containerId: destinationId, checkpointName: r.checkpointName },
+            { until: forwardUntil() },
+          );
+          r.runningAt = restored.runningAt;
+          if (r.frozenAt !== undefined) r.frozenMs = Math.max(0, restored.runningAt - r.frozenAt);
           await this.save(r);
         }
-        await this.step(r, "verify", r.destination, "migration.verify", { migrationId: r.id, containerId: r.destinationContainerId!, settleMs: 1_000 });
-        await this.step(r, "finish", r.destination, "migration.finish-destination", { migrationId: r.id, spec, containerId: r.destinationContainerId! });
+        await this.step(
+          r,
+          "verify",
+          r.destination,
+          "migration.verify",
+          { migrationId: r.id, containerId: destinationId, settleMs: 1_000 },
+          { until: forwardUntil() },
+        );
+        await this.step(
+          r,
+          "finish",
+          r.destination,
+          "migration.finish-destination",
+          { migrationId: r.id, spec, containerId: destinationId },
+          { until: forwardUntil() },
+        );
       }
     } catch (err) {
+      if (!(err instanceof StepFailed)) this.o.log.error("Migration failed outside a step", { migrationId: r.id, error: errorMessage(err) });
       return this.rollback(r, toWire(err));
     }
-    // The destination runs and was checked twice: from here only forward, retrying until the source answers.
-    await this.step(r, "commit", r.source, "migration.remove-source", { migrationId: r.id, spec: r.spec! }, 1, Infinity);
+    // The destination runs and was checked twice: from here only forward, until the bound.
+    try {
+      await this.step(
+        r,
+        "commit",
+        r.source,
+        "migration.remove-source",
+        { migrationId: r.id, spec: r.spec },
+        { until: this.deadlineOf(r), retryFailures: true },
+      );
+    } catch (err) {
+      r.error = toWire(err);
+      await this.settle(r, "failed");
+      this.o.log.error("Migration could not commit within its bound", { migrationId: r.id, whereabouts: r.whereabouts });
+      return r;
+    }
     await this.settle(r, "committed");
     this.o.log.info("Migration committed", { migrationId: r.id, container: r.containerName, frozenMs: r.frozenMs, totalMs: r.totalMs, bytes: r.bytes });
     return r;
@@ -264,19 +340,32 @@ export class MigrationOrchestrator {
     r.state = "rolling-back";
     r.error = cause;
     await this.save(r);
-    // The destination copy goes first, so that the source never runs beside it. Retried until
-    // the destination answers: a node that is away keeps the command in its durable queue.
-    await this.step(
-      r,
-      "abort-destination",
-      r.destination,
-      "migration.abort-destination",
-      { migrationId: r.id, containerId: r.destinationContainerId },
-      1,
-      Infinity,
-    );
-    if (r.spec) {
-      await this.step(r, "resume-source", r.source, "migration.resume-source", { migrationId: r.id, spec: r.spec, frozen: r.frozen }, 1, Infinity);
+    const until = Math.max(this.deadlineOf(r), this.now() + Math.min(this.reserveMs(r), 10_000));
+    try {
+      // The destination copy goes first, so that the source never runs beside it. An engine that
+      // does not answer may still run the copy: retried (never skipped) until the bound.
+      await this.step(
+        r,
+        "abort-destination",
+        r.destination,
+        "migration.abort-destination",
+        { migrationId: r.id, ...(r.destinationContainerId ? { containerId: r.destinationContainerId } : {}) },
+        { until, retryFailures: true },
+      );
+      if (r.spec) {
+        await this.step(
+          r,
+          "resume-source",
+          r.source,
+          "migration.resume-source",
+          { migrationId: r.id, spec: r.spec, frozen: r.frozen },
+          { until, retryFailures: true },
+        );
+      }
+    } catch (err) {
+      this.o.log.error("Rollback did not finish within the bound", { migrationId: r.id, error: errorMessage(err) });
+      await this.settle(r, "failed");
+      return r;
     }
     await this.settle(r, "rolled-back");
     this.o.log.info("Migration rolled back", { migrationId: r.id, container: r.containerName, cause: cause.message });
@@ -285,11 +374,13 @@ export class MigrationOrchestrator {
 
   /**
    * Records the final state. The lock goes first: whoever sees the migration settled may start
-   * the next one at once. (A crash in between re-runs the idempotent last steps.)
+   * the next one at once (a crash in between re-runs the idempotent last steps). A failed
+   * migration keeps its lock when a second copy cannot be ruled out.
    */
-  private async settle(r: MigrationRecord, state: "committed" | "rolled-back"): Promise<void> {
-    await this.o.migrations.unlock(r.containerName, r.id);
+  private async settle(r: MigrationRecord, state: "committed" | "rolled-back" | "failed"): Promise<void> {
     r.state = state;
+    r.whereabouts = whereabouts(r);
+    if (state !== "failed" || !mayBeDoubled(r)) await this.o.migrations.unlock(r.containerName, r.id);
     r.finishedAt = this.now();
     r.totalMs = r.finishedAt - r.createdAt;
     r.live = undefined;
@@ -298,9 +389,10 @@ export class MigrationOrchestrator {
 
   /**
    * Sends one step's command and waits for its result, re-sending the same command id while no
-   * answer comes (the agent answers duplicates from its record). A failed result throws
-   * StepFailed; `retryFailures` (Infinity for steps that must eventually happen) re-runs a
-   * retryable failure under a new attempt id.
+   * answer comes (the agent answers duplicates from its journal). Throws StepFailed on a failed
+   * result, or when `until` passes; with `retryFailures`, retryable failures are re-run under a
+   * new attempt id until then. The command carries the time left, and the agent aborts its work
+   * (killing its processes) when that runs out.
    */
   private async step<T extends CommandType>(
     r: MigrationRecord,
@@ -308,62 +400,73 @@ export class MigrationOrchestrator {
     node: string,
     type: T,
     payload: CommandPayload<T>,
-    attempt = 1,
-    retryFailures = 0,
-  ): Promise<unknown> {
-    const deadline = this.now() + (this.o.stepDeadlineMs ?? 10 * 60_000);
-    const rec = { name, node, startedAt: this.now() } as MigrationRecord["steps"][number];
+    opts: StepOptions,
+  ): Promise<CommandResultValue<T>> {
+    const rec: StepRecord = { name, node, startedAt: this.now() };
     r.step = name;
     r.steps.push(rec);
     await this.save(r);
+    let attempt = opts.attempt ?? 1;
     let failures = 0;
+    let lastProblem = "no answer";
     for (;;) {
+      const left = opts.until - this.now();
+      if (left <= 0) {
+        const err = new TimeoutError(`${name} on ${node} did not complete in time (${lastProblem})`, { retryable: false });
+        await this.finishStep(r, rec, false, err.message);
+        throw new StepFailed(name, toWire(err));
+      }
       const commandId = `${r.id}.${name}.${attempt}`;
-      let result: CommandResult | undefined;
+      let result: TypedCommandResult<T>;
       try {
         result = await this.o.commands.send(node, type, payload, {
           commandId,
-          timeoutMs: this.o.resendAfterMs ?? 30_000,
+          timeoutMs: Math.min(this.o.resendAfterMs ?? 10_000, left),
+          workTimeoutMs: left,
           onProgress: (p) => {
             r.live = { step: name, bytes: p.bytes, totalBytes: p.totalBytes, message: p.message, at: p.at };
-            void this.save(r).catch(() => undefined);
+            void this.o.migrations.save(r).catch(() => undefined);
           },
         });
       } catch (err) {
-        if (err instanceof ValidationError) throw new StepFailed(name, toWire(err));
-        if (retryFailures !== Infinity && this.now() > deadline) {
-          rec.finishedAt = this.now();
-          rec.ok = false;
-          rec.error = `no answer from ${node}: ${errorMessage(err)}`;
-          await this.save(r);
-          throw new StepFailed(name, toWire(new ExternalError(rec.error)));
+        if (err instanceof ValidationError) {
+          await this.finishStep(r, rec, false, err.message);
+          throw new StepFailed(name, toWire(err));
         }
+        lastProblem = `no answer from ${node}: ${errorMessage(err)}`;
+        rec.resent = (rec.resent ?? 0) + 1;
         this.o.log.warn("No answer yet, re-sending", { migrationId: r.id, step: name, node, commandId });
+        await this.save(r).catch(() => undefined);
         continue;
       }
       if (result.ok) {
+        if (result.startedAt !== undefined) rec.startedAt = result.startedAt;
         const bytes = bytesOf(result.result);
-        rec.finishedAt = this.now();
-        rec.ok = true;
-        rec.bytes = bytes;
         r.bytes += bytes;
+        rec.bytes = bytes;
         r.live = undefined;
-        await this.save(r);
+        await this.finishStep(r, rec, true, undefined, result.finishedAt);
         return result.result;
       }
-      const wire = result.error ?? toWire(new ExternalError("unknown failure"));
-      if (wire.retryable && failures++ < retryFailures) {
+      const wire = result.error;
+      lastProblem = wire.message;
+      if (opts.retryFailures && wire.retryable) {
+        failures++;
         this.o.log.warn("Step failed, retrying", { migrationId: r.id, step: name, error: wire.message });
         attempt++;
-        await delay(Math.min(5_000, 250 * 2 ** Math.min(failures, 5)));
+        await this.sleep(Math.min(5_000, 250 * 2 ** Math.min(failures, 5), Math.max(0, opts.until - this.now())));
         continue;
       }
-      rec.finishedAt = this.now();
-      rec.ok = false;
-      rec.error = wire.message;
-      await this.save(r);
+      await this.finishStep(r, rec, false, wire.message);
       throw new StepFailed(name, wire);
     }
+  }
+
+  private async finishStep(r: MigrationRecord, rec: StepRecord, ok: boolean, error?: string, finishedAt = this.now()): Promise<void> {
+    rec.finishedAt = finishedAt;
+    rec.ok = ok;
+    if (error !== undefined) rec.error = error;
+    await this.save(r);
   }
 
   private async addressOf(nodeId: string): Promise<string> {
@@ -372,18 +475,59 @@ export class MigrationOrchestrator {
     return n.address;
   }
 
+  /** Saves, retrying while the store is away (a Redis restart), up to the migration's bound. */
   private async save(r: MigrationRecord): Promise<void> {
     r.updatedAt = this.now();
-    await this.o.migrations.save(r);
+    const until = Math.max(this.deadlineOf(r), this.now() + 5_000);
+    for (let i = 0; ; i++) {
+      try {
+        await this.o.migrations.save(r);
+        return;
+      } catch (err) {
+        if (this.now() >= until) throw err;
+        if (i === 0) this.o.log.warn("Cannot record migration, retrying", { migrationId: r.id, error: errorMessage(err) });
+        await this.sleep(500);
+      }
+    }
+  }
+
+  /** Last resort after the bound: keep trying to record a settled migration for ten minutes. */
+  private async persistEventually(r: MigrationRecord): Promise<void> {
+    const until = this.now() + 10 * 60_000;
+    while (this.now() < until) {
+      try {
+        r.updatedAt = this.now();
+        await this.o.migrations.save(r);
+        if (r.state !== "failed" || !mayBeDoubled(r)) await this.o.migrations.unlock(r.containerName, r.id);
+        return;
+      } catch {
+        await this.sleep(2_000);
+      }
+    }
   }
 }
 
-/** Sums the byte counts a step reports (SyncReport.bytes, or a finalSync inside a freeze). */
+/** A failed migration whose destination copy was created and never confirmed removed: a copy may run there. */
+function mayBeDoubled(r: MigrationRecord): boolean {
+  const aborted = r.steps.some((s) => s.name === "abort-destination" && s.ok === true);
+  return r.state === "failed" && !destinationRuns(r) && r.destinationContainerId !== undefined && !aborted;
+}
+
+/** Sums the byte counts a step reports (a sync report, or the final sync inside a freeze). */
 function bytesOf(result: unknown): number {
   if (!result || typeof result !== "object") return 0;
-  const o = result as { bytes?: unknown; finalSync?: { bytes?: unknown } };
-  return (typeof o.bytes === "number" ? o.bytes : 0) + (typeof o.finalSync?.bytes === "number" ? o.finalSync.bytes : 0);
+  let total = 0;
+  if ("bytes" in result && typeof result.bytes === "number") total += result.bytes;
+  if (
+    "finalSync" in result &&
+    result.finalSync &&
+    typeof result.finalSync === "object" &&
+    "bytes" in result.finalSync &&
+    typeof result.finalSync.bytes === "number"
+  ) {
+    total += result.finalSync.bytes;
+  }
+  return total;
 }
 
 const mib = (b: number) => Math.round(b / 1024 / 1024);
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,53 +1,16 @@
-import type { WireError } from "../../../../shared/src/errors.js";
+import { FORWARD_STEPS, type ForwardStep, type MigrationRecord } from "../../../../shared/src/contracts/migration-api.js";
 
-/** The saga's forward steps, in order; "commit" is remove-source. */
-export const FORWARD_STEPS = ["describe", "prepare", "precopy", "freeze", "restore", "verify", "finish", "commit"] as const;
-export type ForwardStep = (typeof FORWARD_STEPS)[number];
-export const ROLLBACK_STEPS = ["abort-destination", "resume-source"] as const;
-export type RollbackStep = (typeof ROLLBACK_STEPS)[number];
-export type StepName = ForwardStep | RollbackStep | "ship-image";
-
-export type MigrationState = "running" | "rolling-back" | "committed" | "rolled-back" | "failed";
-
-export interface StepRecord {
-  name: StepName;
-  node: string;
-  startedAt: number;
-  finishedAt?: number;
-  ok?: boolean;
-  bytes?: number;
-  error?: string;
-}
-
-export interface MigrationRecord {
-  id: string;
-  containerId: string;
-  containerName: string;
-  source: string;
-  destination: string;
-  state: MigrationState;
-  /** The step being run now (or last run). */
-  step: StepName;
-  steps: StepRecord[];
-  createdAt: number;
-  updatedAt: number;
-  finishedAt?: number;
-  /** Full spec from the source's describe step (the destination is created from it). */
-  spec?: Record<string, unknown> & { id: string; name: string; image: string; imageId: string };
-  destinationContainerId?: string;
-  checkpointName?: string;
-  /** The source container was checkpointed (stopped); a rollback must restore it. */
-  frozen: boolean;
-  frozenAt?: number;
-  /** Time between the freeze starting and the destination running. */
-  frozenMs?: number;
-  totalMs?: number;
-  bytes: number;
-  /** Live progress of the running step (bytes so far), for `herd migrate`'s display. */
-  live?: { step: string; bytes?: number; totalBytes?: number; message?: string; at: number };
-  error?: WireError;
-  reason?: string;
-}
+// The record's shape is a wire contract (REST responses, Redis): shared/src/contracts/migration-api.ts.
+export {
+  FORWARD_STEPS,
+  ROLLBACK_STEPS,
+  TERMINAL_STATES,
+  type ForwardStep,
+  type MigrationRecord,
+  type MigrationState,
+  type StepName,
+  type StepRecord,
+} from "../../../../shared/src/contracts/migration-api.js";
 
 /** What a restarted control service does with a migration it finds unfinished. */
 export type Recovery = "continue-forward" | "roll-back" | "continue-rollback" | "nothing";
@@ -72,4 +35,44 @@ export function recoveryFor(r: MigrationRecord): Recovery {
  */
 export function destinationRuns(r: MigrationRecord): boolean {
   return r.steps.some((s) => s.name === "finish" && s.ok === true);
+}
+
+/** The destination reported its copy running from the checkpoint. */
+export function restoreSucceeded(r: MigrationRecord): boolean {
+  return r.steps.some((s) => s.name === "restore" && s.ok === true);
+}
+
+const stepOk = (r: MigrationRecord, name: string) => r.steps.some((s) => s.name === name && s.ok === true);
+const lastError = (r: MigrationRecord, name: string) => [...r.steps].reverse().find((s) => s.name === name && s.ok === false)?.error;
+
+/**
+ * Where the container is, in one plain sentence, from what the record proves: every terminal
+ * migration carries it, and a failed one says exactly which copy exists where and why.
+ */
+export function whereabouts(r: MigrationRecord): string {
+  const name = r.containerName;
+  const checkpoint = r.checkpointName ? ` (checkpoint ${r.checkpointName} kept there)` : "";
+  if (r.state === "committed") return `${name} runs on ${r.destination}; the source copy on ${r.source} was removed`;
+  if (destinationRuns(r)) {
+    // Past finish: the destination copy is the one; only the source's removal is outstanding.
+    const why = lastError(r, "commit");
+    return `${name} runs on ${r.destination}; the stopped source copy on ${r.source} is not removed yet${why ? ` (${why})` : ""}${checkpoint}. It has no restart policy and will not run again; remove it with \`docker rm\` on ${r.source}`;
+  }
+  if (r.state === "rolled-back") {
+    if (!r.frozen) return `${name} runs on ${r.source}; it was never stopped`;
+    const resumed = [...r.steps].reverse().find((s) => s.name === "resume-source" && s.ok === true);
+    return resumed ? `${name} runs on ${r.source} again, resumed after the rollback` : `${name} runs on ${r.source}`;
+  }
+  const aborted = stepOk(r, "abort-destination");
+  const destination = !r.destinationContainerId
+    ? `no copy was created on ${r.destination}`
+    : aborted
+      ? `the copy on ${r.destination} was removed`
+      : `a copy may exist on ${r.destination} (container ${r.destinationContainerId.slice(0, 12)}; ${lastError(r, "abort-destination") ?? "its removal was not confirmed"}) — it has no restart policy`;
+  const source = !r.frozen
+    ? `${name} still runs on ${r.source}`
+    : stepOk(r, "resume-source")
+      ? `${name} runs on ${r.source} again`
+      : `${name} is stopped on ${r.source}${checkpoint}${aborted ? "" : "; it is not resumed while the destination copy is unaccounted for"}`;
+  return `${source}; ${destination}`;
 }

@@ -1,16 +1,11 @@
 import express from "express";
 import { z } from "zod";
-import { NodeId, parseOrThrow } from "../../../../shared/src/contracts/index.js";
+import { StartMigrationBody, parseOrThrow } from "../../../../shared/src/contracts/index.js";
 import { NotFoundError } from "../../../../shared/src/errors.js";
 import { route } from "../api/api-server.js";
 import type { MigrationOrchestrator } from "./migration-orchestrator.js";
 import type { MigrationStore } from "./migration-store.js";
 
-const StartBody = z.object({
-  container: z.string().min(1, "is required"),
-  to: NodeId,
-  dryRun: z.boolean().default(false),
-});
 const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(50) });
 
 /** /migrations: start (or dry-run) a migration, list them, follow one. */
@@ -19,12 +14,12 @@ export function migrationRoutes(orchestrator: MigrationOrchestrator, store: Migr
   r.post(
     "/migrations",
     route(async (req, res) => {
-      const body = parseOrThrow(StartBody, req.body ?? {});
+      const body = parseOrThrow(StartMigrationBody, req.body ?? {});
       if (body.dryRun) {
         res.json(await orchestrator.dryRun({ container: body.container, to: body.to }));
         return;
       }
-      const record = await orchestrator.start({ container: body.container, to: body.to });
+      const record = await orchestrator.start({ container: body.container, to: body.to, deadlineMs: body.deadlineMs, reason: body.reason });
       res.status(202).json(record);
     }),
   );

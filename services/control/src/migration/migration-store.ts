@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
-import type { MigrationRecord } from "./migration-record.js";
+import { MigrationRecord } from "../../../../shared/src/contracts/migration-api.js";
+import { ExternalError } from "../../../../shared/src/errors.js";
 
 /**
  * Durable migration records and the one-migration-per-container lock (keyed by container name). Contract: a saved record
@@ -31,14 +32,14 @@ export class RedisMigrationStore implements MigrationStore {
 
   async get(id: string): Promise<MigrationRecord | undefined> {
     const raw = await this.redis.get(`${this.prefix}migration:${id}`);
-    return raw ? (JSON.parse(raw) as MigrationRecord) : undefined;
+    return raw ? readRecord(raw) : undefined;
   }
 
   async list(limit: number): Promise<MigrationRecord[]> {
     const ids = await this.redis.zrevrange(`${this.prefix}migrations`, 0, limit - 1);
     if (ids.length === 0) return [];
     const raw = await this.redis.mget(ids.map((id) => `${this.prefix}migration:${id}`));
-    return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as MigrationRecord);
+    return raw.filter((r): r is string => r !== null).map(readRecord);
   }
 
   async unfinished(): Promise<MigrationRecord[]> {
@@ -58,4 +59,14 @@ export class RedisMigrationStore implements MigrationStore {
   async unlock(containerId: string, migrationId: string): Promise<void> {
     await this.redis.eval(UNLOCK_IF_HOLDER, 1, `${this.prefix}migration-lock:${containerId}`, migrationId);
   }
+}
+
+/** Stored records are read through the same schema the API answers with. */
+function readRecord(raw: string): MigrationRecord {
+  const parsed = MigrationRecord.safeParse(JSON.parse(raw));
+  if (!parsed.success)
+    throw new ExternalError(`a stored migration record is malformed: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`, {
+      retryable: false,
+    });
+  return parsed.data;
 }
