@@ -33,7 +33,7 @@ export const REPO_ROOT = (() => {
 
 export const TEST_IMAGE = "herd/rt-test:1";
 /** runc (spawned by each engine's containerd) finds `criu` on PATH: our wrapper must come first. */
-const ENGINE_PATH = `/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin`;
+export const ENGINE_PATH = `/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 export function testLogger(component: string): Logger {
   return createLogger({ level: process.env.HERD_LOG_LEVEL ?? "warn" }).child({ component });
@@ -58,6 +58,8 @@ export interface EngineOptions {
 export class LocalNode {
   readonly docker: Dockerode;
   readonly dataRoot: string;
+  /** runc's state root of this engine's containers. */
+  readonly runcRoot: string;
   readonly stagingDir: string;
   readonly socket: string;
   readonly runtime: DockerContainerRuntime;
@@ -103,9 +105,10 @@ export class LocalNode {
       imageCacheDir: join(o.baseDir, "image-cache"),
       log,
     });
+    this.runcRoot = join(o.runDir, "exec", "runtime-runc", "moby");
     this.runcCheckpointer = new RuncCheckpointer(this.docker, log, {
       dataRoot: this.dataRoot,
-      runcRoot: join(o.runDir, "exec", "runtime-runc", "moby"),
+      runcRoot: this.runcRoot,
       path: ENGINE_PATH,
     });
     this.runcSource = new SourceMigrationSteps({

@@ -4,7 +4,24 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { containerLogs, counts, ensureCriu, importTestImage, startTwoNodes, TEST_IMAGE, waitFor, type Cluster, type LocalNode } from "./runtime-harness.js";
+import { readFile } from "node:fs/promises";
+import { TimeoutError } from "../../shared/src/errors.js";
+import { RuncCheckpointer } from "../../services/compute-agent/src/runtime/runc-checkpointer.js";
+import {
+  containerLogs,
+  counts,
+  ENGINE_PATH,
+  ensureCriu,
+  importTestImage,
+  startTwoNodes,
+  testLogger,
+  TEST_IMAGE,
+  waitFor,
+  type Cluster,
+  type LocalNode,
+} from "./runtime-harness.js";
+import { installCriuHangHook } from "./support/criu-hang.js";
+import { execFileAsync } from "./support/cluster-harness.js";
 
 async function startCounter(node: LocalNode, name: string, mb: number): Promise<string> {
   const c = await node.docker.createContainer({
@@ -68,5 +85,46 @@ describe("runtime: RuncCheckpointer", { timeout: 300_000 }, () => {
     await a.runcCheckpointer.restore(id, "twice");
     await waitFor("counting again", async () => ((counts(await containerLogs(a.docker, id)).at(-1) ?? 0) > before + 1 ? true : undefined));
     await a.runtime.remove(id, { force: true });
+  });
+
+  it("a dump that hangs is killed at its deadline; the container runs on, thawed and untraced", async () => {
+    const { a } = cluster;
+    const id = await startCounter(a, "runc-hang", 32);
+    const uninstall = await installCriuHangHook();
+    try {
+      const checkpointer = new RuncCheckpointer(a.docker, testLogger("runc-hang"), {
+        dataRoot: a.dataRoot,
+        runcRoot: a.runcRoot,
+        path: ENGINE_PATH,
+        dumpTimeoutMs: 8_000,
+      });
+      const started = Date.now();
+      // The checkpoint's name puts "criu-hang" in CRIU's image dir: the action script sleeps at post-dump.
+      await assert.rejects(checkpointer.checkpoint(id, "criu-hang"), (err: unknown) => {
+        assert.ok(err instanceof TimeoutError, String(err));
+        assert.match((err as Error).message, /not traced/);
+        return true;
+      });
+      const took = Date.now() - started;
+      assert.ok(took < 8_000 + 10_000, `gave up after ${took} ms`);
+      const info = await a.docker.getContainer(id).inspect();
+      assert.equal(info.State.Running, true, "the container still runs");
+      const status = await readFile(`/proc/${info.State.Pid}/status`, "utf8");
+      assert.match(status, /^TracerPid:\s*0$/m, "nothing traces it");
+      assert.doesNotMatch(status, /^State:\s*[tT]/m, "not stopped");
+      const before = counts(await containerLogs(a.docker, id)).at(-1) ?? -1;
+      await waitFor("counting after the killed dump", async () => ((counts(await containerLogs(a.docker, id)).at(-1) ?? 0) > before + 2 ? true : undefined));
+      const { stdout } = await execFileAsync("ps", ["-eo", "args="]);
+      const leftovers = stdout.split("\n").filter((l) => /criu-action|\/criu(\s|$)|criu swrk|runc --root .* checkpoint/.test(l));
+      assert.deepEqual(leftovers, [], "no CRIU, runc or hang script is left running");
+      // And a normal dump works again right after.
+      await uninstall();
+      const ok = await checkpointer.checkpoint(id, "after-hang");
+      assert.ok(ok.bytes > 32 * 2 ** 20);
+      await checkpointer.restore(id, "after-hang");
+    } finally {
+      await uninstall();
+      await a.runtime.remove(id, { force: true });
+    }
   });
 });

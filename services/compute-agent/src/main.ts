@@ -24,10 +24,13 @@ import { SourceMigrationSteps } from "./runtime/source-migration-steps.js";
 const s = loadSettingsOrExit(agentSettings);
 const log = createLogger({ level: s.HERD_LOG_LEVEL, format: s.HERD_LOG_FORMAT }).child({ component: "agent", nodeId: s.HERD_NODE_ID });
 
+/** No engine call hangs: a request idle for this long is abandoned (long transfers stream, so they are never idle). */
+const ENGINE_IDLE_TIMEOUT_MS = 120_000;
+
 function dockerFromHost(host: string): Dockerode {
-  if (host.startsWith("unix://")) return new Dockerode({ socketPath: host.slice("unix://".length) });
+  if (host.startsWith("unix://")) return new Dockerode({ socketPath: host.slice("unix://".length), timeout: ENGINE_IDLE_TIMEOUT_MS });
   const url = new URL(host.replace(/^tcp:/, "http:"));
-  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375) });
+  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), timeout: ENGINE_IDLE_TIMEOUT_MS });
 }
 
 const docker = dockerFromHost(s.HERD_DOCKER_HOST);

@@ -422,7 +422,8 @@ export class MigrationOrchestrator {
         result = await this.o.commands.send(node, type, payload, {
           commandId,
           timeoutMs: Math.min(this.o.resendAfterMs ?? 10_000, left),
-          workTimeoutMs: left,
+          // The node gives up a little before control does, so its answer (and its cleanup) comes first.
+          workTimeoutMs: Math.max(1_000, left - 2_000),
           onProgress: (p) => {
             r.live = { step: name, bytes: p.bytes, totalBytes: p.totalBytes, message: p.message, at: p.at };
             void this.o.migrations.save(r).catch(() => undefined);
