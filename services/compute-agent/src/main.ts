@@ -13,7 +13,7 @@ import { CgroupMetricSource } from "./metrics/cgroup-metric-source.js";
 import { DockerMigrationEngineOps, migrationCommandHandlers } from "./commands/migration-commands.js";
 import { DestinationMigrationSteps } from "./runtime/destination-migration-steps.js";
 import { DockerCheckpointer } from "./runtime/docker-checkpointer.js";
-import { RuncCheckpointer } from "./runtime/runc-checkpointer.js";
+import { dumpKey, RuncCheckpointer } from "./runtime/runc-checkpointer.js";
 import { DockerContainerRuntime } from "./runtime/docker-container-runtime.js";
 import { DockerImageCache } from "./runtime/docker-image-cache.js";
 import { ProcessGroups } from "./runtime/process-groups.js";
@@ -54,6 +54,7 @@ function migrationSupport() {
           cgroupRoot: s.HERD_CGROUP_ROOT,
           procRoot: s.HERD_PROC_ROOT,
           run,
+          awaitPreviousDump: (id) => processGroups.settled(dumpKey(id)),
         })
       : new DockerCheckpointer(docker, runtimeLog, { dataRoot: s.HERD_DOCKER_DATA_ROOT });
   const images = new DockerImageCache(docker, runtimeLog);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type Dockerode from "dockerode";
 import { ExternalError, TimeoutError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
-import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
+import { runProcess, type ProcessRunner, type RunProcessOptions } from "../../../../shared/src/process/run-process.js";
 import type { Checkpointer, CheckpointOptions, CheckpointResult } from "./checkpointer.js";
 import { dirSize } from "./dir-size.js";
 import { DockerCheckpointer, type DockerCheckpointerOptions } from "./docker-checkpointer.js";
@@ -24,7 +24,10 @@ export interface RuncCheckpointerOptions extends DockerCheckpointerOptions {
   /** cgroup mount (v1 or v2), to thaw a container whose dump was killed. */
   cgroupRoot?: string;
   procRoot?: string;
-  run?: ProcessRunner;
+  /** Runs processes; `key` marks a dump that a restarted agent must let finish (see ProcessGroups). */
+  run?: (file: string, args: readonly string[], o: RunProcessOptions & { key?: string }) => ReturnType<ProcessRunner>;
+  /** Waits until no dump of this container started by a previous agent still runs. */
+  awaitPreviousDump?: (containerId: string) => Promise<void>;
 }
 
 /**
@@ -54,14 +57,19 @@ export class RuncCheckpointer implements Checkpointer {
     const work = `${dir}.work`;
     const t0 = this.now();
     this.log.debug("Checkpointing container with runc", { containerId: id, checkpoint: name });
+    // A previous agent killed mid-dump may have left its runc/CRIU running: let it end first; its
+    // images, if complete, are reused below.
+    await this.o.awaitPreviousDump?.(id);
     if (!(await this.docker.completeCheckpointExists(id, dir))) {
+      // A dump that ended without finishing may have left the container frozen.
+      if ((await this.engine.getContainer(id).inspect()).State.Running) await this.release(id);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       await mkdir(work, { recursive: true });
       let code: number;
       let stderr: string;
       try {
-        ({ code, stderr } = await this.runc(["checkpoint", "--image-path", dir, "--work-path", work, id], opts.signal));
+        ({ code, stderr } = await this.runc(["checkpoint", "--image-path", dir, "--work-path", work, id], opts.signal, dumpKey(id)));
       } catch (err) {
         // Killed on its deadline (a CRIU that hangs): the container must run on, untraced and thawed.
         const criu = await this.criuLogTail(work);
@@ -154,9 +162,10 @@ export class RuncCheckpointer implements Checkpointer {
     }
   }
 
-  private runc(args: string[], signal?: AbortSignal): Promise<{ code: number; stderr: string }> {
+  private runc(args: string[], signal?: AbortSignal, key?: string): Promise<{ code: number; stderr: string }> {
     const run = this.o.run ?? runProcess;
     return run(this.o.runcPath ?? "runc", ["--root", this.o.runcRoot, ...args], {
+      ...(key ? { key } : {}),
       timeoutMs: this.o.dumpTimeoutMs ?? 5 * 60_000,
       signal,
       env: { ...process.env, PATH: this.o.path ?? `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
@@ -183,3 +192,6 @@ export async function thawCgroupOf(pid: number, cgroupRoot: string, procRoot = "
   }
   return "no freezer cgroup";
 }
+
+/** The ProcessGroups key of a container's dump. */
+export const dumpKey = (containerId: string) => `dump:${containerId}`;
