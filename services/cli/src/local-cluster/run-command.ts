@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
 import { ExternalError } from "../../../../shared/src/errors.js";
+import { runProcess } from "../../../../shared/src/process/run-process.js";
 
 export interface CommandResult {
   stdout: string;
@@ -20,28 +20,19 @@ export interface RunOptions {
 /** Runs a program with arguments (no shell). Throws ExternalError on a non-zero exit when `check`. */
 export type CommandRunner = (file: string, args: readonly string[], options?: RunOptions) => Promise<CommandResult>;
 
-export const runCommand: CommandRunner = (file, args, options = {}) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      env: options.env ?? process.env,
-      cwd: options.cwd,
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: options.timeoutMs ?? 120_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", (err) => reject(new ExternalError(`${file}: ${err.message}`, { cause: err })));
-    child.on("close", (code, signal) => {
-      const result = { stdout, stderr, code: code ?? (signal ? 128 : 1) };
-      if (result.code !== 0 && options.check !== false) {
-        const detail = (stderr.trim() || stdout.trim()).split("\n").slice(-3).join(" | ");
-        reject(new ExternalError(`${file} ${args[0] ?? ""} failed (exit ${result.code}${signal ? `, ${signal}` : ""}): ${detail}`));
-        return;
-      }
-      resolve(result);
-    });
-    child.stdin.on("error", () => undefined); // the child may exit before reading its input
-    child.stdin.end(options.input ?? "");
+export const runCommand: CommandRunner = async (file, args, options = {}) => {
+  // Its own process group with a deadline: a hung `ip`, `tc` or `rabbitmqctl` is killed with its children.
+  const out = await runProcess(file, args, {
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    input: options.input,
+    timeoutMs: options.timeoutMs ?? 120_000,
+    maxOutputChars: 16 * 1024 * 1024,
   });
+  const result = { stdout: out.stdout, stderr: out.stderr, code: out.code };
+  if (result.code !== 0 && options.check !== false) {
+    const detail = (out.stderr.trim() || out.stdout.trim()).split("\n").slice(-3).join(" | ");
+    throw new ExternalError(`${file} ${args[0] ?? ""} failed (exit ${result.code}${out.signal ? `, ${out.signal}` : ""}): ${detail}`);
+  }
+  return result;
+};
