@@ -215,7 +215,8 @@ describe("chaos: migrations under random faults", { timeout: 30 * 60_000 }, () =
         continue;
       }
       outcomes[final.state] = (outcomes[final.state] ?? 0) + 1;
-      log.push(`#${i} ${name} ${from}→${other(from)} ${fault}@${at}: ${final.state} in ${final.totalMs} ms; ${final.whereabouts ?? ""}`);
+      const cause = final.state === "committed" ? "" : ` (cause: ${final.error?.message ?? "?"})`;
+      log.push(`#${i} ${name} ${from}→${other(from)} ${fault}@${at}: ${final.state} in ${final.totalMs} ms${cause}; ${final.whereabouts ?? ""}`);
 
       // Exactly one running copy, counting on from where it was.
       const after = await waitFor(

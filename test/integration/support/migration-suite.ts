@@ -241,7 +241,7 @@ export function migrationSuite(ctx: Ctx): void {
       try {
         const r = await herd("migrate", "counter", "--to", to);
         assert.notEqual(r.code, 0);
-        assert.match(r.stdout, new RegExp(`rolled-back: counter stays on ${from}`), r.stderr);
+        assert.match(r.stdout, new RegExp(`rolled back: counter stays on ${from}`), r.stderr);
       } finally {
         await execFileAsync("chattr", ["-i", staging]);
       }
