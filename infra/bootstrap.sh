@@ -8,6 +8,13 @@
 #   --no-build        skip npm ci / npm run build (e.g. when called from code that is already built)
 #
 # Env: HERD_STATE_DIR (default /var/lib/herd)
+#
+# Lockdown (see README "Security"): RabbitMQ's AMQP listener only on 127.0.0.1 and the broker
+# address 10.77.0.1 (kept on `lo` so the broker can bind it whether or not a cluster's bridge
+# exists), management, epmd and Erlang distribution on 127.0.0.1 only; Redis on loopback with an
+# ACL user `herd` whose password is in /var/lib/herd/redis/herd.password (0600) and the default
+# user switched off. A machine set up by an older bootstrap (wildcard listeners, Redis without
+# password) is converged: the broker and Redis are restarted once with the new settings.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +22,10 @@ STATE_DIR="${HERD_STATE_DIR:-/var/lib/herd}"
 # Redis data stays in one place whichever cluster state dir a caller uses.
 REDIS_DIR="${HERD_REDIS_DIR:-/var/lib/herd/redis}"
 LOG_DIR="/var/log/herd"
+# The host address the nodes reach the broker at (the default cluster's bridge address).
+BROKER_ADDRESS="${HERD_BROKER_ADDRESS:-10.77.0.1}"
+REDIS_USER=herd
+REDIS_PASSWORD_FILE="${REDIS_DIR}/herd.password"
 SERVICES_ONLY=0
 BUILD=1
 for arg in "$@"; do
@@ -32,9 +43,11 @@ die() { echo "bootstrap: $*" >&2; exit 1; }
 
 [[ "$(id -u)" == 0 ]] || die "must run as root"
 mkdir -p "$STATE_DIR" "$LOG_DIR"
+# State (cluster.json, journals, Redis data) is root's alone.
+chmod 0700 "$STATE_DIR" "$LOG_DIR"
 
 # ---------------------------------------------------------------- apt packages
-SERVICE_PACKAGES=(rabbitmq-server redis-server redis-tools)
+SERVICE_PACKAGES=(rabbitmq-server redis-server redis-tools iproute2)
 ALL_PACKAGES=(docker.io docker-compose rsync rabbitmq-server redis-server redis-tools iproute2
   busybox-static gcc libc6-dev procps psmisc util-linux curl ca-certificates)
 
@@ -77,13 +90,91 @@ ensure_docker_config() {
   fi
 }
 
+# ---------------------------------------------------------------- files
+# Writes $2 to $1 with mode $3 unless it already has exactly that content; returns 0 if it wrote.
+write_if_changed() {
+  local f="$1" content="$2" mode="$3"
+  if [[ -f "$f" ]] && [[ "$(cat "$f")" == "$content" ]]; then
+    chmod "$mode" "$f"
+    return 1
+  fi
+  mkdir -p "$(dirname "$f")"
+  (umask 077 && printf '%s\n' "$content" >"${f}.tmp")
+  chmod "$mode" "${f}.tmp"
+  mv -f "${f}.tmp" "$f"
+  return 0
+}
+
+# Replaces the block between "# >>> herd" and "# <<< herd" in $1 by $2 (appends it the first
+# time), keeping everything else in the file; returns 0 if the file changed.
+write_managed_block() {
+  local f="$1" block="$2" rest
+  rest="$(awk '/^# >>> herd/{skip=1} !skip{print} /^# <<< herd/{skip=0}' "$f" 2>/dev/null || true)"
+  write_if_changed "$f" "${rest:+${rest}
+}# >>> herd (infra/bootstrap.sh)
+${block}
+# <<< herd" 0644
+}
+
+# ---------------------------------------------------------------- broker address
+# The broker listens on this address for the nodes. It lives on `lo` (as a /32) so it exists
+# before any cluster's bridge and after `herd down` removed it; `herd up` adds the same address
+# to its bridge herd0 (the kernel allows one address on two links) and nodes of any local cluster
+# reach it through their bridge.
+ensure_broker_address() {
+  if ip -o addr show dev lo | grep -q " inet ${BROKER_ADDRESS}/32 "; then
+    say "broker address" "ok"
+  else
+    ip addr add "${BROKER_ADDRESS}/32" dev lo
+    say "broker address" "added ${BROKER_ADDRESS}/32 on lo"
+  fi
+}
+
 # ---------------------------------------------------------------- RabbitMQ
 rabbit_running() { rabbitmqctl -q ping >/dev/null 2>&1 || rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
 rabbit_process() { pgrep -u rabbitmq -f 'beam.*rabbit' >/dev/null 2>&1; }
+systemd_active() { command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null; }
+# Broker/Erlang listeners on a wildcard address (what an older bootstrap left running).
+wildcard_listeners() {
+  ss -Hltn 2>/dev/null | awk '{print $4}' | grep -E '^(0\.0\.0\.0|\*|\[::\]):(5672|15672|25672|4369)$' || true
+}
 
 start_rabbit() {
   mkdir -p /var/log/rabbitmq && chown rabbitmq:rabbitmq /var/log/rabbitmq
-  rabbitmq-server -detached >/dev/null 2>&1 || true
+  # epmd first, on loopback: the node would otherwise start one on every interface.
+  ERL_EPMD_ADDRESS=127.0.0.1 epmd -daemon >/dev/null 2>&1 || true
+  ERL_EPMD_ADDRESS=127.0.0.1 rabbitmq-server -detached >/dev/null 2>&1 || true
+}
+
+stop_rabbit() {
+  if systemd_active rabbitmq-server; then
+    systemctl stop rabbitmq-server >/dev/null 2>&1 || true
+  fi
+  timeout 120 rabbitmqctl -q stop >/dev/null 2>&1 || true
+  local deadline=$((SECONDS + 60))
+  while rabbit_process && ((SECONDS < deadline)); do sleep 1; done
+  rabbit_process && die "RabbitMQ did not stop within 60 s"
+  # An epmd started on every interface by an older setup: with no node left registered it can go.
+  if ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq '^(0\.0\.0\.0|\*|\[::\]):4369$'; then
+    epmd -kill >/dev/null 2>&1 || true
+    deadline=$((SECONDS + 10))
+    while ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq ':4369$' && ((SECONDS < deadline)); do sleep 0.2; done
+  fi
+}
+
+# Listener configuration; returns 0 if anything changed.
+configure_rabbit() {
+  local changed=1
+  write_if_changed /etc/rabbitmq/conf.d/90-herd.conf "# Written by Herd's infra/bootstrap.sh: listeners on loopback and the nodes' broker address only.
+listeners.tcp.1 = 127.0.0.1:5672
+listeners.tcp.2 = ${BROKER_ADDRESS}:5672
+management.tcp.ip = 127.0.0.1
+management.tcp.port = 15672" 0644 && changed=0
+  # Erlang distribution (25672) and epmd (4369) on loopback; the CLI tools' own distribution too.
+  write_managed_block /etc/rabbitmq/rabbitmq-env.conf "export ERL_EPMD_ADDRESS=127.0.0.1
+SERVER_ADDITIONAL_ERL_ARGS=\"-kernel inet_dist_use_interface {127,0,0,1}\"
+CTL_ERL_ARGS=\"-kernel inet_dist_use_interface {127,0,0,1}\"" && changed=0
+  return "$changed"
 }
 
 ensure_rabbitmq() {
@@ -91,6 +182,13 @@ ensure_rabbitmq() {
   if ! grep -qs rabbitmq_management /etc/rabbitmq/enabled_plugins; then
     rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
     changed+=("enabled management")
+  fi
+  local reconfigured=0
+  if configure_rabbit; then reconfigured=1; fi
+  # Running with other listeners than configured: restart once (users and vhosts are on disk).
+  if rabbit_process && { ((reconfigured)) || [[ -n "$(wildcard_listeners)" ]]; }; then
+    stop_rabbit
+    changed+=("restarted on loopback + ${BROKER_ADDRESS}")
   fi
   # Not running: start it. The node name defaults to rabbit@<hostname>; its data lives in
   # /var/lib/rabbitmq, so users/vhosts survive a restart.
@@ -112,6 +210,9 @@ ensure_rabbitmq() {
     sleep 1
   done
   ((started == 0)) || changed+=("started")
+  local wild
+  wild="$(wildcard_listeners)"
+  [[ -z "$wild" ]] || die "RabbitMQ/epmd still listen on a wildcard address: $(tr '\n' ' ' <<<"$wild")"
   local users
   users="$(rabbitmqctl -q list_users --no-table-headers 2>/dev/null | awk '{print $1}')"
   if grep -qx guest <<<"$users"; then
@@ -122,27 +223,86 @@ ensure_rabbitmq() {
 }
 
 # ---------------------------------------------------------------- Redis
-ensure_redis() {
-  mkdir -p "$REDIS_DIR"
-  if [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" != "PONG" ]]; then
-    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 \
-      --appendonly yes --dir "$REDIS_DIR" \
-      --pidfile "${REDIS_DIR}/redis.pid" --logfile "${LOG_DIR}/redis.log" >/dev/null
-    for _ in $(seq 1 50); do
-      [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" == "PONG" ]] && break
-      sleep 0.1
-    done
-    [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" == "PONG" ]] || die "Redis did not start (see ${LOG_DIR}/redis.log)"
-    say "redis" "started"
-    return
-  fi
-  # Someone else's Redis answers: make sure a restart loses nothing anyway.
-  if [[ "$(redis-cli -h 127.0.0.1 -p 6379 config get appendonly 2>/dev/null | tail -1)" != "yes" ]]; then
-    redis-cli -h 127.0.0.1 -p 6379 config set appendonly yes >/dev/null
-    say "redis" "configured appendonly=yes"
+# Answer of PING as herd (auth) or as the default user (noauth); "" when nothing listens.
+redis_ping() {
+  if [[ "$1" == auth ]]; then
+    REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" timeout 5 redis-cli --no-auth-warning --user "$REDIS_USER" -h 127.0.0.1 -p 6379 ping 2>&1 || true
   else
-    say "redis" "ok"
+    timeout 5 redis-cli -h 127.0.0.1 -p 6379 ping 2>&1 || true
   fi
+}
+redis_herd() { REDISCLI_AUTH="$(cat "$REDIS_PASSWORD_FILE")" timeout 10 redis-cli --no-auth-warning --user "$REDIS_USER" -h 127.0.0.1 -p 6379 "$@"; }
+
+start_redis() {
+  (umask 077 && redis-server "${REDIS_DIR}/redis.conf" >/dev/null)
+  for _ in $(seq 1 100); do
+    [[ "$(redis_ping auth)" == "PONG" ]] && return 0
+    sleep 0.1
+  done
+  die "Redis did not start (see ${LOG_DIR}/redis.log)"
+}
+
+ensure_redis() {
+  local changed=()
+  mkdir -p "$REDIS_DIR"
+  chmod 0700 "$REDIS_DIR"
+  if [[ ! -s "$REDIS_PASSWORD_FILE" ]]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$REDIS_PASSWORD_FILE")
+    changed+=("generated password")
+  fi
+  chmod 0600 "$REDIS_PASSWORD_FILE"
+  local password reconfigured=0
+  password="$(cat "$REDIS_PASSWORD_FILE")"
+  write_if_changed "${REDIS_DIR}/users.acl" "user default off
+user ${REDIS_USER} on >${password} ~* &* +@all" 0600 && reconfigured=1
+  write_if_changed "${REDIS_DIR}/redis.conf" "# Written by Herd's infra/bootstrap.sh.
+bind 127.0.0.1 -::1
+port 6379
+protected-mode yes
+daemonize yes
+appendonly yes
+dir ${REDIS_DIR}
+aclfile ${REDIS_DIR}/users.acl
+pidfile ${REDIS_DIR}/redis.pid
+logfile ${LOG_DIR}/redis.log" 0600 && reconfigured=1
+  # A Debian service started by the package would come back with its own (open) config.
+  if systemd_active redis-server; then
+    systemctl stop redis-server >/dev/null 2>&1 || true
+    systemctl disable redis-server >/dev/null 2>&1 || true
+    changed+=("stopped the system redis-server service")
+  fi
+  local as_herd as_default
+  as_herd="$(redis_ping auth)"
+  as_default="$(redis_ping noauth)"
+  if [[ "$as_default" == "PONG" ]]; then
+    # Open to anyone (an older bootstrap's or the package's Redis): restart it with the ACL. AOF
+    # and the RDB written on shutdown keep the data.
+    timeout 60 redis-cli -h 127.0.0.1 -p 6379 shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 1 100); do [[ -z "$(redis_ping noauth | grep -v 'Connection refused')" ]] && break; sleep 0.1; done
+    start_redis
+    changed+=("restarted with ACL user ${REDIS_USER}, default user off")
+  elif [[ "$as_herd" == "PONG" ]]; then
+    if ((reconfigured)) || [[ "$(redis_herd config get aclfile | tail -1)" != "${REDIS_DIR}/users.acl" ]]; then
+      redis_herd shutdown >/dev/null 2>&1 || true
+      for _ in $(seq 1 100); do [[ "$(redis_ping auth)" == "PONG" ]] || break; sleep 0.1; done
+      start_redis
+      changed+=("restarted with new config")
+    fi
+  elif grep -q "Connection refused\|Could not connect" <<<"$as_default"; then
+    start_redis
+    changed+=("started")
+  else
+    die "a Redis on 127.0.0.1:6379 refuses Herd's user (${as_herd}); stop it or give it the ACL in ${REDIS_DIR}/users.acl"
+  fi
+  # Files from before the lockdown (AOF, dump, logs) become root-only.
+  chmod -R go-rwx "$REDIS_DIR"
+  [[ ! -f "${LOG_DIR}/redis.log" ]] || chmod 0600 "${LOG_DIR}/redis.log"
+  [[ "$(redis_ping noauth)" != "PONG" ]] || die "Redis still answers without a password"
+  if [[ "$(redis_herd config get appendonly | tail -1)" != "yes" ]]; then
+    redis_herd config set appendonly yes >/dev/null
+    changed+=("configured appendonly=yes")
+  fi
+  if ((${#changed[@]} == 0)); then say "redis" "ok"; else say "redis" "$(IFS=,; echo "${changed[*]}")"; fi
 }
 
 # ---------------------------------------------------------------- CRIU (another script owns it)
@@ -203,6 +363,7 @@ ensure_workload_image() {
 # ---------------------------------------------------------------- main
 if ((SERVICES_ONLY)); then
   ensure_packages "${SERVICE_PACKAGES[@]}"
+  ensure_broker_address
   ensure_rabbitmq
   ensure_redis
   exit 0
@@ -210,6 +371,7 @@ fi
 
 ensure_packages "${ALL_PACKAGES[@]}"
 ensure_docker_config
+ensure_broker_address
 ensure_rabbitmq
 ensure_redis
 ensure_criu

@@ -15,6 +15,7 @@ import Dockerode from "dockerode";
 import { Redis } from "ioredis";
 import { LocalCluster, type ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
 import { isAlive } from "../../services/cli/src/local-cluster/process-table.js";
+import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 
 const execFileAsync = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -171,7 +172,7 @@ describe("local cluster up/down", { timeout: 600_000 }, () => {
   });
 
   it("down leaves nothing behind: processes, mounts, netns, links, broker users, Redis keys, files", async () => {
-    const redis = new Redis(T.redisUrl);
+    const redis = new Redis(hostRedisUrl(T.redisUrl));
     try {
       await redis.set("herd:test:local-cluster", "1");
       const t0 = Date.now();

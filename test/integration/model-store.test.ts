@@ -9,8 +9,10 @@ import { RedisModelStore } from "../../services/control/src/forecast/redis-model
 import { modelStoreContract } from "../../services/control/src/forecast/model-store.contract.js";
 import { EwmaForecaster } from "../../services/control/src/forecast/baselines.js";
 import { ValidationError } from "../../shared/src/errors.js";
+import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 
-const url = process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379";
+// As Herd's ACL user (bootstrap's password file) unless HERD_REDIS_URL names credentials.
+const url = hostRedisUrl();
 const prefix = `herd-test:${randomBytes(6).toString("hex")}:model:`;
 
 async function purge(redis: Redis, pattern: string): Promise<void> {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { RedisStateStore } from "../../services/control/src/state/redis-state-store.js";
+import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 import { ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../../shared/src/contracts/index.js";
 
 const prefix = `herd-test-${randomBytes(4).toString("hex")}:`;
@@ -34,7 +35,7 @@ const batch = (nodeId: string, sentAt: number, containers: ContainerSample[]): T
 });
 
 before(() => {
-  redis = new Redis(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  redis = new Redis(hostRedisUrl());
   store = new RedisStateStore(redis, 5, prefix);
 });
 after(async () => {

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { join } from "node:path";
 import { ExternalError } from "../../../../shared/src/errors.js";
+import { readRedisPassword, REDIS_USER, withRedisCredentials } from "../../../../shared/src/redis-credentials.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { HostServices } from "./host-services.js";
 import type { WorkloadImage } from "./node-engine.js";
@@ -33,6 +34,10 @@ export class BootstrapHostServices implements HostServices {
     for (const line of stdout.trim().split("\n")) this.log.debug(`bootstrap ${line}`);
   }
 
+  redisPassword(): string | undefined {
+    return readRedisPassword();
+  }
+
   async buildWorkloadImage(): Promise<WorkloadImage> {
     const { stdout } = await this.run(join(this.repoRoot, "infra/workloads/build-image.sh"), ["--print-hash"], {
       env: { ...process.env, HERD_STATE_DIR: this.stateDir },
@@ -44,7 +49,9 @@ export class BootstrapHostServices implements HostServices {
   }
 
   async flushHerdKeys(): Promise<number> {
-    const redis = new Redis(this.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
+    const pw = this.redisPassword();
+    const url = pw === undefined ? this.redisUrl : withRedisCredentials(this.redisUrl, REDIS_USER, pw);
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
     try {
       await redis.connect();
       let cursor = "0";

@@ -65,7 +65,8 @@ describe("planCluster", () => {
     );
     assert.deepEqual(plan.brokerUsers, { admin: "herdt-admin", control: "herdt-control", nodePrefix: "herdt-node-" });
     const secrets2 = { ...secrets, nodePasswords: { n1: "p" } };
-    assert.equal(agentEnv(plan, n1, secrets2).HERD_AMQP_URL, "amqp://herdt-node-n1:p@10.77.9.1:5672/herdt");
+    // Every local cluster's nodes reach the one broker at the host's broker address, not their own bridge's.
+    assert.equal(agentEnv(plan, n1, secrets2).HERD_AMQP_URL, "amqp://herdt-node-n1:p@10.77.0.1:5672/herdt");
     assert.equal(agentEnv(plan, n1, secrets2).HERD_TRANSFER_ALLOW, "10.77.9.0/24");
     assert.equal(controlEnv(plan, secrets).HERD_REDIS_URL, "redis://127.0.0.1:6379/9");
     assert.ok(!plan.netnsPattern.test("herd-n1"));
@@ -102,6 +103,11 @@ describe("process environments", () => {
       HERD_TRANSFER_SECRET: secrets.transferSecret,
       HERD_TRANSFER_ALLOW: "10.77.0.0/24",
     });
+  });
+
+  it("control reaches Redis as Herd's ACL user when bootstrap set one up", () => {
+    assert.equal(controlEnv(plan, secrets).HERD_REDIS_URL, "redis://127.0.0.1:6379");
+    assert.equal(controlEnv(plan, { ...secrets, redisPassword: "r/p@ss" }).HERD_REDIS_URL, "redis://herd:r%2Fp%40ss@127.0.0.1:6379");
   });
 
   it("control URL-encodes its password", () => {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { ValidationError } from "../../../../shared/src/errors.js";
+import { REDIS_USER, withRedisCredentials } from "../../../../shared/src/redis-credentials.js";
 
 /**
  * Where everything of a local cluster lives: names, addresses and paths, as a pure function of
@@ -45,6 +46,11 @@ export interface ClusterPlan {
   imageDir: string;
   bridge: string;
   bridgeAddress: string;
+  /**
+   * Where the nodes reach the broker: the host's broker address (infra/bootstrap.sh keeps it on
+   * `lo` and RabbitMQ listens there and on 127.0.0.1 only), the same for every local cluster.
+   */
+  brokerAddress: string;
   prefixLength: number;
   controlPidFile: string;
   controlLog: string;
@@ -74,7 +80,11 @@ export interface PlanOptions {
   name?: string;
   subnet?: string;
   redisUrl?: string;
+  brokerAddress?: string;
 }
+
+/** The address infra/bootstrap.sh gives the broker (HERD_BROKER_ADDRESS there). */
+export const DEFAULT_BROKER_ADDRESS = `${DEFAULT_SUBNET}.1`;
 
 export function planCluster(opts: PlanOptions): ClusterPlan {
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > MAX_NODES) {
@@ -136,6 +146,7 @@ export function planCluster(opts: PlanOptions): ClusterPlan {
     imageDir: join(stateDir, "images"),
     bridge: `${name}0`,
     bridgeAddress: `${subnet}.1`,
+    brokerAddress: opts.brokerAddress ?? DEFAULT_BROKER_ADDRESS,
     prefixLength: 24,
     controlPidFile: join(runDir, "control.pid"),
     controlLog: join(logDir, "control.log"),
@@ -173,13 +184,15 @@ export interface Secrets {
   nodePasswords: Record<string, string>;
   /** Authenticates migration transfers between the nodes' rsync daemons. */
   transferSecret: string;
+  /** Herd's Redis ACL user's password (host-wide, from infra/bootstrap.sh); absent = Redis without ACL. */
+  redisPassword?: string;
 }
 
 /** Environment of the control service (besides the inherited PATH etc.). */
 export function controlEnv(plan: ClusterPlan, secrets: Secrets): Record<string, string> {
   return {
     HERD_AMQP_URL: `amqp://${plan.brokerUsers.control}:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${plan.vhost}`,
-    HERD_REDIS_URL: plan.redisUrl,
+    HERD_REDIS_URL: secrets.redisPassword === undefined ? plan.redisUrl : withRedisCredentials(plan.redisUrl, REDIS_USER, secrets.redisPassword),
     HERD_API_TOKEN: secrets.apiToken,
     HERD_API_PORT: String(plan.apiPort),
     HERD_STATE_DIR: plan.stateDir,
@@ -192,7 +205,7 @@ export function agentEnv(plan: ClusterPlan, node: NodePlan, secrets: Secrets): R
   if (password === undefined) throw new ValidationError(`nodePasswords.${node.id}`, "missing");
   return {
     HERD_NODE_ID: node.id,
-    HERD_AMQP_URL: `amqp://${plan.brokerUsers.nodePrefix}${node.id}:${encodeURIComponent(password)}@${plan.bridgeAddress}:5672/${plan.vhost}`,
+    HERD_AMQP_URL: `amqp://${plan.brokerUsers.nodePrefix}${node.id}:${encodeURIComponent(password)}@${plan.brokerAddress}:5672/${plan.vhost}`,
     HERD_DOCKER_HOST: node.dockerHost,
     HERD_DOCKER_DATA_ROOT: node.dataRoot,
     HERD_DOCKER_EXEC_ROOT: node.execRoot,

@@ -6,6 +6,8 @@ import type { WorkloadImage } from "./node-engine.js";
  */
 export interface HostServices {
   ensureRunning(): Promise<void>;
+  /** The password of Herd's Redis ACL user, once `ensureRunning` set it up; undefined = Redis without ACL. */
+  redisPassword(): string | undefined;
   buildWorkloadImage(): Promise<WorkloadImage>;
   /** Deletes every Redis key under Herd's prefix; returns how many. */
   flushHerdKeys(): Promise<number>;

@@ -161,6 +161,10 @@ export class LocalCluster {
     mkdirSync(this.runDir, { recursive: true });
 
     await this.step("host services (RabbitMQ, Redis)", () => this.host.ensureRunning());
+    // Host-wide and owned by bootstrap: always the current one, never a stale copy from cluster.json.
+    const redisPassword = this.host.redisPassword();
+    if (redisPassword === undefined) delete secrets.redisPassword;
+    else secrets.redisPassword = redisPassword;
     const image = await this.step("workload image", () => this.host.buildWorkloadImage());
     await this.step("broker vhost and users", () =>
       this.brokerFor(secrets.adminPassword).provision(

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CommandResult } from "../../../../shared/src/contracts/events.js";
 
@@ -12,7 +12,10 @@ export interface ProcessedCommandStore {
   put(result: CommandResult): void;
 }
 
-/** Append-only JSON lines on the node's disk; compacted to the newest `capacity` entries. */
+/**
+ * Append-only JSON lines on the node's disk; compacted to the newest `capacity` entries. Root
+ * only (0600 in a 0700 dir): results carry container specs, environment variables included.
+ */
 export class FileProcessedCommandStore implements ProcessedCommandStore {
   private readonly entries = new Map<string, CommandResult>();
   private appended = 0;
@@ -21,8 +24,10 @@ export class FileProcessedCommandStore implements ProcessedCommandStore {
     private readonly path: string,
     private readonly capacity = 5_000,
   ) {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     if (existsSync(path)) {
+      // A journal written before files were made private.
+      chmodSync(path, 0o600);
       for (const line of readFileSync(path, "utf8").split("\n")) {
         if (!line.trim()) continue;
         try {
@@ -42,11 +47,11 @@ export class FileProcessedCommandStore implements ProcessedCommandStore {
 
   put(result: CommandResult): void {
     this.entries.set(result.commandId, result);
-    appendFileSync(this.path, `${JSON.stringify(result)}\n`);
+    appendFileSync(this.path, `${JSON.stringify(result)}\n`, { mode: 0o600 });
     if (++this.appended >= this.capacity) {
       this.appended = 0;
       this.trim();
-      writeFileSync(this.path, [...this.entries.values()].map((r) => JSON.stringify(r)).join("\n") + "\n");
+      writeFileSync(this.path, [...this.entries.values()].map((r) => JSON.stringify(r)).join("\n") + "\n", { mode: 0o600 });
     }
   }
 
