@@ -63,8 +63,10 @@ export class ControlService {
     this.bus = bus;
     this.commands = new CommandClient(bus, this.log.child({ component: "commands" }));
     const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }));
-    await bus.consume(QUEUES.telemetryIngest, (m) => ingest.onTelemetry(m), { prefetch: 50 });
-    await bus.consume(QUEUES.controlEvents, (m) => ingest.onEvent(m), { prefetch: 100 });
+    // Messages the bus refuses before a handler sees them (malformed JSON) are counted too.
+    const rejectedOn = (queue: string) => (reason: string) => this.metrics.rejected.inc({ queue, reason });
+    await bus.consume(QUEUES.telemetryIngest, (m) => ingest.onTelemetry(m), { prefetch: 50, onRejected: rejectedOn("telemetry") });
+    await bus.consume(QUEUES.controlEvents, (m) => ingest.onEvent(m), { prefetch: 100, onRejected: rejectedOn("events") });
     await bus.start();
 
     this.startLivenessLoop(store);

@@ -208,6 +208,7 @@ export class AmqpMessageBus implements MessageBus {
       body = JSON.parse(raw.content.toString("utf8"));
     } catch (err) {
       this.deadLetter(channel, raw, `malformed JSON: ${errorMessage(err)}`, meta);
+      safe(() => consumer.options.onRejected?.("malformed-json"));
       return;
     }
     try {

@@ -24,6 +24,11 @@ export interface ConsumeOptions {
   prefetch?: number;
   /** Delay before a message whose handler failed with a retryable error is requeued. */
   retryDelayMs?: number;
+  /**
+   * Told of each message dead-lettered before it reached the handler (today: malformed JSON,
+   * reason "malformed-json"), so the consumer can count every rejected message.
+   */
+  onRejected?: (reason: string) => void;
 }
 
 /**

@@ -8,6 +8,10 @@ import type { ControlMetrics } from "../control-metrics.js";
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
+import { clientErrorResponse } from "./client-errors.js";
+
+/** Largest JSON body the API reads; bigger ones get 413 before anything is parsed. */
+export const API_BODY_LIMIT = "1mb";
 
 export interface ApiDeps {
   store: StateStore;
@@ -36,7 +40,6 @@ export function createApi(deps: ApiDeps): express.Express {
   const now = deps.now ?? Date.now;
   const app = express();
   app.disable("x-powered-by");
-  app.use(express.json({ limit: "1mb" }));
 
   // Liveness for process supervisors; says nothing about the cluster.
   app.get("/healthz", (_req, res) => {
@@ -44,6 +47,10 @@ export function createApi(deps: ApiDeps): express.Express {
   });
 
   const auth = requireToken(deps.token);
+  // The token is checked before a body is read: without it nothing is parsed (401), and an
+  // authenticated body is parsed only up to the limit (413 beyond it).
+  app.use("/api/v1", auth);
+  app.use(express.json({ limit: API_BODY_LIMIT }));
   app.get(
     "/metrics",
     auth,
@@ -53,7 +60,6 @@ export function createApi(deps: ApiDeps): express.Express {
   );
 
   const api = express.Router();
-  api.use(auth);
 
   api.get(
     "/health",
@@ -138,8 +144,9 @@ export function createApi(deps: ApiDeps): express.Express {
   });
   // Express needs the 4-argument signature to recognise an error handler.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof SyntaxError && "body" in err) {
-      res.status(400).json({ error: "request body is not valid JSON", field: "body" });
+    const client = clientErrorResponse(err, API_BODY_LIMIT);
+    if (client) {
+      res.status(client.status).json(client.body);
       return;
     }
     if (err instanceof ValidationError) {

@@ -34,12 +34,21 @@ export interface SendOptions {
 }
 
 /**
+ * What became of a result handed to {@link CommandClient.handleResult}: delivered to the waiting
+ * sender, refused because it came from another node than the one the command was sent to, or
+ * for no command waiting here (late, or sent before a restart; harmless).
+ */
+export type ResultDisposition = "accepted" | "foreign" | "unexpected";
+
+/**
  * Sends commands to nodes over their durable queues and matches the results that come back on
  * the events exchange. Results are delivered by `handleResult`, called by the events consumer.
  */
 export class CommandClient {
   private readonly results = new EventEmitter();
   private readonly progress = new EventEmitter();
+  /** Command id → the node it was sent to, while its sender waits. */
+  private readonly pending = new Map<string, string>();
 
   constructor(
     private readonly bus: MessageBus,
@@ -74,6 +83,7 @@ export class CommandClient {
     });
     const onProgress = options.onProgress;
     if (onProgress) this.progress.on(id, onProgress);
+    this.pending.set(id, nodeId);
     try {
       await this.bus.publish(EXCHANGES.commands, ROUTING.command(nodeId), command, {
         persistent: true,
@@ -84,15 +94,33 @@ export class CommandClient {
       return checkResult(type, await result);
     } finally {
       if (onProgress) this.progress.off(id, onProgress);
+      this.pending.delete(id);
     }
   }
 
-  handleResult(r: CommandResult): void {
+  /**
+   * Delivers a result to its sender, but only from the node the command was sent to. The sender
+   * is the result's `nodeId`, which the events consumer has already matched against the routing
+   * key (and the broker lets each node publish only under its own keys).
+   */
+  handleResult(r: CommandResult): ResultDisposition {
+    const target = this.pending.get(r.commandId);
+    if (target === undefined) return "unexpected";
+    if (target !== r.nodeId) {
+      this.log.warn("Refused a command result from another node than the command's", { commandId: r.commandId, sentTo: target, from: r.nodeId });
+      return "foreign";
+    }
     this.results.emit(r.commandId, r);
+    return "accepted";
   }
 
-  handleProgress(p: CommandProgress): void {
+  /** Progress counts only from the node the command was sent to, like results. */
+  handleProgress(p: CommandProgress): ResultDisposition {
+    const target = this.pending.get(p.commandId);
+    if (target === undefined) return "unexpected";
+    if (target !== p.nodeId) return "foreign";
     this.progress.emit(p.commandId, p);
+    return "accepted";
   }
 }
 

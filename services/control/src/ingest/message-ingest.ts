@@ -6,7 +6,11 @@ import type { CommandClient } from "../commands/command-client.js";
 import type { ControlMetrics } from "../control-metrics.js";
 import type { StateStore } from "../state/state-store.js";
 
-/** Validates and stores what the nodes send. A bad payload throws UnrecoverableError (→ dead letter) and is counted. */
+/**
+ * Validates and stores what the nodes send. A bad payload throws UnrecoverableError (→ dead
+ * letter) and is counted in herd_messages_rejected_total{queue, reason}; so is a result or
+ * progress report from another node than the one its command was sent to.
+ */
 export class MessageIngest {
   private readonly knownContainers = new Map<string, Set<string>>();
 
@@ -55,10 +59,14 @@ export class MessageIngest {
         this.metrics.heartbeats.inc({ node: event.nodeId });
         break;
       case "command.result":
-        this.commands.handleResult(event);
+        if (this.commands.handleResult(event) === "foreign") {
+          throw this.reject("events", { field: "foreign-result", message: `result for command ${event.commandId} came from ${event.nodeId}, not the node it was sent to` });
+        }
         break;
       case "command.progress":
-        this.commands.handleProgress(event);
+        if (this.commands.handleProgress(event) === "foreign") {
+          throw this.reject("events", { field: "foreign-progress", message: `progress for command ${event.commandId} came from ${event.nodeId}, not the node it was sent to` });
+        }
         break;
       case "container":
         this.log.info("Container event", { nodeId: event.nodeId, container: event.name, action: event.action });
