@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ExternalError, ValidationError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
+import { findProcesses, listensOn, readPidFile, terminate } from "./process-ownership.js";
 
 export interface RsyncDaemonOptions {
   /** Root of the one writable module: incoming transfers land under it. */
@@ -21,7 +22,16 @@ export interface RsyncDaemonOptions {
   hostsAllow: string[];
   module?: string;
   rsyncPath?: string;
+  /**
+   * Prefix that makes the daemon die with the agent even when the agent is SIGKILLed (Node cannot
+   * set PR_SET_PDEATHSIG itself; util-linux's setpriv sets it and execs rsync, so the pid stays
+   * the daemon's). Default `setpriv --pdeathsig KILL --`; [] runs rsync directly.
+   */
+  deathSignalWrapper?: string[];
+  procRoot?: string;
 }
+
+const DEFAULT_DEATH_SIGNAL_WRAPPER = ["setpriv", "--pdeathsig", "KILL", "--"];
 
 export const DEFAULT_RSYNC_MODULE = "herd";
 export const DEFAULT_RSYNC_USER = "herd";
@@ -31,6 +41,12 @@ export const DEFAULT_RSYNC_USER = "herd";
  * address, with one module rooted at the node's staging dir. Authenticated with a per-cluster
  * secret and limited to the cluster's subnet. Runs as root (so owners, device nodes and
  * trusted.* xattrs of overlay layers survive) inside a chroot of the staging dir.
+ *
+ * The agent owns it: it is the agent's child (foreground, `--no-detach`) with a parent-death
+ * signal, so it cannot outlive the agent; its pid file is in the agent's state dir; at start a
+ * daemon left by an earlier agent (found by the pid file and by its command line naming this
+ * config file) is killed; and the daemon is only taken as started once the listening socket on
+ * the port belongs to the process the agent just spawned — not merely because the port answers.
  */
 export class RsyncDaemon {
   private child: ChildProcess | undefined;
@@ -49,20 +65,41 @@ export class RsyncDaemon {
     return { address: this.o.address, port: this.o.port };
   }
 
+  get pidFile(): string {
+    return join(this.o.configDir, "rsyncd.pid");
+  }
+
+  private get configFile(): string {
+    return join(this.o.configDir, "rsyncd.conf");
+  }
+
+  /** Pid of the running daemon this object started, if any. */
+  get pid(): number | undefined {
+    const c = this.child;
+    return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
+  }
+
   async start(): Promise<void> {
     if (this.child) return;
     const { configDir, stagingDir } = this.o;
+    const procRoot = this.o.procRoot ?? "/proc";
     const user = this.o.user ?? DEFAULT_RSYNC_USER;
     await mkdir(configDir, { recursive: true, mode: 0o700 });
     await mkdir(stagingDir, { recursive: true, mode: 0o700 });
     const secrets = join(configDir, "rsyncd.secrets");
     // rsync refuses a secrets file readable by others ("strict modes").
     await writeFile(secrets, `${user}:${this.o.secret}\n`, { mode: 0o600 });
-    const conf = join(configDir, "rsyncd.conf");
+    const conf = this.configFile;
+    await this.removeStale(procRoot);
+    // Something else on our port (another program, or another node's daemon sharing this address)
+    // must not be mistaken for ours: refuse rather than adopt it.
+    if (await this.accepts()) {
+      throw new ExternalError(`rsync daemon: ${this.o.address}:${this.o.port} is already in use by a process that is not this agent's`);
+    }
     await writeFile(
       conf,
       [
-        `pid file = ${join(configDir, "rsyncd.pid")}`,
+        `pid file = ${this.pidFile}`,
         "use chroot = yes",
         "numeric ids = yes",
         // Without this the daemon resolves every client address; with no DNS that costs ~10 s a connection.
@@ -84,6 +121,7 @@ export class RsyncDaemon {
       ].join("\n"),
       { mode: 0o600 },
     );
+    let stderr = "";
     const args = [
       "--daemon",
       "--no-detach",
@@ -93,16 +131,17 @@ export class RsyncDaemon {
       `--log-file=${join(configDir, "rsyncd.log")}`,
     ];
     this.log.debug("Starting rsync daemon", { address: this.o.address, port: this.o.port, stagingDir });
-    const child = spawn(this.o.rsyncPath ?? "rsync", args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
+    const [file, ...prefix] = [...(this.o.deathSignalWrapper ?? DEFAULT_DEATH_SIGNAL_WRAPPER), this.o.rsyncPath ?? "rsync"];
+    const child = spawn(file ?? "rsync", [...prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    child.on("error", (err) => (stderr += err.message));
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     this.child = child;
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) break;
-      if (await this.accepts()) {
-        this.log.debug("Started rsync daemon", { address: this.o.address, port: this.o.port, pid: child.pid });
+      if (child.pid !== undefined && (await this.owns(child.pid, procRoot)) && (await this.accepts())) {
+        this.log.info("Started rsync daemon", { address: this.o.address, port: this.o.port, pid: child.pid });
         return;
       }
       await sleep(50);
@@ -119,7 +158,32 @@ export class RsyncDaemon {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     await Promise.race([this.exited, sleep(3000)]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await rm(this.pidFile, { force: true });
     this.log.debug("Stopped rsync daemon", { address: this.o.address, port: this.o.port });
+  }
+
+  /** The daemon's pid file names `pid` and `pid` holds the listening socket on our port. */
+  private async owns(pid: number, procRoot: string): Promise<boolean> {
+    return (await readPidFile(this.pidFile)) === pid && (await listensOn(pid, this.o.port, procRoot));
+  }
+
+  /**
+   * Kills what an earlier agent left behind: the pid in the pid file if its command line names
+   * our config file (a recycled pid belongs to someone else and is left alone), and any other
+   * process whose command line names it (a daemon whose pid file was lost, its connection workers).
+   */
+  private async removeStale(procRoot: string): Promise<void> {
+    const marker = `--config=${this.configFile}`;
+    const stale = new Set(await findProcesses((cmdline) => cmdline.includes(marker), procRoot));
+    const recorded = await readPidFile(this.pidFile);
+    if (recorded !== undefined && !stale.has(recorded)) {
+      this.log.debug("Pid file names a process that is not our daemon; ignoring it", { pid: recorded });
+    }
+    for (const pid of stale) {
+      this.log.warn("Killing a stale rsync daemon left by an earlier agent", { pid, recorded: pid === recorded });
+      await terminate(pid, 3_000, procRoot);
+    }
+    await rm(this.pidFile, { force: true });
   }
 
   private accepts(): Promise<boolean> {
