@@ -20,6 +20,8 @@ import { rebalanceRoutes } from "./rebalance/rebalance-routes.js";
 import { Rebalancer } from "./rebalance/rebalancer.js";
 import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
+import { ContainerNameGuard } from "./names/name-guard.js";
+import { RedisContainerNames } from "./names/redis-container-names.js";
 import type { StateStore } from "./state/state-store.js";
 
 export type ControlSettings = Settings<typeof controlSettings>;
@@ -115,6 +117,7 @@ export class ControlService {
       downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
       log: this.log.child({ component: "api" }),
       health: () => ({ broker: bus.isConnected(), redis: redis.status === "ready" }),
+      names: new ContainerNameGuard({ names: new RedisContainerNames(redis), state: store, log: this.log.child({ component: "names" }) }),
       routers: [migrationRoutes(this.migrations, migrationStore), rebalanceRoutes(this.rebalancer, store, s.HERD_TELEMETRY_INTERVAL_MS)],
     });
     await new Promise<void>((resolve, reject) => {

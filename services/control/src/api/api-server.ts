@@ -5,6 +5,7 @@ import { ConflictError, HerdError, NotFoundError, ValidationError, errorMessage 
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { CommandClient } from "../commands/command-client.js";
 import type { ControlMetrics } from "../control-metrics.js";
+import type { ContainerNameGuard } from "../names/name-guard.js";
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
@@ -24,10 +25,13 @@ export interface ApiDeps {
   /** Extra routers mounted under /api/v1 (migrations, placement…), added by later features. */
   routers?: express.Router[];
   health?: () => { broker: boolean; redis: boolean };
+  /** Cluster-wide unique names for `POST /containers` (409 naming the node that holds one). */
+  names?: ContainerNameGuard;
 }
 
 const MetricsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100_000).default(60) });
 const RunBody = ContainerRunPayload.extend({ node: NodeId });
+const RunResult = z.object({ id: z.string().min(1) });
 
 /** Wraps an async handler so a thrown error reaches the error middleware. */
 export const route =
@@ -127,11 +131,16 @@ export function createApi(deps: ApiDeps): express.Express {
       if (!node) throw new NotFoundError(`no node ${body.node}`);
       if (nodeStatus(node, now(), deps.downAfterMs) !== "up") throw new ConflictError(`node ${body.node} is down`);
       const { node: nodeId, ...payload } = body;
+      const claim = await deps.names?.claim(payload.name, nodeId);
+      // Without an answer the node may still create it later: the claim then stays until it is stale.
       const result = await deps.commands.send(nodeId, "container.run", payload, { timeoutMs: 60_000 });
       if (!result.ok) {
+        if (claim) await deps.names?.release(claim);
         res.status(result.error?.code === "VALIDATION" ? 400 : 502).json({ error: result.error?.message, code: result.error?.code });
         return;
       }
+      const created = RunResult.safeParse(result.result);
+      if (claim && created.success) await deps.names?.confirm(claim, created.data.id);
       res.status(201).json(result.result);
     }),
   );
