@@ -122,7 +122,10 @@ ${block}
 # to its bridge herd0 (the kernel allows one address on two links) and nodes of any local cluster
 # reach it through their bridge.
 ensure_broker_address() {
-  if ip -o addr show dev lo | grep -q " inet ${BROKER_ADDRESS}/32 "; then
+  # (No `ip … | grep -q` under pipefail: grep quitting early can SIGPIPE ip and fail the test.)
+  local addrs
+  addrs="$(ip -o addr show dev lo)"
+  if grep -q " inet ${BROKER_ADDRESS}/32 " <<<"$addrs"; then
     say "broker address" "ok"
   else
     ip addr add "${BROKER_ADDRESS}/32" dev lo
@@ -155,10 +158,10 @@ stop_rabbit() {
   while rabbit_process && ((SECONDS < deadline)); do sleep 1; done
   rabbit_process && die "RabbitMQ did not stop within 60 s"
   # An epmd started on every interface by an older setup: with no node left registered it can go.
-  if ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq '^(0\.0\.0\.0|\*|\[::\]):4369$'; then
+  if grep -Eq ':4369$' <<<"$(wildcard_listeners)"; then
     epmd -kill >/dev/null 2>&1 || true
     deadline=$((SECONDS + 10))
-    while ss -Hltn 2>/dev/null | awk '{print $4}' | grep -Eq ':4369$' && ((SECONDS < deadline)); do sleep 0.2; done
+    while grep -Eq ':4369$' <<<"$(ss -Hltn 2>/dev/null | awk '{print $4}')" && ((SECONDS < deadline)); do sleep 0.2; done
   fi
 }
 
