@@ -256,7 +256,11 @@ ensure_redis() {
   chmod 0600 "$REDIS_PASSWORD_FILE"
   local password reconfigured=0
   password="$(cat "$REDIS_PASSWORD_FILE")"
-  write_if_changed "${REDIS_DIR}/users.acl" "user default off
+  # The default user is off: no connection can authenticate as it, so without Herd's password
+  # every command is refused (NOAUTH). It keeps its permissions because Redis 7.0 replays the AOF
+  # as the default user and checks them at each EXEC: without them every transaction in the AOF
+  # would be dropped on restart.
+  write_if_changed "${REDIS_DIR}/users.acl" "user default off ~* &* +@all
 user ${REDIS_USER} on >${password} ~* &* +@all" 0600 && reconfigured=1
   write_if_changed "${REDIS_DIR}/redis.conf" "# Written by Herd's infra/bootstrap.sh.
 bind 127.0.0.1 -::1

@@ -87,6 +87,7 @@ export class RuncCheckpointer implements Checkpointer {
       if (code !== 0) {
         const tail = await this.criuLogTail(work);
         this.log.warn("Failed to checkpoint container with runc", { containerId: id, checkpoint: name, exitCode: code, stderr: stderr.trim(), criu: tail });
+        // The log's tail travels in the error; nothing of a failed dump stays on disk.
         await rm(dir, { recursive: true, force: true });
         await rm(work, { recursive: true, force: true });
         await this.release(id);

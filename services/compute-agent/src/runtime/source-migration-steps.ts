@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { ValidationError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { checkMigratable } from "./check-migratable.js";
+import { connectedTcp, connectionRefusals, type TcpConnection } from "./open-connections.js";
 import type { Checkpointer } from "./checkpointer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
@@ -44,6 +45,8 @@ export interface SourceStepsOptions {
   imageCacheDir: string;
   log: Logger;
   transferOptions?: Omit<TransferOptions, "signal">;
+  /** Connected TCP sockets in the namespace of the container's init (default: read from /proc). */
+  connections?: (pid: number) => Promise<TcpConnection[]>;
 }
 
 /** Docker checkpoint names allow [a-zA-Z0-9][a-zA-Z0-9_.-]+; migration ids are checked to fit. */
@@ -68,7 +71,8 @@ export class SourceMigrationSteps {
   /** The container's spec, refusing what cannot be migrated (ValidationError listing why). */
   async describe(container: string): Promise<ContainerSpec> {
     const spec = await this.o.runtime.inspect(container);
-    const refusals = checkMigratable(spec);
+    // Refused here, before anything is frozen: a checkpoint would fail on these at the freeze step.
+    const refusals = [...checkMigratable(spec), ...connectionRefusals(spec.state.running ? await (this.o.connections ?? connectedTcp)(spec.state.pid) : [])];
     if (refusals.length > 0) {
       throw new ValidationError("container", `${spec.name} cannot be live-migrated: ${refusals.map((r) => `${r.detail}: ${r.reason}`).join("; ")}`);
     }
