@@ -38,12 +38,13 @@ describe("RedisContainerNames (real Redis)", () => {
   it("confirm, move and release act only on the claim they name", async () => {
     const mine = claimOf("web", "n1");
     assert.equal(await names.claim(mine), undefined);
-    assert.equal(await names.confirm("web", "someone-else", "x"), false);
-    assert.equal(await names.confirm("web", mine.claimId, "id-1"), true);
-    assert.equal((await names.get("web"))?.containerId, "id-1");
+    assert.equal(await names.confirm("web", "someone-else", "x", 1), false);
+    const at = Date.now();
+    assert.equal(await names.confirm("web", mine.claimId, "id-1", at), true);
+    assert.deepEqual(await names.get("web"), { ...mine, containerId: "id-1", confirmedAt: at });
     // A migration commits: the name moves to the destination and is never free meanwhile.
-    assert.equal(await names.move("web", mine.claimId, "n2", "id-2"), true);
-    assert.deepEqual({ ...(await names.get("web")) }, { ...mine, nodeId: "n2", containerId: "id-2" });
+    assert.equal(await names.move("web", mine.claimId, "n2", "id-2", at + 1), true);
+    assert.deepEqual(await names.get("web"), { ...mine, nodeId: "n2", containerId: "id-2", confirmedAt: at + 1 });
     assert.notEqual(await names.claim(claimOf("web", "n3")), undefined);
     assert.equal(await names.release("web", "someone-else"), false);
     assert.equal(await names.release("web", mine.claimId), true);

@@ -7,8 +7,9 @@ export const NameClaim = z.object({
   /** Unique per claim: confirming, moving and releasing only act on the claim they were given. */
   claimId: z.string().min(1),
   claimedAt: z.number().int().nonnegative(),
-  /** Set once the node created the container. */
+  /** Set once the node created the container (or a migration moved it), with the time. */
   containerId: z.string().min(1).optional(),
+  confirmedAt: z.number().int().nonnegative().optional(),
 });
 export type NameClaim = z.infer<typeof NameClaim>;
 
@@ -25,9 +26,9 @@ export interface ContainerNames {
   /** Replaces `stale` by `next` only if `stale` still holds the name; true if replaced. */
   takeOver(stale: NameClaim, next: NameClaim): Promise<boolean>;
   /** Records the created container's id on the claim. */
-  confirm(name: string, claimId: string, containerId: string): Promise<boolean>;
+  confirm(name: string, claimId: string, containerId: string, at: number): Promise<boolean>;
   /** A migration committed: the name now belongs to `containerId` on `nodeId`. */
-  move(name: string, claimId: string, nodeId: string, containerId: string): Promise<boolean>;
+  move(name: string, claimId: string, nodeId: string, containerId: string, at: number): Promise<boolean>;
   release(name: string, claimId: string): Promise<boolean>;
   get(name: string): Promise<NameClaim | undefined>;
 }
@@ -41,17 +42,32 @@ export interface NamedContainer {
 
 export type HolderDecision = { kind: "held"; nodeId: string; containerId?: string; why: string } | { kind: "free" };
 
+export interface HolderTiming {
+  now: number;
+  /** How long an unconfirmed claim (no answer from the node yet) holds the name. */
+  pendingGraceMs: number;
+  /** When the claim's node last reported its containers (undefined = never). */
+  claimNodeReportedAt?: number;
+  /** A report must be this much newer than the confirmation to prove the container gone (sampling lag). */
+  reportLagMs: number;
+}
+
 /**
- * Who holds `name`, from what the nodes report and the claim in Redis. Pure. A container any node
- * reports under the name holds it (running or not: the engine keeps the name until removal). A
- * claim with no such container holds it only while young: the container is being created and
- * telemetry has not shown it yet. An older one is stale (its container was removed).
+ * Who holds `name`, from what the nodes report and the claim in Redis. Pure.
+ * - A container any node reports under the name holds it (running or not: the engine keeps the
+ *   name until removal); the running copy's node is named (mid-migration there can be two).
+ * - A confirmed claim with no reported container holds it until its node has reported its
+ *   containers since the confirmation without it: then the container was removed and the name is free.
+ * - An unconfirmed claim (the node has not answered yet) holds it while young.
  */
-export function decideHolder(reported: readonly NamedContainer[], claim: NameClaim | undefined, now: number, pendingGraceMs: number): HolderDecision {
+export function decideHolder(reported: readonly NamedContainer[], claim: NameClaim | undefined, t: HolderTiming): HolderDecision {
   const running = reported.find((c) => c.state === "running") ?? reported[0];
   if (running) return { kind: "held", nodeId: running.nodeId, containerId: running.id, why: `container ${running.id.slice(0, 12)} (${running.state})` };
-  if (claim && now - claim.claimedAt < pendingGraceMs) {
-    return { kind: "held", nodeId: claim.nodeId, containerId: claim.containerId, why: "being created" };
+  if (!claim) return { kind: "free" };
+  if (claim.containerId !== undefined && claim.confirmedAt !== undefined) {
+    const reportedSince = t.claimNodeReportedAt !== undefined && t.claimNodeReportedAt > claim.confirmedAt + t.reportLagMs;
+    return reportedSince ? { kind: "free" } : { kind: "held", nodeId: claim.nodeId, containerId: claim.containerId, why: "just created" };
   }
+  if (t.now - claim.claimedAt < t.pendingGraceMs) return { kind: "held", nodeId: claim.nodeId, why: "being created" };
   return { kind: "free" };
 }

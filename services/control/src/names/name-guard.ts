@@ -9,8 +9,10 @@ export interface NameGuardOptions {
   state: StateStore;
   log: Logger;
   now?: () => number;
-  /** How long a claim without a reported container counts as "being created". */
+  /** How long a claim the node has not confirmed yet counts as "being created". */
   pendingGraceMs?: number;
+  /** How much newer than a confirmation a node's report must be to prove the container gone. */
+  reportLagMs?: number;
 }
 
 /** Bounded retries of claim → take over a stale claim, should other callers keep racing us. */
@@ -24,10 +26,12 @@ const MAX_ATTEMPTS = 5;
 export class ContainerNameGuard {
   private readonly now: () => number;
   private readonly pendingGraceMs: number;
+  private readonly reportLagMs: number;
 
   constructor(private readonly o: NameGuardOptions) {
     this.now = o.now ?? Date.now;
     this.pendingGraceMs = o.pendingGraceMs ?? 120_000;
+    this.reportLagMs = o.reportLagMs ?? 5_000;
   }
 
   /** Claims `name` for a container about to start on `nodeId`, or throws ConflictError naming who holds it. */
@@ -35,13 +39,13 @@ export class ContainerNameGuard {
     const mine: NameClaim = { name, nodeId, claimId: randomUUID(), claimedAt: this.now() };
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const reported = (await this.o.state.listContainers()).filter((c) => c.name === name).map((c) => ({ id: c.id, nodeId: c.nodeId, state: c.state }));
-      if (reported.length > 0) throw this.conflict(name, decideHolder(reported, undefined, this.now(), this.pendingGraceMs));
+      if (reported.length > 0) throw this.conflict(name, decideHolder(reported, undefined, this.timing(undefined)));
       const holder = await this.o.names.claim(mine);
       if (holder === undefined) {
         this.o.log.debug("Claimed container name", { name, nodeId, claimId: mine.claimId });
         return mine;
       }
-      const decision = decideHolder([], holder, this.now(), this.pendingGraceMs);
+      const decision = decideHolder([], holder, this.timing((await this.o.state.getNode(holder.nodeId))?.lastTelemetryAt));
       if (decision.kind === "held") throw this.conflict(name, decision);
       // The claim's container is gone from every node: the name is free again.
       if (await this.o.names.takeOver(holder, { ...mine, claimedAt: this.now() })) {
@@ -53,12 +57,16 @@ export class ContainerNameGuard {
   }
 
   async confirm(claim: NameClaim, containerId: string): Promise<void> {
-    await this.o.names.confirm(claim.name, claim.claimId, containerId);
+    await this.o.names.confirm(claim.name, claim.claimId, containerId, this.now());
   }
 
   /** Frees a claim whose container was never created. */
   async release(claim: NameClaim): Promise<void> {
     await this.o.names.release(claim.name, claim.claimId);
+  }
+
+  private timing(claimNodeReportedAt: number | undefined) {
+    return { now: this.now(), pendingGraceMs: this.pendingGraceMs, reportLagMs: this.reportLagMs, claimNodeReportedAt };
   }
 
   private conflict(name: string, d: ReturnType<typeof decideHolder>): ConflictError {

@@ -20,6 +20,7 @@ local c = cjson.decode(cur)
 if c.claimId ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '' then c.nodeId = ARGV[2] end
 c.containerId = ARGV[3]
+c.confirmedAt = tonumber(ARGV[4])
 redis.call('SET', KEYS[1], cjson.encode(c))
 return 1`;
 const RELEASE = `
@@ -62,12 +63,12 @@ export class RedisContainerNames implements ContainerNames {
     return (await this.redis.eval(TAKE_OVER, 1, this.key(next.name), stale.claimId, JSON.stringify(NameClaim.parse(next)))) === 1;
   }
 
-  async confirm(name: string, claimId: string, containerId: string): Promise<boolean> {
-    return (await this.redis.eval(UPDATE, 1, this.key(name), claimId, "", containerId)) === 1;
+  async confirm(name: string, claimId: string, containerId: string, at: number): Promise<boolean> {
+    return (await this.redis.eval(UPDATE, 1, this.key(name), claimId, "", containerId, String(at))) === 1;
   }
 
-  async move(name: string, claimId: string, nodeId: string, containerId: string): Promise<boolean> {
-    return (await this.redis.eval(UPDATE, 1, this.key(name), claimId, nodeId, containerId)) === 1;
+  async move(name: string, claimId: string, nodeId: string, containerId: string, at: number): Promise<boolean> {
+    return (await this.redis.eval(UPDATE, 1, this.key(name), claimId, nodeId, containerId, String(at))) === 1;
   }
 
   async release(name: string, claimId: string): Promise<boolean> {
