@@ -52,6 +52,10 @@ describe("docker-compose.yml", () => {
       "--appendonly",
       "infra/docker/control.Dockerfile",
       "HERD_AMQP_URL: amqp://herd-admin:",
+      // Redis: Herd's ACL user with a password, the default user off; AMQP not on a wildcard address.
+      "--user default off",
+      "HERD_REDIS_URL: redis://herd:change-me-long-random-redis@redis:6379",
+      "127.0.0.1:5672:5672",
     ]) {
       assert.ok(out.includes(expected), `missing ${expected}`);
     }
