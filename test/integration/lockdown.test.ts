@@ -291,7 +291,7 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
   });
 
   it("a container with an open TCP connection is refused before anything is frozen, and leaves nothing behind", async () => {
-    const r = await herd("run", "--node", "n1", "--name", "lk-tcp", "herd/workload:latest", "sh", "-c", "netecho 7000 & sleep 1; exec netecho client 127.0.0.1 7000 1000");
+    const r = await herd("run", "--node", "n1", "--name", "lk-tcp", "herd/workload:latest", "--", "sh", "-c", "netecho 7000 & sleep 1; exec netecho client 127.0.0.1 7000 1000");
     assert.equal(r.code, 0, r.stderr);
     await waitFor("lk-tcp in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "lk-tcp"), 15_000);
     const [copy] = await copiesOf(info, "lk-tcp");
