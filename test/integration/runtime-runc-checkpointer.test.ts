@@ -20,7 +20,7 @@ import {
   type Cluster,
   type LocalNode,
 } from "./runtime-harness.js";
-import { installCriuHangHook } from "./support/criu-hang.js";
+import { armCriuHang, installCriuHangHook } from "./support/criu-hang.js";
 import { execFileAsync } from "./support/cluster-harness.js";
 
 async function startCounter(node: LocalNode, name: string, mb: number): Promise<string> {
@@ -99,7 +99,7 @@ describe("runtime: RuncCheckpointer", { timeout: 300_000 }, () => {
         dumpTimeoutMs: 8_000,
       });
       const started = Date.now();
-      // The checkpoint's name puts "criu-hang" in CRIU's image dir: the action script sleeps at post-dump.
+      await armCriuHang(); // the next dump's action script sleeps at post-dump
       await assert.rejects(checkpointer.checkpoint(id, "criu-hang"), (err: unknown) => {
         assert.ok(err instanceof TimeoutError, String(err));
         assert.match((err as Error).message, /not traced/);

@@ -1,9 +1,9 @@
 // Fault injection for the tests: a CRIU that hangs the way one was seen to on a fresh machine
 // (pages written, parasite cured, the task still seized and frozen — and then nothing).
 // CRIU runs an action script at fixed points of a dump; the one installed here sleeps at
-// "post-dump", i.e. exactly in that state, when asked to: for a checkpoint whose image dir
-// names "criu-hang", or once after `armCriuHang()`. runc passes /etc/criu/runc.conf to CRIU on
-// every checkpoint and restore, which is where the script is named.
+// "post-dump", i.e. exactly in that state, once after `armCriuHang()` (runc hands CRIU its image
+// dir as a file descriptor, so the script cannot tell containers apart). runc passes
+// /etc/criu/runc.conf to CRIU on every checkpoint and restore, which is where the script is named.
 import { appendFile, chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 
 const DIR = "/run/herd-test";
@@ -18,7 +18,6 @@ export async function installCriuHangHook(): Promise<() => Promise<void>> {
     SCRIPT,
     `#!/bin/sh
 [ "$CRTOOLS_SCRIPT_ACTION" = "post-dump" ] || exit 0
-case "$CRTOOLS_IMAGE_DIR" in *criu-hang*) exec sleep 3600 ;; esac
 if rm "${MARKER}" 2>/dev/null; then exec sleep 3600; fi
 exit 0
 `,
