@@ -43,6 +43,10 @@ export const agentSettings = {
   /** Bandwidth limit for migration transfers in KiB/s; 0 = unlimited. */
   HERD_TRANSFER_BWLIMIT_KBPS: intFromEnv(0, 0, 10_000_000),
   /** Networks allowed to send migration transfers to this node (comma-separated CIDRs). */
+  /** CPUs this node offers for job reservations (default: its cores). */
+  HERD_NODE_CPUS: z.coerce.number().positive().max(4096).optional(),
+  /** Memory this node offers for job reservations, MiB (default: its RAM). */
+  HERD_NODE_MEMORY_MB: z.coerce.number().int().positive().max(1 << 30).optional(),
   HERD_TRANSFER_ALLOW: z
     .string()
     .regex(/^\d+\.\d+\.\d+\.\d+\/\d+(,\d+\.\d+\.\d+\.\d+\/\d+)*$/, "must be comma-separated IPv4 CIDRs, e.g. 10.77.0.0/24")
@@ -82,6 +86,8 @@ export const controlSettings = {
   HERD_MAX_MIGRATIONS_PER_NODE: intFromEnv(1, 0, 1000),
   HERD_MIGRATION_COOLDOWN_S: intFromEnv(300, 0, 86_400),
   HERD_FORECAST_RETRAIN_MS: intFromEnv(300_000, 1_000, 86_400_000),
+  /** Bin-packing policy for jobs (changeable at run time: PUT /api/v1/scheduler). */
+  HERD_JOBS_POLICY: z.enum(["ff", "bf", "ffd", "bfd"]).default("bf"),
   /** The agents' telemetry interval, to turn history points into planning intervals. */
   HERD_TELEMETRY_INTERVAL_MS: intFromEnv(1000, 100, 60_000),
 };

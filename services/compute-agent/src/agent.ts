@@ -34,6 +34,8 @@ export interface ComputeAgentOptions {
   processedCommands: ProcessedCommandStore;
   log: Logger;
   now?: () => number;
+  /** What this node offers for job reservations, reported in every heartbeat. */
+  capacity?: { cpus: number; memoryBytes: number };
 }
 
 /**
@@ -132,6 +134,7 @@ export class ComputeAgent {
       agentVersion: AGENT_VERSION,
       address: this.o.address,
       containers: this.lastContainerCount,
+      ...(this.o.capacity ? { capacity: this.o.capacity } : {}),
     };
     await this.o.bus
       .publish(EXCHANGES.events, ROUTING.heartbeat(this.o.nodeId), hb, {

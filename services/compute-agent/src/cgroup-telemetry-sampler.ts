@@ -24,6 +24,7 @@ export class MetricSourceTelemetrySampler implements TelemetrySampler {
         labels: c.labels,
         ...ZERO_CONTAINER_USAGE,
         memLimitBytes: c.memoryLimitBytes,
+        ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
         ...(u ?? {}),
       };
     });

@@ -1,4 +1,5 @@
 import Dockerode from "dockerode";
+import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { agentSettings, loadSettingsOrExit } from "../../../shared/src/config.js";
 import { errorMessage } from "../../../shared/src/errors.js";
@@ -102,6 +103,10 @@ const agent = new ComputeAgent({
   discovery: new DockerContainerDiscovery(docker, log.child({ component: "discovery" })),
   sampler: new MetricSourceTelemetrySampler(new CgroupMetricSource({ cgroupRoot: s.HERD_CGROUP_ROOT, procRoot: s.HERD_PROC_ROOT })),
   handlers: { ...containerCommandHandlers(docker, log.child({ component: "containers" })), ...(migration?.handlers ?? {}) },
+  capacity: {
+    cpus: s.HERD_NODE_CPUS ?? availableParallelism(),
+    memoryBytes: s.HERD_NODE_MEMORY_MB !== undefined ? s.HERD_NODE_MEMORY_MB * 1_048_576 : totalmem(),
+  },
   processedCommands: new FileProcessedCommandStore(join(s.HERD_STATE_DIR, "processed-commands.jsonl")),
   log,
 });

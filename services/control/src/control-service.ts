@@ -6,17 +6,17 @@ import type { Logger } from "../../../shared/src/logger.js";
 import { AmqpMessageBus } from "../../../shared/src/messaging/amqp-message-bus.js";
 import type { MessageBus } from "../../../shared/src/messaging/message-bus.js";
 import { QUEUES, declareControlTopology, declareNodeTopology } from "../../../shared/src/topology.js";
-import { createApi } from "./api/api-server.js";
+import { buildControlApi } from "./api/control-api.js";
 import { CommandClient } from "./commands/command-client.js";
 import { ControlMetrics } from "./control-metrics.js";
 import { MessageIngest } from "./ingest/message-ingest.js";
 import { MigrationOrchestrator } from "./migration/migration-orchestrator.js";
-import { migrationRoutes } from "./migration/migration-routes.js";
 import { RedisMigrationStore } from "./migration/migration-store.js";
 import { RedisModelStore } from "./forecast/redis-model-store.js";
 import { parseMoveBudget } from "./placement/move-planner.js";
 import { ForecastCache } from "./rebalance/forecast-cache.js";
-import { rebalanceRoutes } from "./rebalance/rebalance-routes.js";
+import { JobManager } from "./jobs/job-manager.js";
+import { RedisJobStore } from "./jobs/redis-job-store.js";
 import { Rebalancer } from "./rebalance/rebalancer.js";
 import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
@@ -37,6 +37,7 @@ export class ControlService {
   commands!: CommandClient;
   migrations!: MigrationOrchestrator;
   rebalancer!: Rebalancer;
+  jobs!: JobManager;
 
   constructor(
     private readonly settings: ControlSettings,
@@ -67,13 +68,32 @@ export class ControlService {
     const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }));
     // Messages the bus refuses before a handler sees them (malformed JSON) are counted too.
     const rejectedOn = (queue: string) => (reason: string) => this.metrics.rejected.inc({ queue, reason });
-    await bus.consume(QUEUES.telemetryIngest, (m) => ingest.onTelemetry(m), { prefetch: 50, onRejected: rejectedOn("telemetry") });
+    const migrationStore = new RedisMigrationStore(redis);
+    this.jobs = new JobManager({
+      jobs: new RedisJobStore(redis),
+      state: store,
+      commands: this.commands,
+      log: this.log.child({ component: "jobs" }),
+      defaults: { policy: s.HERD_JOBS_POLICY, paused: false },
+      downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
+      isMigrating: async (name) => (await migrationStore.lockHolder(name)) !== undefined,
+    });
+    const jobs = this.jobs;
+    const jobsLog = this.log.child({ component: "jobs" });
+    await bus.consume(
+      QUEUES.telemetryIngest,
+      async (m) => {
+        const batch = await ingest.onTelemetry(m);
+        // Jobs follow their containers in telemetry; that bookkeeping never holds up or fails ingest.
+        void jobs.observe(batch).catch((err: unknown) => jobsLog.warn("Job bookkeeping failed", { error: errorMessage(err) }));
+      },
+      { prefetch: 50, onRejected: rejectedOn("telemetry") },
+    );
     await bus.consume(QUEUES.controlEvents, (m) => ingest.onEvent(m), { prefetch: 100, onRejected: rejectedOn("events") });
     await bus.start();
 
     this.startLivenessLoop(store);
 
-    const migrationStore = new RedisMigrationStore(redis);
     this.migrations = new MigrationOrchestrator({
       state: store,
       migrations: migrationStore,
@@ -109,7 +129,9 @@ export class ControlService {
     });
     if (s.HERD_REBALANCE_AUTO) this.rebalancer.setAuto(true);
 
-    const app = createApi({
+    await this.jobs.start();
+
+    const app = buildControlApi({
       store,
       commands: this.commands,
       metrics: this.metrics,
@@ -118,7 +140,11 @@ export class ControlService {
       log: this.log.child({ component: "api" }),
       health: () => ({ broker: bus.isConnected(), redis: redis.status === "ready" }),
       names: new ContainerNameGuard({ names: new RedisContainerNames(redis), state: store, log: this.log.child({ component: "names" }) }),
-      routers: [migrationRoutes(this.migrations, migrationStore), rebalanceRoutes(this.rebalancer, store, s.HERD_TELEMETRY_INTERVAL_MS)],
+      migrations: this.migrations,
+      migrationStore,
+      rebalancer: this.rebalancer,
+      jobs: this.jobs,
+      sampleMs: s.HERD_TELEMETRY_INTERVAL_MS,
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());
@@ -152,6 +178,7 @@ export class ControlService {
   async stop(): Promise<void> {
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     this.rebalancer?.stop();
+    this.jobs?.stop();
     this.livenessTimer = undefined;
     const server = this.server;
     this.server = undefined;

@@ -12,6 +12,8 @@ export const Heartbeat = z.object({
   agentVersion: z.string(),
   address: z.string().optional(),
   containers: z.number().int().nonnegative(),
+  /** What the node offers for reservations (jobs). Optional: agents before it still validate. */
+  capacity: z.object({ cpus: z.number().positive().max(4096), memoryBytes: z.number().int().positive() }).optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 

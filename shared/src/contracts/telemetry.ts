@@ -26,6 +26,8 @@ export const ContainerSample = z.object({
   netRxBps: nonNeg,
   netTxBps: nonNeg,
   pids: nonNeg,
+  /** The main process's exit code once the container has exited (optional: older agents omit it). */
+  exitCode: z.number().int().optional(),
 });
 export type ContainerSample = z.infer<typeof ContainerSample>;
 

@@ -10,6 +10,8 @@ export interface DiscoveredContainer {
   /** Cgroup parent the engine put the container under (e.g. "/docker"), if known. */
   cgroupParent: string;
   memoryLimitBytes: number | null;
+  /** The main process's exit code, once exited. */
+  exitCode?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ interface InspectFacts {
   cgroupParent: string;
   memoryLimitBytes: number | null;
   startedAt: string;
+  exitCode: number;
 }
 
 /** Discovery through the engine's list endpoint, with one inspect per container start (cached). */
@@ -51,6 +52,7 @@ export class DockerContainerDiscovery implements ContainerDiscovery {
         pid: state === "running" || state === "paused" ? cached.facts.pid : 0,
         cgroupParent: cached.facts.cgroupParent,
         memoryLimitBytes: cached.facts.memoryLimitBytes,
+        ...(state === "exited" || state === "dead" ? { exitCode: cached.facts.exitCode } : {}),
       });
     }
     for (const id of this.facts.keys()) if (!seen.has(id)) this.facts.delete(id);
@@ -65,6 +67,7 @@ export class DockerContainerDiscovery implements ContainerDiscovery {
         cgroupParent: info.HostConfig.CgroupParent || "",
         memoryLimitBytes: info.HostConfig.Memory ? info.HostConfig.Memory : null,
         startedAt: info.State.StartedAt,
+        exitCode: info.State.ExitCode ?? 0,
       };
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return undefined;

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
-import { ContainerRunPayload, NodeId, parseOrThrow } from "../../../../shared/src/contracts/index.js";
+import { NodeId, parseOrThrow } from "../../../../shared/src/contracts/index.js";
 import { ConflictError, HerdError, NotFoundError, ValidationError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { CommandClient } from "../commands/command-client.js";
@@ -10,6 +10,8 @@ import { nodeStatus } from "../registry/node-liveness.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
 import { clientErrorResponse } from "./client-errors.js";
+import { MetricsQuery, RunBody } from "./core-schemas.js";
+import { docsRoutes } from "./docs-routes.js";
 
 /** Largest JSON body the API reads; bigger ones get 413 before anything is parsed. */
 export const API_BODY_LIMIT = "1mb";
@@ -27,10 +29,10 @@ export interface ApiDeps {
   health?: () => { broker: boolean; redis: boolean };
   /** Cluster-wide unique names for `POST /containers` (409 naming the node that holds one). */
   names?: ContainerNameGuard;
+  /** The OpenAPI document, served at /openapi.json with Swagger UI at /docs. */
+  openApiDocument?: () => unknown;
 }
 
-const MetricsQuery = z.object({ limit: z.coerce.number().int().min(1).max(100_000).default(60) });
-const RunBody = ContainerRunPayload.extend({ node: NodeId });
 const RunResult = z.object({ id: z.string().min(1) });
 
 /** Wraps an async handler so a thrown error reaches the error middleware. */
@@ -49,6 +51,7 @@ export function createApi(deps: ApiDeps): express.Express {
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
+  if (deps.openApiDocument) app.use(docsRoutes(deps.openApiDocument));
 
   const auth = requireToken(deps.token);
   // The token is checked before a body is read: without it nothing is parsed (401), and an

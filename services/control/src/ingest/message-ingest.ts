@@ -21,7 +21,8 @@ export class MessageIngest {
     private readonly log: Logger,
   ) {}
 
-  async onTelemetry(msg: IncomingMessage): Promise<void> {
+  /** Stores a node's batch and returns it (validated) for other listeners. */
+  async onTelemetry(msg: IncomingMessage): Promise<TelemetryBatch> {
     const parsed = TelemetryBatch.safeParse(msg.body);
     if (!parsed.success) throw this.reject("telemetry", describeZodError(parsed.error));
     const batch = parsed.data;
@@ -44,6 +45,7 @@ export class MessageIngest {
       this.metrics.containerMem.remove({ node: batch.nodeId, container: gone });
     }
     this.knownContainers.set(batch.nodeId, now);
+    return batch;
   }
 
   async onEvent(msg: IncomingMessage): Promise<void> {

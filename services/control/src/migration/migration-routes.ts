@@ -6,7 +6,7 @@ import { route } from "../api/api-server.js";
 import type { MigrationOrchestrator } from "./migration-orchestrator.js";
 import type { MigrationStore } from "./migration-store.js";
 
-const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(50) });
+export const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(50) });
 
 /** /migrations: start (or dry-run) a migration, list them, follow one. */
 export function migrationRoutes(orchestrator: MigrationOrchestrator, store: MigrationStore): express.Router {

@@ -8,9 +8,9 @@ import type { StateStore } from "../state/state-store.js";
 import type { Rebalancer } from "./rebalancer.js";
 import { downsample } from "./snapshot-builder.js";
 
-const PlanQuery = z.object({ policy: z.string().min(1).optional(), args: z.string().optional() });
-const AutoBody = z.object({ enabled: z.boolean(), policy: z.string().min(1).optional(), args: z.record(z.string(), z.unknown()).optional() });
-const ForecastQuery = z.object({
+export const PlanQuery = z.object({ policy: z.string().min(1).optional(), args: z.string().optional() });
+export const AutoBody = z.object({ enabled: z.boolean(), policy: z.string().min(1).optional(), args: z.record(z.string(), z.unknown()).optional() });
+export const ForecastQuery = z.object({
   horizon: z.coerce.number().int().min(1).max(48).default(6),
   /** Seconds per forecast step (history is averaged to this). */
   step: z.coerce.number().int().min(1).max(3600).default(10),

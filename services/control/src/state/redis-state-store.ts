@@ -87,6 +87,7 @@ export class RedisStateStore implements StateStore {
         startedAt: hb.startedAt,
         agentVersion: hb.agentVersion,
         ...(hb.address ? { address: hb.address } : {}),
+        ...(hb.capacity ? { capacityCpus: hb.capacity.cpus, capacityMemoryBytes: hb.capacity.memoryBytes } : {}),
       })
       .exec();
   }
@@ -112,6 +113,8 @@ export class RedisStateStore implements StateStore {
       cpuPct: num(h.cpuPct),
       memTotalBytes: num(h.memTotalBytes),
       memUsedBytes: num(h.memUsedBytes),
+      capacityCpus: num(h.capacityCpus),
+      capacityMemoryBytes: num(h.capacityMemoryBytes),
       containers: num(h.containers) ?? 0,
     };
   }

@@ -11,6 +11,9 @@ export interface NodeRecord {
   cpuPct?: number;
   memTotalBytes?: number;
   memUsedBytes?: number;
+  /** What the agent offers for reservations (heartbeat); absent from agents that do not report it. */
+  capacityCpus?: number;
+  capacityMemoryBytes?: number;
   containers: number;
 }
 

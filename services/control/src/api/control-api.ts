@@ -1,0 +1,38 @@
+import type express from "express";
+import { documentJobRoutes, jobRoutes } from "../jobs/job-routes.js";
+import type { JobManager } from "../jobs/job-manager.js";
+import { migrationRoutes } from "../migration/migration-routes.js";
+import type { MigrationOrchestrator } from "../migration/migration-orchestrator.js";
+import type { MigrationStore } from "../migration/migration-store.js";
+import { rebalanceRoutes } from "../rebalance/rebalance-routes.js";
+import type { Rebalancer } from "../rebalance/rebalancer.js";
+import { createApi, type ApiDeps } from "./api-server.js";
+import { buildOpenApi, documentCoreRoutes, documentMigrationRoutes, documentRebalanceRoutes, type RouteDocumenter } from "./openapi.js";
+
+export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocument"> {
+  migrations: MigrationOrchestrator;
+  migrationStore: MigrationStore;
+  rebalancer: Rebalancer;
+  jobs: JobManager;
+  sampleMs: number;
+}
+
+/** Every group of routes under /api/v1 with its documentation: a route is added here together with its doc. */
+export function controlRouteGroups(p: ControlApiParts): { router: express.Router; document: RouteDocumenter }[] {
+  return [
+    { router: migrationRoutes(p.migrations, p.migrationStore), document: documentMigrationRoutes },
+    { router: rebalanceRoutes(p.rebalancer, p.store, p.sampleMs), document: documentRebalanceRoutes },
+    { router: jobRoutes(p.jobs), document: documentJobRoutes },
+  ];
+}
+
+/** The control service's REST API: core routes, every route group, /openapi.json and /docs. */
+export function buildControlApi(p: ControlApiParts): express.Express {
+  const groups = controlRouteGroups(p);
+  let doc: unknown;
+  return createApi({
+    ...p,
+    routers: groups.map((g) => g.router),
+    openApiDocument: () => (doc ??= buildOpenApi([documentCoreRoutes, ...groups.map((g) => g.document)])),
+  });
+}
