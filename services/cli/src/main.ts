@@ -5,6 +5,8 @@ import { ApiClient, resolveApiTarget } from "./api-client.js";
 import { registerMigrationCommands } from "./migration-commands.js";
 import { registerBrainCommands } from "./brain-commands.js";
 import { registerSimulateCommand } from "./simulate-command.js";
+import { registerJobsCommands } from "./jobs-commands.js";
+import { registerStressCommand } from "./stress-command.js";
 import { formatAge, formatBytes, formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 interface NodeView {
@@ -39,6 +41,12 @@ const intArg = (name: string, min: number, max: number) => (v: string) => {
   return n;
 };
 
+const capacityArg = (v: string) => {
+  const m = /^(\d+(?:\.\d+)?):(\d+)$/.exec(v);
+  if (!m || Number(m[1]) <= 0 || Number(m[2]) < 6) throw new InvalidArgumentError(`--capacity takes CPUS:MIB, e.g. 2:2048, got "${v}"`);
+  return { cpus: Number(m[1]), memoryMb: Number(m[2]) };
+};
+
 const api = () => new ApiClient(resolveApiTarget());
 
 export function buildProgram(): Command {
@@ -52,8 +60,9 @@ export function buildProgram(): Command {
     .description("start a local multi-node cluster on this machine (RabbitMQ, Redis, control, one engine + agent per node)")
     .addOption(new Option("-n, --nodes <n>", "number of emulated nodes").default(2).argParser(intArg("--nodes", 1, 16)))
     .option("--demo", "also start a few workload containers")
+    .addOption(new Option("--capacity <cpus:mib>", "what each node offers for jobs, e.g. 2:2048 (default: the machine's cores and memory)").argParser(capacityArg))
     .addOption(stateDirOption())
-    .action(async (opts: { nodes: number; demo?: boolean; stateDir: string }) => {
+    .action(async (opts: { nodes: number; demo?: boolean; stateDir: string; capacity?: { cpus: number; memoryMb: number } }) => {
       const { upCommand } = await import("./cluster-commands.js");
       await upCommand(opts);
     });
@@ -175,6 +184,8 @@ export function buildProgram(): Command {
   registerMigrationCommands(program, api);
   registerBrainCommands(program, api);
   registerSimulateCommand(program);
+  registerJobsCommands(program, api);
+  registerStressCommand(program);
   return program;
 }
 

@@ -27,6 +27,13 @@ export interface ClusterNodeInfo {
   dockerHost: string;
   dataRoot: string;
   agentPid?: number;
+  /** What the agent offers for job reservations (HERD_NODE_CPUS / HERD_NODE_MEMORY_MB); absent = the machine's. */
+  capacity?: NodeCapacity;
+}
+
+export interface NodeCapacity {
+  cpus: number;
+  memoryMb: number;
 }
 
 export interface ClusterInfo {
@@ -76,6 +83,8 @@ export interface UpOptions {
    * exist under dist/ (they are other components; the network, broker and engines do not need them).
    */
   startProcesses?: boolean;
+  /** Capacity each node's agent offers for jobs, by node id (default: the machine's cores and memory). */
+  capacity?: Record<string, NodeCapacity>;
 }
 
 const CONTROL_ENTRY = "dist/services/control/src/main.js";
@@ -179,7 +188,7 @@ export class LocalCluster {
     );
     await this.step("broker topology", () => this.declareTopology(plan, secrets));
     // Secrets are saved before anything long-lived starts, so a failed `up` can be resumed.
-    let state = this.stateFrom(plan, secrets, existing);
+    let state = this.stateFrom(plan, secrets, existing, opts.capacity);
     this.writeState(state);
     await this.step(`network (${plan.bridge}, ${plan.nodes.map((n) => n.netns).join(", ")})`, () => this.network.ensure(plan));
     await this.step("node engines", async () => {
@@ -247,10 +256,15 @@ export class LocalCluster {
     const running = runningPid(node.agentPidFile, AGENT_ENTRY);
     if (running !== undefined) return running;
     mkdirSync(node.agentStateDir, { recursive: true });
+    const capacity = state.nodes.find((n) => n.id === nodeId)?.capacity;
     const pid = startDetached({
       command: process.execPath,
       args: ["--enable-source-maps", AGENT_ENTRY],
-      env: { ...agentEnv(plan, node, state.secrets), HERD_CLUSTER_MARK: this.mark },
+      env: {
+        ...agentEnv(plan, node, state.secrets),
+        HERD_CLUSTER_MARK: this.mark,
+        ...(capacity ? { HERD_NODE_CPUS: String(capacity.cpus), HERD_NODE_MEMORY_MB: String(capacity.memoryMb) } : {}),
+      },
       logFile: node.agentLog,
       pidFile: node.agentPidFile,
       cwd: this.repoRoot,
@@ -445,7 +459,7 @@ export class LocalCluster {
     return Math.max(...indices);
   }
 
-  private stateFrom(plan: ClusterPlan, secrets: Secrets, existing: ClusterState | undefined): ClusterState {
+  private stateFrom(plan: ClusterPlan, secrets: Secrets, existing: ClusterState | undefined, capacity?: Record<string, NodeCapacity>): ClusterState {
     return {
       version: 1,
       stateDir: this.stateDir,
@@ -459,6 +473,7 @@ export class LocalCluster {
         dockerHost: n.dockerHost,
         dataRoot: n.dataRoot,
         agentPid: existing?.nodes.find((e) => e.id === n.id)?.agentPid,
+        ...((capacity?.[n.id] ?? existing?.nodes.find((e) => e.id === n.id)?.capacity) ? { capacity: capacity?.[n.id] ?? existing?.nodes.find((e) => e.id === n.id)?.capacity } : {}),
       })),
       controlPid: existing?.controlPid,
       secrets,
