@@ -8,6 +8,7 @@ export function percentile(xs: readonly number[], p: number): number {
 }
 
 export interface StressSummary {
+  label: string;
   pattern: string;
   offeredRate: number;
   submitted: number;
@@ -32,6 +33,7 @@ export function summarize(r: StressResult): StressSummary {
   const toRun = r.jobs.flatMap((j) => (j.runningAt !== undefined ? [j.runningAt - j.submittedAt] : []));
   const count = (s: string) => r.jobs.filter((j) => j.state === s).length;
   return {
+    label: r.label,
     pattern: r.pattern,
     offeredRate: r.rate,
     submitted: r.submissions.length,
@@ -66,34 +68,34 @@ export function stressReport(runs: readonly StressResult[], title = "herd stress
       "Submit latency (POST /api/v1/jobs)",
       "time since start of the run, s",
       "latency, ms",
-      runs.map((r) => ({ name: r.pattern, x: r.submissions.map((s) => s.at / 1000), y: r.submissions.map((s) => s.latencyMs) })),
+      runs.map((r) => ({ name: r.label, x: r.submissions.map((s) => s.at / 1000), y: r.submissions.map((s) => s.latencyMs) })),
     ),
     "stress-time-to-running.svg": lineChart(
       "Time from submission to running (CDF)",
       "ms",
       "fraction of jobs",
-      runs.filter((r) => !r.hold).map((r) => ({ name: r.pattern, ...cdf(r.jobs.flatMap((j) => (j.runningAt !== undefined ? [j.runningAt - j.submittedAt] : []))) })),
+      runs.filter((r) => !r.hold).map((r) => ({ name: r.label, ...cdf(r.jobs.flatMap((j) => (j.runningAt !== undefined ? [j.runningAt - j.submittedAt] : []))) })),
     ),
     "stress-queue-wait.svg": lineChart(
       "Queue wait: submission to placement (CDF)",
       "ms",
       "fraction of jobs",
-      runs.filter((r) => !r.hold).map((r) => ({ name: r.pattern, ...cdf(r.jobs.flatMap((j) => (j.placedAt !== undefined ? [j.placedAt - j.submittedAt] : []))) })),
+      runs.filter((r) => !r.hold).map((r) => ({ name: r.label, ...cdf(r.jobs.flatMap((j) => (j.placedAt !== undefined ? [j.placedAt - j.submittedAt] : []))) })),
     ),
   };
   const rows = summaries.map(
     (s) =>
-      `| ${s.pattern} | ${s.offeredRate} | ${s.submitted} | ${s.accepted} | ${s.refused} | ${s.httpErrors} | ${f1(s.achievedRate)} | ${f1(s.latencyMs.p50)} | ${f1(s.latencyMs.p99)} | ${f1(s.latencyMs.max)} | ${f0(s.queueWaitMs.p50)} | ${f0(s.queueWaitMs.p99)} | ${f0(s.timeToRunningMs.p50)} | ${f0(s.timeToRunningMs.p99)} | ${s.succeeded} | ${s.failed} | ${s.unfinished} |`,
+      `| ${s.label} | ${s.pattern} | ${s.offeredRate} | ${s.submitted} | ${s.accepted} | ${s.refused} | ${s.httpErrors} | ${f1(s.achievedRate)} | ${f1(s.latencyMs.p50)} | ${f1(s.latencyMs.p99)} | ${f1(s.latencyMs.max)} | ${f0(s.queueWaitMs.p50)} | ${f0(s.queueWaitMs.p99)} | ${f0(s.timeToRunningMs.p50)} | ${f0(s.timeToRunningMs.p99)} | ${s.succeeded} | ${s.failed} | ${s.unfinished} |`,
   );
   const held = runs.some((r) => r.hold);
   const markdown = [
     `# ${title}`,
     "",
-    `Runs: ${runs.map((r) => `${r.pattern} (rate ${r.rate}/s, ${r.durationS} s, seed ${r.seed}${r.hold ? ", placement held" : ""})`).join("; ")}.`,
+    `Runs: ${runs.map((r) => `${r.label}: ${r.pattern} (rate ${r.rate}/s, ${r.durationS} s, seed ${r.seed}${r.hold ? ", placement held" : ""})`).join("; ")}.`,
     ...(held ? ["", "Placement held: the scheduler was paused while submitting and every submitted job was cancelled afterwards, so these runs measure the API alone."] : []),
     "",
-    "| pattern | offered /s | submitted | accepted | refused (422) | HTTP errors | accepted /s | submit p50 ms | submit p99 ms | submit max ms | queue wait p50 ms | queue wait p99 ms | to running p50 ms | to running p99 ms | succeeded | failed | unfinished |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| run | pattern | offered /s | submitted | accepted | refused (422) | HTTP errors | accepted /s | submit p50 ms | submit p99 ms | submit max ms | queue wait p50 ms | queue wait p99 ms | to running p50 ms | to running p99 ms | succeeded | failed | unfinished |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     "Queue wait = placement time − submission time; to running = the node confirmed the container started − submission time (both from the job records' timestamps, set by the control service).",

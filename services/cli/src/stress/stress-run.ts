@@ -93,6 +93,8 @@ export interface StressOptions {
   /** Remove the finished jobs' records afterwards. */
   cleanup?: boolean;
   namePrefix?: string;
+  /** Names the run in reports (default: the pattern). */
+  label?: string;
   onProgress?: (line: string) => void;
 }
 
@@ -106,6 +108,7 @@ export interface SubmissionSample {
 }
 
 export interface StressResult {
+  label: string;
   pattern: ArrivalPattern;
   rate: number;
   durationS: number;
@@ -172,6 +175,7 @@ export async function runStress(target: StressTarget, o: StressOptions): Promise
     if (o.cleanup) for (const j of final) if (FINISHED_JOB_STATES.includes(j.state)) await target.remove(j.id).catch(() => undefined);
   }
   return {
+    label: o.label ?? o.pattern,
     pattern: o.pattern,
     rate: o.rate,
     durationS: o.durationS,

@@ -6,7 +6,7 @@ import { neverFits, packBatch } from "../placement/bin-packing.js";
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { StateStore } from "../state/state-store.js";
 import type { JobStore, Reservation, SchedulerSettings } from "./job-store.js";
-import { capacityViews, packingNodes } from "./node-capacity.js";
+import { capacityViews, nodeCapacity, packingNodes } from "./node-capacity.js";
 
 /** A job that can never be placed (a container larger than every node): HTTP 422. */
 export class JobRefusedError extends HerdError {
@@ -117,10 +117,11 @@ export class JobManager {
 
   /** Admits a job: refused at once (JobRefusedError) if no node could ever hold one of its containers. */
   async submit(sub: JobSubmission): Promise<JobRecord> {
-    const views = await this.capacities();
+    // Against every known node's whole capacity (up or down, reserved or not): "never" means never.
+    const sizes = (await this.d.state.listNodes()).map((n) => ({ id: n.id, ...nodeCapacity(n) }));
     const why = neverFits(
       sub.containers.map((c) => ({ cpus: c.cpus, memoryBytes: c.memoryMb * MiB })),
-      views.filter((v) => v.cpus > 0 && v.memoryBytes > 0),
+      sizes.filter((v) => v.cpus > 0 && v.memoryBytes > 0),
     );
     if (why) throw new JobRefusedError(why);
     const id = await this.d.jobs.nextId();
@@ -314,7 +315,7 @@ export class JobManager {
           } else if (s.state === "running" && t.state === "starting") {
             tasks.push({ ...t, state: "running", containerId: s.id });
             changed = true;
-          } else if ((s.state === "exited" || s.state === "dead") && t.nodeId === batch.nodeId && !(await this.d.isMigrating(t.container))) {
+          } else if ((s.state === "exited" || s.state === "dead") && t.nodeId === batch.nodeId && !(await this.movedAway(t.container, batch.nodeId))) {
             tasks.push({ ...t, state: "exited", containerId: s.id, ...(s.exitCode !== undefined ? { exitCode: s.exitCode } : {}) });
             changed = true;
           } else {
@@ -324,6 +325,16 @@ export class JobManager {
         if (changed) await this.settleOrSave(job, { ...job, tasks });
       }
     });
+  }
+
+  /**
+   * An exited copy is not the job's end while a migration holds the container (its source is
+   * checkpointed, i.e. stopped) or once the name runs on another node (a late batch of the source).
+   */
+  private async movedAway(container: string, nodeId: string): Promise<boolean> {
+    if (await this.d.isMigrating(container)) return true;
+    const owner = await this.d.state.findContainer(container);
+    return owner !== undefined && owner.state === "running" && owner.nodeId !== nodeId;
   }
 
   /** Saves a job's new view, or finishes it when every container has exited. */

@@ -27,11 +27,13 @@ while i <= #ARGV do redis.call('HDEL', KEYS[4], ARGV[i]); i = i + 1 end
 return 1
 `;
 
-/** Queue score: priority first (higher = smaller score), then submission time. */
-const queueScore = (j: JobRecord) => (100 - j.priority) * 1e13 + j.submittedAt;
+/** A job's sequence number (ids are j-<n>, n from one counter): submission order, even within a millisecond. */
+const seqOf = (j: JobRecord) => Number(j.id.slice(2));
+/** Queue score: priority first (higher = smaller score), then submission order. Exact in a double up to 10¹³ jobs. */
+const queueScore = (j: JobRecord) => (100 - j.priority) * 1e13 + seqOf(j);
 
 /**
- * Redis layout (prefix "herd:"): jobs:seq (counter) · job:<id> (JSON) · jobs (zset by submission,
+ * Redis layout (prefix "herd:"): jobs:seq (counter) · job:<id> (JSON) · jobs (zset by sequence,
  * the listing) · jobs:queue (zset, waiting) · jobs:active (set) · jobs:reservations (hash
  * container → JSON) · jobs:settings (hash). Records are read back through their schema.
  */
@@ -66,7 +68,7 @@ export class RedisJobStore implements JobStore {
     await this.redis
       .multi()
       .set(this.k("job", job.id), JSON.stringify(job))
-      .zadd(this.k("jobs"), job.submittedAt, job.id)
+      .zadd(this.k("jobs"), seqOf(job), job.id)
       .zadd(this.k("jobs", "queue"), queueScore(job), job.id)
       .exec();
   }
