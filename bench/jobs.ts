@@ -51,7 +51,11 @@ async function live(): Promise<LiveResult> {
   try {
     const target = new HttpStressTarget(info.apiUrl, info.apiToken);
     const put = async (body: object) => {
-      const r = await fetch(new URL("/api/v1/scheduler", info.apiUrl), { method: "PUT", headers: { authorization: `Bearer ${info.apiToken}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const r = await fetch(new URL("/api/v1/scheduler", info.apiUrl), {
+        method: "PUT",
+        headers: { authorization: `Bearer ${info.apiToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       if (!r.ok) throw new Error(`PUT /scheduler: HTTP ${r.status}`);
     };
     // Wait until the three nodes report their capacity.
@@ -66,13 +70,34 @@ async function live(): Promise<LiveResult> {
     const mix = { ...DEFAULT_MIX, cpus: [0.25, 0.5, 1], memoryMb: [32, 64, 128], runSeconds: [1, 3] as const };
     for (const policy of PACKING_POLICIES) {
       await put({ policy, paused: false });
-      const run = await runStress(target, { label: policy, pattern: "random", rate: 2.5, durationS: 40, seed: SEED, mix, settleTimeoutMs: 180_000, cleanup: false, namePrefix: `bench-${policy}`, onProgress: (l) => console.error(`${policy}: ${l}`) });
+      const run = await runStress(target, {
+        label: policy,
+        pattern: "random",
+        rate: 2.5,
+        durationS: 40,
+        seed: SEED,
+        mix,
+        settleTimeoutMs: 180_000,
+        cleanup: false,
+        namePrefix: `bench-${policy}`,
+        onProgress: (l) => console.error(`${policy}: ${l}`),
+      });
       const nodesUsedPeak = peakNodesUsed(run);
       for (const j of run.jobs) await target.remove(j.id).catch(() => undefined);
       policies.push({ policy, run, summary: stressReport([run]).summaries[0]!, nodesUsedPeak });
     }
-    const apiRun = await runStress(target, { label: "API alone", pattern: "steady", rate: 250, durationS: 10, seed: SEED, mix, settleTimeoutMs: 0, hold: true, namePrefix: "bench-api" });
-    return { policies, api: { run: apiRun, summary: stressReport([apiRun]).summaries[0]!} };
+    const apiRun = await runStress(target, {
+      label: "API alone",
+      pattern: "steady",
+      rate: 250,
+      durationS: 10,
+      seed: SEED,
+      mix,
+      settleTimeoutMs: 0,
+      hold: true,
+      namePrefix: "bench-api",
+    });
+    return { policies, api: { run: apiRun, summary: stressReport([apiRun]).summaries[0]! } };
   } finally {
     await cluster.down().catch((err: unknown) => console.error(`herd down failed: ${String(err)}`));
   }
@@ -133,12 +158,27 @@ async function main(): Promise<void> {
     "",
   ];
   const svgs: Record<string, string> = {
-    "jobs-sim-nodes.svg": barChart("Nodes in use (time-averaged)", "nodes", sim.results.map((r) => ({ label: r.policy.toUpperCase(), value: r.meanNodesUsed }))),
-    "jobs-sim-wait.svg": barChart("Mean queue wait", "seconds", sim.results.map((r) => ({ label: r.policy.toUpperCase(), value: r.meanQueueWaitS }))),
-    "jobs-sim-utilisation.svg": barChart("Reserved CPU on nodes in use", "%", sim.results.map((r) => ({ label: r.policy.toUpperCase(), value: 100 * r.meanUtilisationOfUsed }))),
+    "jobs-sim-nodes.svg": barChart(
+      "Nodes in use (time-averaged)",
+      "nodes",
+      sim.results.map((r) => ({ label: r.policy.toUpperCase(), value: r.meanNodesUsed })),
+    ),
+    "jobs-sim-wait.svg": barChart(
+      "Mean queue wait",
+      "seconds",
+      sim.results.map((r) => ({ label: r.policy.toUpperCase(), value: r.meanQueueWaitS })),
+    ),
+    "jobs-sim-utilisation.svg": barChart(
+      "Reserved CPU on nodes in use",
+      "%",
+      sim.results.map((r) => ({ label: r.policy.toUpperCase(), value: 100 * r.meanUtilisationOfUsed })),
+    ),
   };
   if (liveResult) {
-    const report = stressReport(liveResult.policies.map((p) => p.run), "live");
+    const report = stressReport(
+      liveResult.policies.map((p) => p.run),
+      "live",
+    );
     for (const [k, v] of Object.entries(report.svgs)) svgs[k.replace("stress-", "jobs-live-")] = v;
     const api = liveResult.api.summary;
     md.push(
@@ -174,7 +214,14 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         simulation: { nodes: NODES, jobs: JOBS, seed: SEED, generateSeconds: sim.genSeconds, results: sim.results },
-        ...(liveResult ? { live: { policies: liveResult.policies.map((p) => ({ policy: p.policy, summary: p.summary, nodesUsedPeak: p.nodesUsedPeak })), api: liveResult.api.summary } } : {}),
+        ...(liveResult
+          ? {
+              live: {
+                policies: liveResult.policies.map((p) => ({ policy: p.policy, summary: p.summary, nodesUsedPeak: p.nodesUsedPeak })),
+                api: liveResult.api.summary,
+              },
+            }
+          : {}),
       },
       null,
       1,

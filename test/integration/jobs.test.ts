@@ -37,10 +37,14 @@ const scheduler = async () => (await api("GET", "/scheduler")).data as Scheduler
 const setScheduler = async (body: object) => assert.equal((await api("PUT", "/scheduler", body)).status, 200);
 
 async function waitState(id: string, states: string[], timeoutMs = 60_000): Promise<JobRecord> {
-  return waitFor(`job ${id} to be ${states.join("/")}`, async () => {
-    const j = await job(id);
-    return states.includes(j.state) ? j : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `job ${id} to be ${states.join("/")}`,
+    async () => {
+      const j = await job(id);
+      return states.includes(j.state) ? j : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** Cancels every job not finished and waits until nothing is reserved anywhere. */
@@ -89,7 +93,13 @@ describe("jobs on a real three-node local cluster", { timeout: 900_000 }, () => 
       await clearJobs();
       await setScheduler({ paused: true, policy });
       const ids: Record<string, string> = {};
-      for (const [name, cpus] of [["a", 0.5], ["b", 1], ["c", 0.5], ["d", 1]] as const) ids[name] = (await submit(`${policy}-${name}`, cpus)).id;
+      for (const [name, cpus] of [
+        ["a", 0.5],
+        ["b", 1],
+        ["c", 0.5],
+        ["d", 1],
+      ] as const)
+        ids[name] = (await submit(`${policy}-${name}`, cpus)).id;
       await setScheduler({ paused: false });
       const want = expected[policy]!;
       const got: Record<string, string | undefined> = {};
@@ -150,7 +160,10 @@ describe("jobs on a real three-node local cluster", { timeout: 900_000 }, () => 
     const failed = await waitState(bad.id, ["succeeded", "failed"]);
     assert.equal(failed.state, "failed");
     assert.match(failed.reason ?? "", /container 0 exited with 3/);
-    await waitFor("finished jobs' containers to be removed", async () => (await copiesOf(info, ok.tasks[0]!.container)).length === 0 && (await copiesOf(info, bad.tasks[0]!.container)).length === 0);
+    await waitFor(
+      "finished jobs' containers to be removed",
+      async () => (await copiesOf(info, ok.tasks[0]!.container)).length === 0 && (await copiesOf(info, bad.tasks[0]!.container)).length === 0,
+    );
     assert.ok((await scheduler()).nodes.every((n) => n.reservedCpus === 0));
     const listed = await herdJson<JobRecord[]>("jobs", "ls", "--state", "failed");
     assert.ok(listed.some((j) => j.id === bad.id));
@@ -184,7 +197,10 @@ describe("jobs on a real three-node local cluster", { timeout: 900_000 }, () => 
       assert.equal(copies[0]!.node, j.tasks[0]!.nodeId);
     }
     const s = await scheduler();
-    assert.equal(s.nodes.reduce((a, n) => a + n.reservedCpus, 0), 1.5);
+    assert.equal(
+      s.nodes.reduce((a, n) => a + n.reservedCpus, 0),
+      1.5,
+    );
   });
 
   it("a live-migrated job container keeps its reservation, now on the new node", async () => {

@@ -18,13 +18,15 @@ import { formatAge, formatBytes, formatDuration, parseOutputFormat, print, rende
 const outputOption = () => new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat);
 const MiB = 1_048_576;
 
-const numArg = (name: string, min: number, max: number, integer = false) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new InvalidArgumentError(`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got "${v}"`);
-  }
-  return n;
-};
+const numArg =
+  (name: string, min: number, max: number, integer = false) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got "${v}"`);
+    }
+    return n;
+  };
 const policyArg = (v: string) => {
   const r = JobPolicy.safeParse(v);
   if (!r.success) throw new InvalidArgumentError(`policy must be one of ff, bf, ffd, bfd, got "${v}"`);
@@ -84,7 +86,17 @@ function describeJob(j: JobRecord, now = Date.now()): string {
     `  queued for ${waited(j, now)} · ran for ${ran(j, now)}`,
     renderTable(
       ["#", "CONTAINER", "NODE", "STATE", "EXIT", "CPUS", "MEMORY", "IMAGE", "COMMAND"],
-      j.tasks.map((k, i) => [i, k.container, k.nodeId ?? "-", k.state, k.exitCode ?? "-", k.cpus, formatBytes(k.memoryMb * MiB), k.image, k.cmd.join(" ") || "-"]),
+      j.tasks.map((k, i) => [
+        i,
+        k.container,
+        k.nodeId ?? "-",
+        k.state,
+        k.exitCode ?? "-",
+        k.cpus,
+        formatBytes(k.memoryMb * MiB),
+        k.image,
+        k.cmd.join(" ") || "-",
+      ]),
     ),
   ].join("\n");
 }
@@ -113,7 +125,11 @@ interface SubmitFlags {
 }
 
 /** The submission from -f (JSON file, "-" = stdin) or from flags; validated here with the API's own schema. */
-export function submissionFrom(opts: SubmitFlags, cmd: string[], readFile: (p: string) => string = (p) => readFileSync(p === "-" ? 0 : p, "utf8")): JobSubmission {
+export function submissionFrom(
+  opts: SubmitFlags,
+  cmd: string[],
+  readFile: (p: string) => string = (p) => readFileSync(p === "-" ? 0 : p, "utf8"),
+): JobSubmission {
   if (opts.file) {
     if (opts.image || cmd.length) throw new ValidationError("-f", "takes the whole job; do not also give an image or a command");
     let raw: unknown;
@@ -122,12 +138,22 @@ export function submissionFrom(opts: SubmitFlags, cmd: string[], readFile: (p: s
     } catch (err) {
       throw new ValidationError("-f", `${opts.file} is not readable JSON: ${(err as Error).message}`);
     }
-    const overrides = { ...(opts.priority !== undefined ? { priority: opts.priority } : {}), ...(opts.policy ? { policy: opts.policy } : {}), ...(opts.name ? { name: opts.name } : {}) };
+    const overrides = {
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+      ...(opts.policy ? { policy: opts.policy } : {}),
+      ...(opts.name ? { name: opts.name } : {}),
+    };
     return parseOrThrow(JobSubmission, typeof raw === "object" && raw !== null ? { ...raw, ...overrides } : raw, "job");
   }
   if (!opts.image) throw new ValidationError("image", "give -f job.json, or an image with --cpus and --memory");
   return parseOrThrow(JobSubmission, {
-    name: opts.name ?? (opts.image.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 63) || "job"),
+    name:
+      opts.name ??
+      (opts.image
+        .replace(/[^A-Za-z0-9_.-]/g, "-")
+        .replace(/^[^A-Za-z0-9]+/, "")
+        .slice(0, 63) ||
+        "job"),
     containers: [{ image: opts.image, cmd, cpus: opts.cpus, memoryMb: opts.memory, env: opts.env ?? {} }],
     ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
     ...(opts.policy ? { policy: opts.policy } : {}),
@@ -161,7 +187,9 @@ export function registerJobsCommands(program: Command, api: () => ApiClient): vo
         }
         if (job.state !== "succeeded") process.exitCode = 1;
       }
-      print(opts.output, job, () => (opts.wait ? describeJob(job) : `${job.id} ${job.state} (${job.name}, ${job.tasks.length} container${job.tasks.length === 1 ? "" : "s"})`));
+      print(opts.output, job, () =>
+        opts.wait ? describeJob(job) : `${job.id} ${job.state} (${job.name}, ${job.tasks.length} container${job.tasks.length === 1 ? "" : "s"})`,
+      );
     });
 
   jobs

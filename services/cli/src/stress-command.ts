@@ -14,7 +14,9 @@ const numArg = (name: string, min: number, max: number) => (v: string) => {
 };
 const patternsArg = (v: string): ArrivalPattern[] => {
   const list = v === "all" ? [...ARRIVAL_PATTERNS] : v.split(",");
-  for (const p of list) if (!ARRIVAL_PATTERNS.some((a) => a === p)) throw new InvalidArgumentError(`pattern must be steady, bursty, incremental, random (comma-separated) or all, got "${p}"`);
+  for (const p of list)
+    if (!ARRIVAL_PATTERNS.some((a) => a === p))
+      throw new InvalidArgumentError(`pattern must be steady, bursty, incremental, random (comma-separated) or all, got "${p}"`);
   return ARRIVAL_PATTERNS.filter((a) => list.includes(a));
 };
 const rangeArg = (v: string): [number, number] => {
@@ -84,7 +86,20 @@ export function registerStressCommand(program: Command): void {
         print(opts.output, report.summaries, () =>
           [
             renderTable(
-              ["PATTERN", "SUBMITTED", "ACCEPTED/S", "SUBMIT P50", "SUBMIT P99", "QUEUE P50", "QUEUE P99", "TO RUNNING P50", "SUCCEEDED", "FAILED", "ERRORS", "UNFINISHED"],
+              [
+                "PATTERN",
+                "SUBMITTED",
+                "ACCEPTED/S",
+                "SUBMIT P50",
+                "SUBMIT P99",
+                "QUEUE P50",
+                "QUEUE P99",
+                "TO RUNNING P50",
+                "SUCCEEDED",
+                "FAILED",
+                "ERRORS",
+                "UNFINISHED",
+              ],
               report.summaries.map((s) => [
                 s.pattern,
                 s.submitted,

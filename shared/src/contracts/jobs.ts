@@ -7,7 +7,9 @@ import { z } from "zod";
  */
 
 /** First-Fit, Best-Fit, First-Fit-Decreasing, Best-Fit-Decreasing. */
-export const JobPolicy = z.enum(["ff", "bf", "ffd", "bfd"]).meta({ description: "bin-packing policy: first-fit, best-fit, first-fit-decreasing, best-fit-decreasing" });
+export const JobPolicy = z
+  .enum(["ff", "bf", "ffd", "bfd"])
+  .meta({ description: "bin-packing policy: first-fit, best-fit, first-fit-decreasing, best-fit-decreasing" });
 export type JobPolicy = z.infer<typeof JobPolicy>;
 
 export const JobId = z.string().regex(/^j-[0-9]{1,12}$/, "must look like j-42");
@@ -17,7 +19,12 @@ export const JobContainerSpec = z.object({
   image: z.string().min(1, "is required").max(256),
   cmd: z.array(z.string().max(4096)).max(256).default([]),
   cpus: z.number().positive().max(64).meta({ description: "CPU cores reserved (and enforced as a CFS quota)" }),
-  memoryMb: z.number().int().min(6, "must be at least 6 (Docker's minimum memory limit)").max(4_194_304).meta({ description: "memory reserved and enforced as the limit, MiB" }),
+  memoryMb: z
+    .number()
+    .int()
+    .min(6, "must be at least 6 (Docker's minimum memory limit)")
+    .max(4_194_304)
+    .meta({ description: "memory reserved and enforced as the limit, MiB" }),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env names must be [A-Za-z_][A-Za-z0-9_]*"), z.string().max(32_768)).default({}),
 });
 export type JobContainerSpec = z.infer<typeof JobContainerSpec>;

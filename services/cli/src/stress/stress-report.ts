@@ -42,7 +42,12 @@ export function summarize(r: StressResult): StressSummary {
     httpErrors: r.submissions.filter((s) => s.status !== 202 && s.status !== 422).length,
     achievedRate: r.submitSeconds > 0 ? accepted / r.submitSeconds : 0,
     latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), max: Math.max(0, ...lat) },
-    queueWaitMs: { p50: percentile(waits, 50), p95: percentile(waits, 95), p99: percentile(waits, 99), mean: waits.length ? waits.reduce((a, b) => a + b, 0) / waits.length : NaN },
+    queueWaitMs: {
+      p50: percentile(waits, 50),
+      p95: percentile(waits, 95),
+      p99: percentile(waits, 99),
+      mean: waits.length ? waits.reduce((a, b) => a + b, 0) / waits.length : NaN,
+    },
     timeToRunningMs: { p50: percentile(toRun, 50), p95: percentile(toRun, 95), p99: percentile(toRun, 99) },
     succeeded: count("succeeded"),
     failed: count("failed"),
@@ -61,7 +66,10 @@ function cdf(values: readonly number[]): { x: number[]; y: number[] } {
 }
 
 /** Markdown report plus SVG plots (file name → content), one run per pattern side by side. */
-export function stressReport(runs: readonly StressResult[], title = "herd stress"): { markdown: string; svgs: Record<string, string>; summaries: StressSummary[] } {
+export function stressReport(
+  runs: readonly StressResult[],
+  title = "herd stress",
+): { markdown: string; svgs: Record<string, string>; summaries: StressSummary[] } {
   const summaries = runs.map(summarize);
   const svgs: Record<string, string> = {
     "stress-submit-latency.svg": lineChart(
@@ -74,13 +82,17 @@ export function stressReport(runs: readonly StressResult[], title = "herd stress
       "Time from submission to running (CDF)",
       "ms",
       "fraction of jobs",
-      runs.filter((r) => !r.hold).map((r) => ({ name: r.label, ...cdf(r.jobs.flatMap((j) => (j.runningAt !== undefined ? [j.runningAt - j.submittedAt] : []))) })),
+      runs
+        .filter((r) => !r.hold)
+        .map((r) => ({ name: r.label, ...cdf(r.jobs.flatMap((j) => (j.runningAt !== undefined ? [j.runningAt - j.submittedAt] : []))) })),
     ),
     "stress-queue-wait.svg": lineChart(
       "Queue wait: submission to placement (CDF)",
       "ms",
       "fraction of jobs",
-      runs.filter((r) => !r.hold).map((r) => ({ name: r.label, ...cdf(r.jobs.flatMap((j) => (j.placedAt !== undefined ? [j.placedAt - j.submittedAt] : []))) })),
+      runs
+        .filter((r) => !r.hold)
+        .map((r) => ({ name: r.label, ...cdf(r.jobs.flatMap((j) => (j.placedAt !== undefined ? [j.placedAt - j.submittedAt] : []))) })),
     ),
   };
   const rows = summaries.map(
@@ -92,7 +104,9 @@ export function stressReport(runs: readonly StressResult[], title = "herd stress
     `# ${title}`,
     "",
     `Runs: ${runs.map((r) => `${r.label}: ${r.pattern} (rate ${r.rate}/s, ${r.durationS} s, seed ${r.seed}${r.hold ? ", placement held" : ""})`).join("; ")}.`,
-    ...(held ? ["", "Placement held: the scheduler was paused while submitting and every submitted job was cancelled afterwards, so these runs measure the API alone."] : []),
+    ...(held
+      ? ["", "Placement held: the scheduler was paused while submitting and every submitted job was cancelled afterwards, so these runs measure the API alone."]
+      : []),
     "",
     "| run | pattern | offered /s | submitted | accepted | refused (422) | HTTP errors | accepted /s | submit p50 ms | submit p99 ms | submit max ms | queue wait p50 ms | queue wait p99 ms | to running p50 ms | to running p99 ms | succeeded | failed | unfinished |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",

@@ -46,8 +46,28 @@ function controlApp() {
     sampleMs: 1000,
     downAfterMs: 6000,
   });
-  const jobs = new JobManager({ jobs: new RedisJobStore(redis), state: store, commands, log, defaults: { policy: "bf", paused: false }, downAfterMs: 6000, isMigrating: async () => false });
-  const app = buildControlApi({ store, commands, metrics: new ControlMetrics(), token: TOKEN, downAfterMs: 6000, log, migrations, migrationStore, rebalancer, jobs, sampleMs: 1000 });
+  const jobs = new JobManager({
+    jobs: new RedisJobStore(redis),
+    state: store,
+    commands,
+    log,
+    defaults: { policy: "bf", paused: false },
+    downAfterMs: 6000,
+    isMigrating: async () => false,
+  });
+  const app = buildControlApi({
+    store,
+    commands,
+    metrics: new ControlMetrics(),
+    token: TOKEN,
+    downAfterMs: 6000,
+    log,
+    migrations,
+    migrationStore,
+    rebalancer,
+    jobs,
+    sampleMs: 1000,
+  });
   return { app, redis };
 }
 
@@ -89,7 +109,16 @@ describe("OpenAPI document and Swagger UI", () => {
     assert.deepEqual(missing, [], `mounted but not in the OpenAPI document (add them to the route group's documenter): ${missing.join(", ")}`);
     const stale = documented.filter((r) => !mounted.includes(r));
     assert.deepEqual(stale, [], `documented but not mounted: ${stale.join(", ")}`);
-    for (const r of ["POST /api/v1/jobs", "GET /api/v1/jobs", "GET /api/v1/jobs/{id}", "DELETE /api/v1/jobs/{id}", "GET /api/v1/nodes", "POST /api/v1/migrations", "GET /openapi.json", "GET /docs"]) {
+    for (const r of [
+      "POST /api/v1/jobs",
+      "GET /api/v1/jobs",
+      "GET /api/v1/jobs/{id}",
+      "DELETE /api/v1/jobs/{id}",
+      "GET /api/v1/nodes",
+      "POST /api/v1/migrations",
+      "GET /openapi.json",
+      "GET /docs",
+    ]) {
       assert.ok(mounted.includes(r), `${r} is mounted`);
     }
   });

@@ -19,7 +19,14 @@ const IdParams = z.object({ id: z.string().min(1) });
 /** Routes the API server itself mounts: service endpoints, documentation, nodes and containers. */
 export const documentCoreRoutes: RouteDocumenter = (reg, base) => {
   const open: { security: [] } = { security: [] };
-  reg.registerPath({ method: "get", path: "/healthz", ...open, tags: ["service"], summary: "Process liveness (no token)", responses: { 200: { description: "alive", ...json(z.object({ ok: z.boolean() })) } } });
+  reg.registerPath({
+    method: "get",
+    path: "/healthz",
+    ...open,
+    tags: ["service"],
+    summary: "Process liveness (no token)",
+    responses: { 200: { description: "alive", ...json(z.object({ ok: z.boolean() })) } },
+  });
   reg.registerPath({
     method: "get",
     path: "/metrics",
@@ -27,8 +34,22 @@ export const documentCoreRoutes: RouteDocumenter = (reg, base) => {
     summary: "Prometheus metrics",
     responses: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } }, ...errorResponses(401) },
   });
-  reg.registerPath({ method: "get", path: "/openapi.json", ...open, tags: ["service"], summary: "This document (no token: it describes, it holds no data)", responses: { 200: untypedJson("OpenAPI 3.1 document") } });
-  reg.registerPath({ method: "get", path: "/docs", ...open, tags: ["service"], summary: "Swagger UI (no token to load; calls made from it need the token)", responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } } } });
+  reg.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    ...open,
+    tags: ["service"],
+    summary: "This document (no token: it describes, it holds no data)",
+    responses: { 200: untypedJson("OpenAPI 3.1 document") },
+  });
+  reg.registerPath({
+    method: "get",
+    path: "/docs",
+    ...open,
+    tags: ["service"],
+    summary: "Swagger UI (no token to load; calls made from it need the token)",
+    responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } } },
+  });
   reg.registerPath({
     method: "get",
     path: "/docs/{file}",
@@ -40,18 +61,47 @@ export const documentCoreRoutes: RouteDocumenter = (reg, base) => {
   });
 
   const tags = ["cluster"];
-  reg.registerPath({ method: "get", path: `${base}/health`, tags, summary: "Broker and Redis connectivity", responses: { 200: untypedJson("healthy"), ...errorResponses(401, 503) } });
-  reg.registerPath({ method: "get", path: `${base}/nodes`, tags, summary: "Nodes with liveness and load", responses: { 200: untypedJson("{ nodes: [...] }"), ...errorResponses(401) } });
-  reg.registerPath({ method: "get", path: `${base}/nodes/{id}`, tags, summary: "One node", request: { params: NodeParams }, responses: { 200: untypedJson("the node"), ...errorResponses(400, 401, 404) } });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/health`,
+    tags,
+    summary: "Broker and Redis connectivity",
+    responses: { 200: untypedJson("healthy"), ...errorResponses(401, 503) },
+  });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/nodes`,
+    tags,
+    summary: "Nodes with liveness and load",
+    responses: { 200: untypedJson("{ nodes: [...] }"), ...errorResponses(401) },
+  });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/nodes/{id}`,
+    tags,
+    summary: "One node",
+    request: { params: NodeParams },
+    responses: { 200: untypedJson("the node"), ...errorResponses(400, 401, 404) },
+  });
   reg.registerPath({
     method: "get",
     path: `${base}/containers`,
     tags,
     summary: "Every container the nodes report",
     request: { query: z.object({ node: NodeId.optional() }) },
-    responses: { 200: { description: "containers", ...json(z.object({ containers: z.array(ContainerView.extend({ nodeStatus: z.enum(["up", "down"]) })) })) }, ...errorResponses(400, 401) },
+    responses: {
+      200: { description: "containers", ...json(z.object({ containers: z.array(ContainerView.extend({ nodeStatus: z.enum(["up", "down"]) })) })) },
+      ...errorResponses(400, 401),
+    },
   });
-  reg.registerPath({ method: "get", path: `${base}/containers/{ref}`, tags, summary: "One container", request: { params: RefParams }, responses: { 200: { description: "the container", ...json(ContainerView) }, ...errorResponses(401, 404) } });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/containers/{ref}`,
+    tags,
+    summary: "One container",
+    request: { params: RefParams },
+    responses: { 200: { description: "the container", ...json(ContainerView) }, ...errorResponses(401, 404) },
+  });
   reg.registerPath({
     method: "get",
     path: `${base}/containers/{ref}/metrics`,
@@ -81,17 +131,57 @@ export const documentMigrationRoutes: RouteDocumenter = (reg, base) => {
     request: { body: json(MigrationStartBody) },
     responses: { 200: untypedJson("dry-run verdict"), 202: untypedJson("the migration record"), ...errorResponses(400, 401, 404, 409) },
   });
-  reg.registerPath({ method: "get", path: `${base}/migrations`, tags, summary: "Past and running migrations", request: { query: MigrationListQuery }, responses: { 200: untypedJson("{ migrations: [...] }"), ...errorResponses(400, 401) } });
-  reg.registerPath({ method: "get", path: `${base}/migrations/{id}`, tags, summary: "One migration with its steps", request: { params: IdParams }, responses: { 200: untypedJson("the migration record"), ...errorResponses(401, 404) } });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/migrations`,
+    tags,
+    summary: "Past and running migrations",
+    request: { query: MigrationListQuery },
+    responses: { 200: untypedJson("{ migrations: [...] }"), ...errorResponses(400, 401) },
+  });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/migrations/{id}`,
+    tags,
+    summary: "One migration with its steps",
+    request: { params: IdParams },
+    responses: { 200: untypedJson("the migration record"), ...errorResponses(401, 404) },
+  });
 };
 
 /** /plan, /rebalance, /rebalance/auto, /containers/{ref}/forecast (services/control/src/rebalance/rebalance-routes.ts). */
 export const documentRebalanceRoutes: RouteDocumenter = (reg, base) => {
   const tags = ["placement"];
-  reg.registerPath({ method: "get", path: `${base}/plan`, tags, summary: "What the placement policy would do now, and why (dry run)", request: { query: PlanQuery }, responses: { 200: untypedJson("the plan"), ...errorResponses(400, 401) } });
-  reg.registerPath({ method: "post", path: `${base}/rebalance`, tags, summary: "One rebalancing round now", responses: { 200: untypedJson("moves started"), ...errorResponses(401) } });
-  reg.registerPath({ method: "get", path: `${base}/rebalance/auto`, tags, summary: "The automatic loop's state", responses: { 200: untypedJson("loop status"), ...errorResponses(401) } });
-  reg.registerPath({ method: "put", path: `${base}/rebalance/auto`, tags, summary: "Switch the automatic loop (and its policy)", request: { body: json(AutoBody) }, responses: { 200: untypedJson("loop status"), ...errorResponses(400, 401) } });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/plan`,
+    tags,
+    summary: "What the placement policy would do now, and why (dry run)",
+    request: { query: PlanQuery },
+    responses: { 200: untypedJson("the plan"), ...errorResponses(400, 401) },
+  });
+  reg.registerPath({
+    method: "post",
+    path: `${base}/rebalance`,
+    tags,
+    summary: "One rebalancing round now",
+    responses: { 200: untypedJson("moves started"), ...errorResponses(401) },
+  });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/rebalance/auto`,
+    tags,
+    summary: "The automatic loop's state",
+    responses: { 200: untypedJson("loop status"), ...errorResponses(401) },
+  });
+  reg.registerPath({
+    method: "put",
+    path: `${base}/rebalance/auto`,
+    tags,
+    summary: "Switch the automatic loop (and its policy)",
+    request: { body: json(AutoBody) },
+    responses: { 200: untypedJson("loop status"), ...errorResponses(400, 401) },
+  });
   reg.registerPath({
     method: "get",
     path: `${base}/containers/{ref}/forecast`,
@@ -109,7 +199,12 @@ export function buildOpenApi(documenters: readonly RouteDocumenter[]): ReturnTyp
   for (const d of documenters) d(reg, API_BASE);
   return new OpenApiGeneratorV31(reg.definitions).generateDocument({
     openapi: "3.1.0",
-    info: { title: "Herd control API", version: "1", description: "Live migration, placement and jobs for a Docker cluster. Every route needs `Authorization: Bearer <HERD_API_TOKEN>` except /healthz, /openapi.json and /docs." },
+    info: {
+      title: "Herd control API",
+      version: "1",
+      description:
+        "Live migration, placement and jobs for a Docker cluster. Every route needs `Authorization: Bearer <HERD_API_TOKEN>` except /healthz, /openapi.json and /docs.",
+    },
     servers: [{ url: "/" }],
     security: [{ bearerAuth: [] }],
   });

@@ -1,5 +1,13 @@
 import type { CommandPayload, CommandResult, CommandType, TelemetryBatch } from "../../../../shared/src/contracts/index.js";
-import { FINISHED_JOB_STATES, type JobDeleted, type JobRecord, type JobState, type JobSubmission, type JobTask, type SchedulerStatus } from "../../../../shared/src/contracts/jobs.js";
+import {
+  FINISHED_JOB_STATES,
+  type JobDeleted,
+  type JobRecord,
+  type JobState,
+  type JobSubmission,
+  type JobTask,
+  type SchedulerStatus,
+} from "../../../../shared/src/contracts/jobs.js";
 import { ConflictError, HerdError, NotFoundError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { neverFits, packBatch } from "../placement/bin-packing.js";
@@ -159,7 +167,13 @@ export class JobManager {
         return { id, action: "removed" };
       }
       const cancelled: JobRecord = { ...job, state: "cancelled", finishedAt: this.now(), reason: "cancelled by request" };
-      const ok = await this.d.jobs.transition({ from: [job.state], job: cancelled, dequeue: true, active: "remove", release: job.tasks.map((t) => t.container) });
+      const ok = await this.d.jobs.transition({
+        from: [job.state],
+        job: cancelled,
+        dequeue: true,
+        active: "remove",
+        release: job.tasks.map((t) => t.container),
+      });
       if (!ok) throw new ConflictError(`job ${id} changed state while being cancelled; try again`);
       this.removeContainers(cancelled);
       this.kick();
@@ -199,7 +213,12 @@ export class JobManager {
     const packed = packBatch(
       s.policy,
       nodes,
-      queue.map((j) => ({ id: j.id, priority: j.priority, ...(j.policy ? { policy: j.policy } : {}), items: j.tasks.map((t) => ({ cpus: t.cpus, memoryBytes: t.memoryMb * MiB })) })),
+      queue.map((j) => ({
+        id: j.id,
+        priority: j.priority,
+        ...(j.policy ? { policy: j.policy } : {}),
+        items: j.tasks.map((t) => ({ cpus: t.cpus, memoryBytes: t.memoryMb * MiB })),
+      })),
     );
     const byId = new Map(queue.map((j) => [j.id, j]));
     let placed = 0;
@@ -212,7 +231,13 @@ export class JobManager {
         reason: `placed by ${job.policy ?? s.policy}`,
         tasks: job.tasks.map((t, i) => ({ ...t, nodeId: where[i]!, state: "starting" })),
       };
-      const reserve: Reservation[] = next.tasks.map((t) => ({ container: t.container, jobId: id, nodeId: t.nodeId!, cpus: t.cpus, memoryBytes: t.memoryMb * MiB }));
+      const reserve: Reservation[] = next.tasks.map((t) => ({
+        container: t.container,
+        jobId: id,
+        nodeId: t.nodeId!,
+        cpus: t.cpus,
+        memoryBytes: t.memoryMb * MiB,
+      }));
       // The claim (state, reservations, off the queue) is durable before any command is sent.
       if (!(await this.d.jobs.transition({ from: ["queued"], job: next, dequeue: true, active: "add", reserve }))) continue;
       placed++;
@@ -364,7 +389,12 @@ export class JobManager {
     job.tasks.forEach((t, i) => {
       if (!t.nodeId) return;
       void this.d.commands
-        .send(t.nodeId, "container.remove", { container: t.container, force: true }, { commandId: `${removeCommandId(job.id, i)}-${attempt}`, timeoutMs: 60_000 })
+        .send(
+          t.nodeId,
+          "container.remove",
+          { container: t.container, force: true },
+          { commandId: `${removeCommandId(job.id, i)}-${attempt}`, timeoutMs: 60_000 },
+        )
         .catch((err: unknown) => this.d.log.warn("Could not remove a job container", { jobId: job.id, container: t.container, error: errorMessage(err) }));
     });
   }

@@ -2,7 +2,17 @@ import type { OpenAPIRegistry } from "@asteasolutions/zod-to-openapi";
 import express from "express";
 import { z } from "zod";
 import { parseOrThrow } from "../../../../shared/src/contracts/index.js";
-import { JobDeleted, JobId, JobList, JobListQuery, JobRecord, JobRefused, JobSubmission, SchedulerSettingsBody, SchedulerStatus } from "../../../../shared/src/contracts/jobs.js";
+import {
+  JobDeleted,
+  JobId,
+  JobList,
+  JobListQuery,
+  JobRecord,
+  JobRefused,
+  JobSubmission,
+  SchedulerSettingsBody,
+  SchedulerStatus,
+} from "../../../../shared/src/contracts/jobs.js";
 import { route } from "../api/api-server.js";
 import { errorResponses, json } from "../api/openapi-support.js";
 import { JobRefusedError, type JobManager } from "./job-manager.js";
@@ -76,8 +86,22 @@ export function documentJobRoutes(reg: OpenAPIRegistry, base: string): void {
       ...errorResponses(400, 401),
     },
   });
-  reg.registerPath({ method: "get", path: `${base}/jobs`, tags, summary: "List jobs, newest first", request: { query: JobListQuery }, responses: { 200: { description: "jobs", ...json(JobList) }, ...errorResponses(400, 401) } });
-  reg.registerPath({ method: "get", path: `${base}/jobs/{id}`, tags, summary: "One job with its containers, nodes and times", request: { params: IdParams }, responses: { 200: { description: "the job", ...json(JobRecord) }, ...errorResponses(400, 401, 404) } });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/jobs`,
+    tags,
+    summary: "List jobs, newest first",
+    request: { query: JobListQuery },
+    responses: { 200: { description: "jobs", ...json(JobList) }, ...errorResponses(400, 401) },
+  });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/jobs/{id}`,
+    tags,
+    summary: "One job with its containers, nodes and times",
+    request: { params: IdParams },
+    responses: { 200: { description: "the job", ...json(JobRecord) }, ...errorResponses(400, 401, 404) },
+  });
   reg.registerPath({
     method: "delete",
     path: `${base}/jobs/{id}`,
@@ -86,7 +110,13 @@ export function documentJobRoutes(reg: OpenAPIRegistry, base: string): void {
     request: { params: IdParams },
     responses: { 200: { description: "cancelled or removed", ...json(JobDeleted) }, ...errorResponses(400, 401, 404, 409) },
   });
-  reg.registerPath({ method: "get", path: `${base}/scheduler`, tags, summary: "Placement policy, pause switch, queue length and each node's capacity and reservations", responses: { 200: { description: "status", ...json(SchedulerStatus) }, ...errorResponses(401) } });
+  reg.registerPath({
+    method: "get",
+    path: `${base}/scheduler`,
+    tags,
+    summary: "Placement policy, pause switch, queue length and each node's capacity and reservations",
+    responses: { 200: { description: "status", ...json(SchedulerStatus) }, ...errorResponses(401) },
+  });
   reg.registerPath({
     method: "put",
     path: `${base}/scheduler`,
@@ -96,4 +126,3 @@ export function documentJobRoutes(reg: OpenAPIRegistry, base: string): void {
     responses: { 200: { description: "status", ...json(SchedulerStatus) }, ...errorResponses(400, 401) },
   });
 }
-

@@ -36,7 +36,14 @@ const GiB = 1024 ** 3;
  * 0.5 to 16 (small ones far more often), 1–8 GiB per core, exponential run times; `oversized`
  * of the jobs ask for more than any node has.
  */
-export function generateJobWorkload(o: { nodeCount: number; jobCount: number; seed: number; load?: number; meanDurationS?: number; oversized?: number }): JobWorkload {
+export function generateJobWorkload(o: {
+  nodeCount: number;
+  jobCount: number;
+  seed: number;
+  load?: number;
+  meanDurationS?: number;
+  oversized?: number;
+}): JobWorkload {
   const rnd = seededRandom(o.seed);
   const sizes = [8, 16, 32, 64];
   const nodes: SimNode[] = Array.from({ length: o.nodeCount }, (_, i) => {
@@ -60,7 +67,7 @@ export function generateJobWorkload(o: { nodeCount: number; jobCount: number; se
   }
   const meanCpus = sample / 4000;
   const rate = ((o.load ?? 0.85) * capacity) / (meanCpus * meanDuration);
-  const period = Math.max(600, (o.jobCount / rate) / 4);
+  const period = Math.max(600, o.jobCount / rate / 4);
   const jobs: SimJob[] = [];
   let t = 0;
   for (let i = 0; i < o.jobCount; i++) {
@@ -206,7 +213,13 @@ export function simulateJobs(w: JobWorkload, policy: PackingPolicy, now: () => n
     }
     if (queue.length) {
       const start = now();
-      const nodes: PackingNode[] = w.nodes.map((x, i) => ({ id: x.id, cpus: x.cpus, memoryBytes: x.memoryBytes, freeCpus: freeCpu[i]!, freeMemoryBytes: freeMem[i]! }));
+      const nodes: PackingNode[] = w.nodes.map((x, i) => ({
+        id: x.id,
+        cpus: x.cpus,
+        memoryBytes: x.memoryBytes,
+        freeCpus: freeCpu[i]!,
+        freeMemoryBytes: freeMem[i]!,
+      }));
       const r = packBatch(policy, nodes, queue);
       placementMs += now() - start;
       decisions += r.decisions;

@@ -12,7 +12,11 @@ const up = () => "up" as const;
 describe("node capacity and reservations", () => {
   it("takes capacity from the heartbeat, else from telemetry (agents that do not report it), else unknown", () => {
     assert.deepEqual(nodeCapacity(node("a")), { cpus: 2, memoryBytes: 1024 * MiB, source: "heartbeat" });
-    assert.deepEqual(nodeCapacity({ id: "b", containers: 0, cpuCores: 8, memTotalBytes: 4096 * MiB }), { cpus: 8, memoryBytes: 4096 * MiB, source: "telemetry" });
+    assert.deepEqual(nodeCapacity({ id: "b", containers: 0, cpuCores: 8, memTotalBytes: 4096 * MiB }), {
+      cpus: 8,
+      memoryBytes: 4096 * MiB,
+      source: "telemetry",
+    });
     assert.deepEqual(nodeCapacity({ id: "c", containers: 0 }), { cpus: 0, memoryBytes: 0, source: "unknown" });
   });
 

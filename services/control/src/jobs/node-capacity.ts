@@ -41,5 +41,11 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6;
 export function packingNodes(views: readonly NodeCapacityView[]): PackingNode[] {
   return views
     .filter((v) => v.status === "up" && v.cpus > 0 && v.memoryBytes > 0)
-    .map((v) => ({ id: v.id, cpus: v.cpus, memoryBytes: v.memoryBytes, freeCpus: v.cpus - v.reservedCpus, freeMemoryBytes: v.memoryBytes - v.reservedMemoryBytes }));
+    .map((v) => ({
+      id: v.id,
+      cpus: v.cpus,
+      memoryBytes: v.memoryBytes,
+      freeCpus: v.cpus - v.reservedCpus,
+      freeMemoryBytes: v.memoryBytes - v.reservedMemoryBytes,
+    }));
 }

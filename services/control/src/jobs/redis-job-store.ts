@@ -119,7 +119,9 @@ export class RedisJobStore implements JobStore {
   }
 
   async remove(id: string): Promise<boolean> {
-    const [[, n] = []] = (await this.redis.multi().del(this.k("job", id)).zrem(this.k("jobs"), id).zrem(this.k("jobs", "queue"), id).srem(this.k("jobs", "active"), id).exec()) ?? [];
+    const [[, n] = []] =
+      (await this.redis.multi().del(this.k("job", id)).zrem(this.k("jobs"), id).zrem(this.k("jobs", "queue"), id).srem(this.k("jobs", "active"), id).exec()) ??
+      [];
     return n === 1;
   }
 

@@ -12,7 +12,12 @@ const node = (id: string, cpus: number, memGiB = 100, usedCpus = 0, usedGiB = 0)
   freeMemoryBytes: (memGiB - usedGiB) * GiB,
 });
 /** A one-container job asking `cpus` cores (and `memGiB`, 0 by default so CPU alone decides). */
-const job = (id: string, cpus: number, memGiB = 0, extra: Partial<PackingJob> = {}): PackingJob => ({ id, priority: 0, items: [{ cpus, memoryBytes: memGiB * GiB }], ...extra });
+const job = (id: string, cpus: number, memGiB = 0, extra: Partial<PackingJob> = {}): PackingJob => ({
+  id,
+  priority: 0,
+  items: [{ cpus, memoryBytes: memGiB * GiB }],
+  ...extra,
+});
 
 interface Case {
   name: string;
@@ -96,7 +101,17 @@ const cases: Case[] = [
     name: "a gang job waits whole and gives back what its first container took",
     policy: "ff",
     nodes: [node("x", 4), node("y", 2)],
-    jobs: [{ id: "gang", priority: 0, items: [{ cpus: 3, memoryBytes: 0 }, { cpus: 3, memoryBytes: 0 }] }, job("small", 4)],
+    jobs: [
+      {
+        id: "gang",
+        priority: 0,
+        items: [
+          { cpus: 3, memoryBytes: 0 },
+          { cpus: 3, memoryBytes: 0 },
+        ],
+      },
+      job("small", 4),
+    ],
     expect: { small: ["x"] },
     waiting: ["gang"],
   },
@@ -104,14 +119,33 @@ const cases: Case[] = [
     name: "a job's containers may land on different nodes",
     policy: "ff",
     nodes: [node("x", 4), node("y", 4)],
-    jobs: [{ id: "pair", priority: 0, items: [{ cpus: 3, memoryBytes: 0 }, { cpus: 3, memoryBytes: 0 }] }],
+    jobs: [
+      {
+        id: "pair",
+        priority: 0,
+        items: [
+          { cpus: 3, memoryBytes: 0 },
+          { cpus: 3, memoryBytes: 0 },
+        ],
+      },
+    ],
     expect: { pair: ["x", "y"] },
   },
   {
     name: "FFD also sorts a job's own containers largest first",
     policy: "ffd",
     nodes: [node("x", 4), node("y", 3)],
-    jobs: [{ id: "p", priority: 0, items: [{ cpus: 1, memoryBytes: 0 }, { cpus: 3, memoryBytes: 0 }, { cpus: 3, memoryBytes: 0 }] }],
+    jobs: [
+      {
+        id: "p",
+        priority: 0,
+        items: [
+          { cpus: 1, memoryBytes: 0 },
+          { cpus: 3, memoryBytes: 0 },
+          { cpus: 3, memoryBytes: 0 },
+        ],
+      },
+    ],
     expect: { p: ["x", "x", "y"] },
   },
   {
@@ -153,14 +187,17 @@ describe("bin packing policies (hand-packed tables)", () => {
 
   it("never over-reserves a node, whatever the policy (random batches)", () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const policy of ["ff", "bf", "ffd", "bfd"] as const) {
       for (let round = 0; round < 50; round++) {
         const nodes = Array.from({ length: 1 + Math.floor(rnd() * 6) }, (_, i) => node(`n${i}`, 1 + Math.floor(rnd() * 8), 1 + Math.floor(rnd() * 16)));
         const jobs = Array.from({ length: 1 + Math.floor(rnd() * 20) }, (_, i) => ({
           id: `j${i}`,
           priority: Math.floor(rnd() * 3),
-          items: Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => ({ cpus: Math.round(rnd() * 40) / 10 + 0.1, memoryBytes: Math.floor(rnd() * 4 * GiB) + 1 })),
+          items: Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => ({
+            cpus: Math.round(rnd() * 40) / 10 + 0.1,
+            memoryBytes: Math.floor(rnd() * 4 * GiB) + 1,
+          })),
         }));
         const r = packBatch(policy, nodes, jobs);
         const used = new Map<string, { cpu: number; mem: number }>();
@@ -186,10 +223,28 @@ describe("bin packing policies (hand-packed tables)", () => {
 describe("neverFits", () => {
   const nodes = [node("x", 4, 8), node("y", 2, 16)];
   it("accepts a job each of whose containers fits some empty node", () => {
-    assert.equal(neverFits([{ cpus: 4, memoryBytes: 8 * GiB }, { cpus: 2, memoryBytes: 16 * GiB }], nodes), undefined);
+    assert.equal(
+      neverFits(
+        [
+          { cpus: 4, memoryBytes: 8 * GiB },
+          { cpus: 2, memoryBytes: 16 * GiB },
+        ],
+        nodes,
+      ),
+      undefined,
+    );
   });
   it("refuses a container no single node can hold, naming it and the largest node", () => {
-    assert.match(neverFits([{ cpus: 1, memoryBytes: GiB }, { cpus: 4, memoryBytes: 16 * GiB }], nodes) ?? "", /container 1 asks for 4 CPUs and 16384 MiB.*largest: 4 CPUs, 16384 MiB/);
+    assert.match(
+      neverFits(
+        [
+          { cpus: 1, memoryBytes: GiB },
+          { cpus: 4, memoryBytes: 16 * GiB },
+        ],
+        nodes,
+      ) ?? "",
+      /container 1 asks for 4 CPUs and 16384 MiB.*largest: 4 CPUs, 16384 MiB/,
+    );
     assert.match(neverFits([{ cpus: 5, memoryBytes: GiB }], nodes) ?? "", /container 0 asks for 5 CPUs/);
   });
   it("cannot judge without nodes", () => {
