@@ -103,7 +103,9 @@ describe("OpenAPI document and Swagger UI", () => {
     const documented = Object.entries(doc.paths)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
-    const mounted = mountedRoutes(app);
+    // Middleware mounted on a path without routes of its own (the token guard in front of /api/v1).
+    const middleware = new Set(["USE /api/v1"]);
+    const mounted = mountedRoutes(app).filter((r) => !middleware.has(r));
     assert.ok(mounted.length >= 25, `found only ${mounted.length} routes: ${mounted.join(", ")}`);
     const missing = mounted.filter((r) => !documented.includes(r));
     assert.deepEqual(missing, [], `mounted but not in the OpenAPI document (add them to the route group's documenter): ${missing.join(", ")}`);
