@@ -146,6 +146,8 @@ export function submissionFrom(
     return parseOrThrow(JobSubmission, typeof raw === "object" && raw !== null ? { ...raw, ...overrides } : raw, "job");
   }
   if (!opts.image) throw new ValidationError("image", "give -f job.json, or an image with --cpus and --memory");
+  if (opts.cpus === undefined) throw new ValidationError("--cpus", "is required: the CPUs the job reserves");
+  if (opts.memory === undefined) throw new ValidationError("--memory", "is required: the memory (MiB) the job reserves");
   return parseOrThrow(JobSubmission, {
     name:
       opts.name ??
@@ -161,7 +163,11 @@ export function submissionFrom(
 }
 
 export function registerJobsCommands(program: Command, api: () => ApiClient): void {
-  const jobs = program.command("jobs").description("submit jobs and let the cluster place them (bin packing on reserved CPU and memory)");
+  // Options after the image belong to the job's command (herd jobs submit … IMAGE sh -c "exit 3").
+  const jobs = program
+    .command("jobs")
+    .description("submit jobs and let the cluster place them (bin packing on reserved CPU and memory)")
+    .enablePositionalOptions();
 
   jobs
     .command("submit")
@@ -177,6 +183,7 @@ export function registerJobsCommands(program: Command, api: () => ApiClient): vo
     .addOption(outputOption())
     .argument("[image]", "image, e.g. herd/workload:latest")
     .argument("[cmd...]", "command and arguments")
+    .passThroughOptions()
     .action(async (image: string | undefined, cmd: string[], opts: SubmitFlags) => {
       const sub = submissionFrom({ ...opts, ...(image ? { image } : {}) }, cmd);
       let job = parseOrThrow(JobRecord, await api().post<unknown>("/jobs", sub), "response");
