@@ -375,8 +375,8 @@ export class JobManager {
   }
 
   private async finish(job: JobRecord, state: "succeeded" | "failed", reason?: string): Promise<void> {
-    const done: JobRecord = { ...job, state, finishedAt: this.now(), ...(reason ? { reason } : { reason: undefined }) };
-    if (!reason) delete done.reason;
+    const { reason: _placedBy, ...rest } = job;
+    const done: JobRecord = { ...rest, state, finishedAt: this.now(), ...(reason ? { reason } : {}) };
     const ok = await this.d.jobs.transition({ from: ACTIVE, job: done, active: "remove", release: job.tasks.map((t) => t.container) });
     if (!ok) return;
     this.d.log.info("Job finished", { jobId: job.id, state, ...(reason ? { reason } : {}) });
