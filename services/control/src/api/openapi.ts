@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { ContainerSample, NodeId } from "../../../../shared/src/contracts/index.js";
-import { StartBody as MigrationStartBody, ListQuery as MigrationListQuery } from "../migration/migration-routes.js";
+import { ContainerSample, DryRunReport, MigrationList, MigrationRecord, NodeId, StartMigrationBody } from "../../../../shared/src/contracts/index.js";
+import { ListQuery as MigrationListQuery } from "../migration/migration-routes.js";
 import { AutoBody, ForecastQuery, PlanQuery } from "../rebalance/rebalance-routes.js";
 import { MetricsQuery, RunBody } from "./core-schemas.js";
 import { errorResponses, json, untypedJson } from "./openapi-support.js";
@@ -128,8 +128,12 @@ export const documentMigrationRoutes: RouteDocumenter = (reg, base) => {
     path: `${base}/migrations`,
     tags,
     summary: "Start a live migration (or check one with dryRun)",
-    request: { body: json(MigrationStartBody) },
-    responses: { 200: untypedJson("dry-run verdict"), 202: untypedJson("the migration record"), ...errorResponses(400, 401, 404, 409) },
+    request: { body: json(StartMigrationBody) },
+    responses: {
+      200: { description: "dry-run verdict", ...json(DryRunReport) },
+      202: { description: "started: the migration record", ...json(MigrationRecord) },
+      ...errorResponses(400, 401, 404, 409),
+    },
   });
   reg.registerPath({
     method: "get",
@@ -137,7 +141,7 @@ export const documentMigrationRoutes: RouteDocumenter = (reg, base) => {
     tags,
     summary: "Past and running migrations",
     request: { query: MigrationListQuery },
-    responses: { 200: untypedJson("{ migrations: [...] }"), ...errorResponses(400, 401) },
+    responses: { 200: { description: "migrations, newest first", ...json(MigrationList) }, ...errorResponses(400, 401) },
   });
   reg.registerPath({
     method: "get",
@@ -145,7 +149,7 @@ export const documentMigrationRoutes: RouteDocumenter = (reg, base) => {
     tags,
     summary: "One migration with its steps",
     request: { params: IdParams },
-    responses: { 200: untypedJson("the migration record"), ...errorResponses(401, 404) },
+    responses: { 200: { description: "the migration record", ...json(MigrationRecord) }, ...errorResponses(401, 404) },
   });
 };
 
