@@ -151,8 +151,15 @@ describe("jobs on a real three-node local cluster", { timeout: 900_000 }, () => 
 
   it("records success and failure with exit codes, frees the reservation and removes the containers", async () => {
     await clearJobs();
-    const ok = await herdJson<JobRecord>("jobs", "submit", "--name", "ok", "--cpus", "0.25", "--memory", "16", IMAGE, "sleep", "1");
-    const bad = await herdJson<JobRecord>("jobs", "submit", "--name", "bad", "--cpus", "0.25", "--memory", "16", IMAGE, "sh", "-c", "exit 3");
+    // Everything after the image is the job's command, so -o json goes before it.
+    const submitJson = async (...args: string[]) => {
+      const r = await herd("jobs", "submit", "-o", "json", ...args);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as JobRecord;
+    };
+    const ok = await submitJson("--name", "ok", "--cpus", "0.25", "--memory", "16", IMAGE, "sleep", "1");
+    const bad = await submitJson("--name", "bad", "--cpus", "0.25", "--memory", "16", IMAGE, "sh", "-c", "exit 3");
+    assert.deepEqual(bad.tasks[0]!.cmd, ["sh", "-c", "exit 3"]);
     const done = await waitState(ok.id, ["succeeded", "failed"]);
     assert.equal(done.state, "succeeded", done.reason);
     assert.equal(done.tasks[0]!.exitCode, 0);
@@ -210,6 +217,8 @@ describe("jobs on a real three-node local cluster", { timeout: 900_000 }, () => 
     assert.equal(j.tasks[0]!.nodeId, "n1");
     const before = await scheduler();
     assert.equal(before.nodes.find((n) => n.id === "n1")!.reservedCpus, 0.5);
+    // The node's telemetry must have shown the container before control can migrate it.
+    await waitFor("control to see the job's container", async () => (await api("GET", `/containers/${j.tasks[0]!.container}`)).status === 200);
     const m = await herd("migrate", j.tasks[0]!.container, "--to", "n2");
     assert.equal(m.code, 0, m.stderr);
     await waitFor("the reservation to be charged to n2", async () => {
