@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 import type { CommandResult, CommandType, CommandPayload } from "../../shared/src/contracts/index.js";
 import type { JobRecord } from "../../shared/src/contracts/jobs.js";
 import { createLogger } from "../../shared/src/logger.js";
@@ -18,7 +19,7 @@ let redis: Redis;
 const log = createLogger({ level: "error" });
 
 before(() => {
-  redis = new Redis(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  redis = new Redis(hostRedisUrl());
 });
 after(async () => {
   const keys = await redis.keys(`${prefix}*`);
