@@ -2,6 +2,8 @@ import { Option, type Command } from "commander";
 import { join, resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { ValidationError } from "../../../shared/src/errors.js";
+import { POLICY_PLUGINS } from "../../control/src/placement/policy-registry.js";
+import { POLICY_PRESETS } from "../../control/src/simulator/policy-presets.js";
 import { formatDuration, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 const SCENARIOS = ["planetlab", "live-cluster", "alibaba"] as const;
@@ -20,9 +22,9 @@ export function registerSimulateCommand(program: Command): void {
     .option("--input <path>", "trace input (a PlanetLab day folder or the Alibaba machine_usage CSV) instead of --day")
     .option(
       "--policies <list>",
-      "comma-separated presets or policies (THR-MMT-0.8, LR-MMT-1.2, MAD-MMT-2.5, IQR-MMT-1.5, threshold, sandpiper, forecast, forecast-live, none)",
+      `comma-separated presets (${Object.keys(POLICY_PRESETS).join(", ")}) or policy plugins (${[...POLICY_PLUGINS.keys()].join(", ")})`,
     )
-    .option("--args <json>", "arguments for the non-preset policies, as JSON")
+    .option("--args <json>", "JSON object laid over every policy's arguments (a preset's own or the plugin's defaults)")
     .option("--traces <dir>", "traces root", process.env.HERD_TRACES_DIR ?? "../shared/traces")
     .option("--out <dir>", "where the report (markdown, JSON, SVG plots) goes", "sim-results")
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))
@@ -61,7 +63,7 @@ export function registerSimulateCommand(program: Command): void {
           { results: r.results.map(({ timeline: _t, ...rest }) => rest), report: r.markdown, json: r.json },
           () =>
             renderTable(
-              ["POLICY", "ENERGY kWh", "MIGRATIONS", "SLATAH", "PDM", "SLAV", "ESV", "OVERLOAD host-h"],
+              ["POLICY", "ENERGY kWh", "MIGRATIONS", "SLATAH", "PDM", "SLAV", "ESV", "UNDER-DELIVERED CPU", "VM-TIME UNMET", "OVERLOAD host-h"],
               r.results.map((x) => [
                 x.policy,
                 x.energyKWh.toFixed(2),
@@ -70,6 +72,8 @@ export function registerSimulateCommand(program: Command): void {
                 `${(x.pdm * 100).toFixed(3)}%`,
                 x.slav.toExponential(2),
                 x.esv.toExponential(2),
+                `${(x.overallUnderAllocation * 100).toFixed(2)}%`,
+                `${(x.unmetVmTimeShare * 100).toFixed(2)}%`,
                 (x.overloadHostSeconds / 3600).toFixed(2),
               ]),
             ) + `\n\nReport with plots: ${r.markdown}\nJSON: ${r.json}\n(${formatDuration(Date.now() - started)})`,

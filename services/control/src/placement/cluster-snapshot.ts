@@ -64,4 +64,11 @@ export interface ProposedMove {
   readonly to: string;
   /** Human-readable why, shown by `herd plan` and logged with the migration. */
   readonly reason: string;
+  /**
+   * CloudSim 3.0.3 compatibility only (consolidation's `cloudsimDoubleMoves`): the node this
+   * container was first placed on in the same round before that node was drained in turn.
+   * CloudSim starts both migrations (both counted; both destinations carry the incoming copy until
+   * they end) and the container ends on `to`. The simulator honours it; live Herd never sets it.
+   */
+  readonly via?: string;
 }

@@ -17,6 +17,14 @@ export const ConsolidationArgs = z
     historyLength: rangedInt(10, 1000, 30),
     /** Drain underloaded hosts (switch them off) after relieving overloaded ones. */
     consolidate: z.boolean({ error: "must be true or false" }).default(true),
+    /**
+     * Reproduce CloudSim 3.0.3's double migrations: its underload phase excludes the targets of
+     * the overload phase through a list that is still empty at that point
+     * (getMigrationMapFromUnderUtilizedHosts passes its own new migrationMap), so a host that just
+     * received a container can be drained in the same round and that container is migrated twice
+     * (A→B and B→C, both executed and counted). True only to reproduce CloudSim's figures.
+     */
+    cloudsimDoubleMoves: z.boolean({ error: "must be true or false" }).default(false),
   })
   .strict();
 export type ConsolidationArgs = z.infer<typeof ConsolidationArgs>;
@@ -223,7 +231,9 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
       moves.delete(v);
       return;
     }
-    moves.set(v, { containerId: s.containers[v]!.id, from: s.nodes[from]!.id, to: s.nodes[to]!.id, reason: why });
+    const first = moves.get(v);
+    const via = a.cloudsimDoubleMoves && first && first.to !== s.nodes[to]!.id ? first.to : undefined;
+    moves.set(v, { containerId: s.containers[v]!.id, from: s.nodes[from]!.id, to: s.nodes[to]!.id, reason: via ? `${first!.reason}; then ${why}` : why, ...(via ? { via } : {}) });
   };
 
   // 1. Overloaded hosts, and what they shed (minimum migration time = smallest memory first).

@@ -17,7 +17,7 @@ interface Case {
 const moves = (c: Case) =>
   createPolicy(c.policy, c.args ?? {})
     .propose(c.snapshot)
-    .map((m) => `${m.containerId}:${m.from}->${m.to}`);
+    .map((m) => `${m.containerId}:${m.from}->${m.via ? `${m.via}->` : ""}${m.to}`);
 
 const cases: Case[] = [
   { name: "none never moves", policy: "none", snapshot: snap([node("a", 1), node("b")], [ctr("x", "a", 2000)]), expected: [] },
@@ -320,6 +320,19 @@ const cases: Case[] = [
     ),
     expected: ["y:a->b", "w:a->c"],
   },
+  ...[false, true].map((cloudsimDoubleMoves) => ({
+    // d leaves the overloaded a for b (the first of the equally cheap hosts); b is then the least
+    // utilized host and is drained to c. CloudSim keeps both entries of its migration map (its
+    // underload phase never excludes the overload phase's targets): d travels a->b->c.
+    name: `consolidation THR: a host that just received a container is drained in the same round (cloudsimDoubleMoves ${cloudsimDoubleMoves})`,
+    policy: "consolidation",
+    args: { detector: "thr", parameter: 0.8, cloudsimDoubleMoves },
+    snapshot: snap(
+      [node("a", 1, { power: LINEAR_POWER }), node("b", 1, { power: LINEAR_POWER }), node("c", 1, { power: LINEAR_POWER })],
+      [ctr("x", "a", 600, { sizeMb: 500 }), ctr("d", "a", 300, { sizeMb: 100 }), ctr("e", "b", 50), ctr("f", "c", 450)],
+    ),
+    expected: cloudsimDoubleMoves ? ["d:a->b->c", "e:b->c"] : ["d:a->c", "e:b->c"],
+  })),
   {
     name: "consolidation LR: with less than 10 samples the 0.7 static fallback decides",
     policy: "consolidation",

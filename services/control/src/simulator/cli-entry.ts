@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import { ValidationError } from "../../../../shared/src/errors.js";
 import { readAlibabaMachineUsage } from "../traces/alibaba.js";
 import { readPlanetLabDay } from "../traces/planetlab.js";
-import { POLICY_PRESETS, presetOrPolicy } from "./policy-presets.js";
+import { presetOrPolicy, validatePolicySpecs } from "./policy-presets.js";
 import { runSimulation } from "./run-simulation.js";
 import { ALIBABA_DEFAULTS, LIVE_CLUSTER_DEFAULTS, alibabaWorkload, liveClusterWorkload, planetLabWorkload } from "./scenarios.js";
 import type { SimResult, SimWorkload } from "./sim-model.js";
@@ -15,7 +15,7 @@ export interface SimulateOptions {
   input: string;
   /** Preset names (see POLICY_PRESETS) or plugin names. */
   policies: string[];
-  /** JSON arguments applied to every non-preset policy. */
+  /** JSON object laid over every policy's arguments (a preset's own, or a plugin's defaults). */
   args?: unknown;
   outDir: string;
   name?: string;
@@ -23,6 +23,8 @@ export interface SimulateOptions {
 
 /** `herd simulate`: runs the policies on one input and writes the markdown/JSON/SVG report. */
 export async function simulate(o: SimulateOptions): Promise<{ results: SimResult[]; markdown: string; json: string }> {
+  const specs = o.policies.map((p) => presetOrPolicy(p, o.args));
+  validatePolicySpecs(specs);
   let workload: SimWorkload;
   let transferMBps = 62.5;
   if (o.scenario === "planetlab") workload = planetLabWorkload(await readPlanetLabDay(o.input));
@@ -33,7 +35,7 @@ export async function simulate(o: SimulateOptions): Promise<{ results: SimResult
     workload = alibabaWorkload(await readAlibabaMachineUsage(o.input, { resampleSeconds: ALIBABA_DEFAULTS.stepSec }));
     transferMBps = LIVE_CLUSTER_DEFAULTS.transferMBps;
   } else throw new ValidationError("scenario", `must be planetlab, live-cluster or alibaba, got "${String(o.scenario)}"`);
-  const results = o.policies.map((p) => runSimulation({ workload, policy: presetOrPolicy(p, POLICY_PRESETS[p] ? undefined : o.args), transferMBps }));
+  const results = specs.map((policy) => runSimulation({ workload, policy, transferMBps }));
   const r = await writeSimulationReport(o.outDir, o.name ?? `simulate-${workload.name}`, results);
   return { results, ...r };
 }
@@ -67,7 +69,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .then((r) => {
       for (const x of r.results)
         console.log(
-          `${x.policy}: ${x.energyKWh.toFixed(2)} kWh, ${x.migrations} migrations, SLAV ${x.slav.toExponential(2)}, overload ${(x.overloadHostSeconds / 3600).toFixed(2)} host-h`,
+          `${x.policy}: ${x.energyKWh.toFixed(2)} kWh, ${x.migrations} migrations, SLAV ${x.slav.toExponential(2)}, ESV ${x.esv.toExponential(2)}, under-delivered CPU ${(x.overallUnderAllocation * 100).toFixed(2)} %, VM-time unmet ${(x.unmetVmTimeShare * 100).toFixed(2)} %, overload ${(x.overloadHostSeconds / 3600).toFixed(2)} host-h`,
         );
       console.log(`report: ${r.markdown}\njson: ${r.json}`);
     })

@@ -1,3 +1,5 @@
+import { ValidationError } from "../../../../shared/src/errors.js";
+import { createPolicy } from "../placement/policy-registry.js";
 import type { SimPolicySpec } from "./sim-model.js";
 
 /**
@@ -5,11 +7,12 @@ import type { SimPolicySpec } from "./sim-model.js";
  * them) and Herd's own plugins with the arguments used on each scenario.
  */
 export const POLICY_PRESETS: Readonly<Record<string, SimPolicySpec>> = {
-  "THR-MMT-1.0": { name: "consolidation", args: { detector: "thr", parameter: 1.0 }, label: "THR-MMT-1.0" },
-  "THR-MMT-0.8": { name: "consolidation", args: { detector: "thr", parameter: 0.8 }, label: "THR-MMT-0.8" },
-  "IQR-MMT-1.5": { name: "consolidation", args: { detector: "iqr", parameter: 1.5 }, label: "IQR-MMT-1.5" },
-  "MAD-MMT-2.5": { name: "consolidation", args: { detector: "mad", parameter: 2.5 }, label: "MAD-MMT-2.5" },
-  "LR-MMT-1.2": { name: "consolidation", args: { detector: "lr", parameter: 1.2 }, label: "LR-MMT-1.2" },
+  // CloudSim 3.0.3's policies, with its double migrations (see consolidation's cloudsimDoubleMoves).
+  "THR-MMT-1.0": { name: "consolidation", args: { detector: "thr", parameter: 1.0, cloudsimDoubleMoves: true }, label: "THR-MMT-1.0" },
+  "THR-MMT-0.8": { name: "consolidation", args: { detector: "thr", parameter: 0.8, cloudsimDoubleMoves: true }, label: "THR-MMT-0.8" },
+  "IQR-MMT-1.5": { name: "consolidation", args: { detector: "iqr", parameter: 1.5, cloudsimDoubleMoves: true }, label: "IQR-MMT-1.5" },
+  "MAD-MMT-2.5": { name: "consolidation", args: { detector: "mad", parameter: 2.5, cloudsimDoubleMoves: true }, label: "MAD-MMT-2.5" },
+  "LR-MMT-1.2": { name: "consolidation", args: { detector: "lr", parameter: 1.2, cloudsimDoubleMoves: true }, label: "LR-MMT-1.2" },
   none: { name: "none", label: "none" },
   threshold: { name: "threshold", label: "threshold" },
   sandpiper: { name: "sandpiper", label: "sandpiper" },
@@ -32,8 +35,20 @@ export const PLANETLAB_POLICIES = [
 ] as const;
 export const LIVE_CLUSTER_POLICIES = ["none", "threshold", "sandpiper", "forecast-live", "LR-MMT-1.2"] as const;
 
+/**
+ * A preset or a plugin by name, with `args` (a JSON object) laid over the preset's own arguments,
+ * so `herd simulate --policies forecast --args '{"z":1}'` runs the forecast preset with z = 1.
+ * The label names the overrides, so every row of a report says what ran.
+ */
 export function presetOrPolicy(nameOrPreset: string, args?: unknown): SimPolicySpec {
   const p = POLICY_PRESETS[nameOrPreset];
-  if (p && args === undefined) return p;
-  return { name: p?.name ?? nameOrPreset, args: args ?? p?.args ?? {}, label: nameOrPreset };
+  if (args === undefined) return p ?? { name: nameOrPreset, args: {}, label: nameOrPreset };
+  if (args === null || typeof args !== "object" || Array.isArray(args)) throw new ValidationError("args", "must be a JSON object");
+  const base = p?.args && typeof p.args === "object" ? p.args : {};
+  return { name: p?.name ?? nameOrPreset, args: { ...base, ...args }, label: `${nameOrPreset} ${JSON.stringify(args)}` };
+}
+
+/** Fails fast (before any trace is read) on an unknown policy or a bad argument. */
+export function validatePolicySpecs(specs: readonly SimPolicySpec[]): void {
+  for (const s of specs) createPolicy(s.name, s.args ?? {});
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { runSimulation } from "./run-simulation.js";
 import { linearPower, planetLabWorkload } from "./scenarios.js";
 import type { SimHostSpec, SimVmSpec, SimWorkload } from "./sim-model.js";
-import { barChart, lineChart, scatterChart } from "./svg-chart.js";
+import { barChart, lineChart, logTicks, niceTicks, scatterChart } from "./svg-chart.js";
 
 const host = (id: string): SimHostSpec => ({ id, cores: 1, mipsPerCore: 1000, ramMb: 4096, bwKbps: 1e6, powerWatts: linearPower(100, 200) });
 const vm = (id: string, pct: number, ramMb = 500): SimVmSpec => ({ id, mips: 1000, ramMb, bwKbps: 0, cpuPct: new Array(20).fill(pct) });
@@ -30,6 +30,22 @@ describe("runSimulation", () => {
     const r = runSimulation({ workload: workload([vm("a", 80), vm("b", 10), vm("c", 80)], 2), policy: { name: "none" } });
     // h0 holds a and c (1600 > 1000 MIPS) all the time, h1 holds b: half of the active host-time violates.
     assert.ok(Math.abs(r.slatah - 0.5) < 1e-9, String(r.slatah));
+    // a and c get floor(800 × 1000/1600) = 500 of their 800 MIPS all the time, b all of its 100.
+    assert.ok(Math.abs(r.overallUnderAllocation - (1700 - 1100) / 1700) < 1e-9, String(r.overallUnderAllocation));
+    assert.ok(Math.abs(r.unmetVmTimeShare - 2 / 3) < 1e-9, String(r.unmetVmTimeShare));
+  });
+
+  it("executes and counts CloudSim's double migration (A→B then B→C in one round) only when asked", () => {
+    // h0: a 60 % + d 30 % (THR 0.8 overloaded, d has the smallest memory); h1: b 5 %; h2: c 45 %.
+    // d goes to h1 (first of the equally cheap hosts), then h1 is the least utilized host and is
+    // drained to h2: CloudSim migrates d twice.
+    const vms = [vm("a", 60, 500), vm("b", 5, 100), vm("c", 45, 100), vm("d", 30, 100)];
+    const w: SimWorkload = { ...workload(vms, 3), durationSec: 900 };
+    const run = (cloudsimDoubleMoves: boolean) =>
+      runSimulation({ workload: w, policy: { name: "consolidation", args: { detector: "thr", parameter: 0.8, cloudsimDoubleMoves } } });
+    assert.equal(run(false).migrations, 2);
+    assert.equal(run(true).migrations, 3);
+    assert.equal(run(true).timeline.activeHosts.at(-1), 2);
   });
 
   it("a migration costs RAM/bandwidth seconds of 10 % degradation and relieves the overload", () => {
@@ -89,8 +105,22 @@ describe("svg charts", () => {
     );
     assert.equal((svg.match(/<circle /g) ?? []).length, 3); // the y = 0 point is dropped
     assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 1); // only the series with several points is joined
-    // The y ticks run from below the smallest positive value to above the largest, not from 0.
-    assert.match(svg, />6\.7e-6</);
-    assert.match(svg, />1\.5e-4</);
+    // Log ticks at 1, 2, 5 × 10^k between the smallest positive value and the largest, not from 0.
+    assert.match(svg, />1\.0e-5</);
+    assert.match(svg, />1\.0e-4</);
+    assert.doesNotMatch(svg, />6\.7e-6</);
+  });
+  it("puts linear ticks on round values and widens the range to whole steps", () => {
+    assert.deepEqual(niceTicks(0, 87.3), { lo: 0, hi: 100, ticks: [0, 20, 40, 60, 80, 100] });
+    assert.deepEqual(niceTicks(0, 24), { lo: 0, hi: 25, ticks: [0, 5, 10, 15, 20, 25] });
+    assert.deepEqual(niceTicks(0.0013, 0.0041).ticks, [0.001, 0.002, 0.003, 0.004, 0.005]);
+    assert.deepEqual(logTicks(6.7e-6, 1.5e-4), [1e-5, 2e-5, 5e-5, 1e-4]);
+  });
+  it("makes room for long legend names instead of clipping them", () => {
+    const long = "forecast (target 1, z 0.5, drain < 0.9) on planetlab-20110303";
+    const svg = lineChart("t", "x", "y", [{ name: long, x: [0, 1], y: [1, 2] }]);
+    const width = Number(/<svg [^>]*width="(\d+)"/.exec(svg)![1]);
+    const legendX = Number(/<rect x="([\d.]+)" y="[\d.]+" width="10"/.exec(svg)![1]);
+    assert.ok(legendX + 14 + long.length * 6.5 <= width, `legend at ${legendX} with ${long.length} chars overflows width ${width}`);
   });
 });

@@ -28,14 +28,19 @@ export const defaultForecasterFactory: ForecasterFactory = (name) => {
   }
 };
 
-/** CloudSim's UtilizationModelPlanetLabInMemory: linear between samples, 0 after the trace. */
+/**
+ * CloudSim's UtilizationModelPlanetLabInMemory: linear between samples; one sample past the end
+ * repeats the last one (its data[288] = data[287]); 0 further on.
+ */
 function utilAt(trace: ArrayLike<number>, stepSec: number, t: number): number {
+  const n = trace.length;
+  const at = (i: number) => (i < n ? trace[i]! / 100 : i === n && n > 0 ? trace[n - 1]! / 100 : 0);
   const x = t / stepSec;
   const i1 = Math.floor(x);
   const i2 = Math.ceil(x);
-  const u1 = i1 < trace.length ? trace[i1]! / 100 : 0;
+  const u1 = at(i1);
   if (i1 === i2) return u1;
-  const u2 = i2 < trace.length ? trace[i2]! / 100 : 0;
+  const u2 = at(i2);
   return u1 + (u2 - u1) * (x - i1);
 }
 
@@ -73,7 +78,9 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
   const mips = Float64Array.from(w.vms, (v) => v.mips);
   const ramMb = Float64Array.from(w.vms, (v) => v.ramMb);
 
-  // --- initial placement (CloudSim: PABFD at full MIPS, in VM id order, no host is "on" yet) ---
+  // --- initial placement (CloudSim: PABFD at full MIPS, in VM id order; every host's measured
+  // utilization is still 0, and the overload test never rejects: cloudlets are not yet submitted,
+  // so only the new VM's own MIPS count as requested, at most 2500 / 3720 < 0.7) ---
   const lists: number[][] = Array.from({ length: H }, () => []);
   const vmHost = new Int32Array(V).fill(-1);
   if (w.initialPlacement === "round-robin") {
@@ -90,7 +97,9 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
       let minDiff = Number.MAX_VALUE;
       for (let h = 0; h < H; h++) {
         if (pe[h]! < mips[v]! || availMips[h]! < mips[v]! || availRam[h]! < ramMb[v]! || availBw[h]! < w.vms[v]!.bwKbps) continue;
-        const u = mips[v]! / total[h]!;
+        // CloudSim prices the host with getUtilizationOfCpuMips(host): the full MIPS already
+        // allocated at creation to the VMs placed on it before (host.getPower() is still P(0)).
+        const u = (total[h]! - availMips[h]! + mips[v]!) / total[h]!;
         if (u > 1) continue;
         const diff = powerAt(w.hosts[h]!.powerWatts, u) - powerAt(w.hosts[h]!.powerWatts, 0);
         if (diff < minDiff) {
@@ -112,6 +121,12 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
   // --- state ---
   const migTo = new Int32Array(V).fill(-1);
   const migFrom = new Int32Array(V).fill(-1);
+  // CloudSim's redundant first hop (ProposedMove.via): a second host holding the incoming copy.
+  const migVia = new Int32Array(V).fill(-1);
+  const incoming = (v: number, h: number) => migTo[v] === h || migVia[v] === h;
+  // CloudSim's VmScheduler.vmsMigratingOut entries (VM × host it left, kept until it lands there again).
+  const staleOut = w.cloudsimStaleMigratingOut ? new Set<number>() : undefined;
+  const returning = (v: number, h: number) => staleOut !== undefined && staleOut.has(v * H + h);
   const migStart = new Float64Array(V);
   const lastMigratedAt = new Float64Array(V).fill(NaN);
   const req = new Float64Array(V);
@@ -134,6 +149,8 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
   let totReq = 0;
   let totAlloc = 0;
   let underMig = 0;
+  let vmSeconds = 0;
+  let unmetVmSeconds = 0;
   let energyWs = 0;
   let lastT = 0;
 
@@ -156,6 +173,9 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
       totAlloc += vAlloc[v]! * dt;
       totReq += vReq[v]! * dt;
       if (vMig[v] && vAlloc[v]! < vReq[v]!) underMig += (vReq[v]! - vAlloc[v]!) * dt;
+      vmSeconds += dt;
+      // Unmet: got less than asked, by more than rounding (CloudSim floors MIPS when over-subscribed).
+      if (vAlloc[v]! < vReq[v]! - 1e-6 * (1 + vReq[v]!)) unmetVmSeconds += dt;
     }
     vT[v] = t;
     vAlloc[v] = alloc;
@@ -184,7 +204,7 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
       let sumTr = 0;
       for (const v of list) {
         const capped = Math.min(req[v]!, pcap);
-        const tr = migTo[v] === h ? capped * 0.1 : capped;
+        const tr = incoming(v, h) ? capped * 0.1 : capped;
         sumTr += tr;
         if (!over && avail >= tr) avail -= tr;
         else over = true;
@@ -194,11 +214,14 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
       let requested = 0;
       for (const v of list) {
         const capped = Math.min(req[v]!, pcap);
-        const isIn = migTo[v] === h;
+        const isIn = incoming(v, h);
         const isOut = !isIn && migTo[v]! >= 0;
         let alloc: number;
-        if (!over) alloc = isOut ? capped * keep : isIn ? capped * 0.1 : capped;
-        else alloc = isOut ? Math.floor(capped * scaling * keep) : isIn ? Math.floor(capped * 0.1 * scaling) : Math.floor(capped * scaling);
+        // A VM coming back to a host it once left is still in that host's migrating-out list in
+        // CloudSim, whose scheduler then gives the incoming copy 90 % instead of 10 %.
+        const back = isIn && returning(v, h);
+        if (!over) alloc = isOut || back ? capped * keep : isIn ? capped * 0.1 : capped;
+        else alloc = isOut || back ? Math.floor(capped * scaling * keep) : isIn ? Math.floor(capped * 0.1 * scaling) : Math.floor(capped * scaling);
         if (isIn) used += alloc;
         else {
           recordVm(v, t, alloc, req[v]!, isOut);
@@ -282,7 +305,7 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
       const spec = w.hosts[h]!;
       let memUsed = 0;
       for (const v of lists[h]!) {
-        if (migTo[v] === h) continue;
+        if (incoming(v, h)) continue;
         const vm = w.vms[v]!;
         const memBytes = vm.memPct ? utilAt(vm.memPct, step, t) * vm.ramMb * 1e6 : 0;
         memUsed += memBytes;
@@ -340,6 +363,13 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
         const ld = lists[dst]!;
         ld.splice(ld.indexOf(v), 1);
         ld.push(v);
+        if (migVia[v]! >= 0) {
+          const lv = lists[migVia[v]!]!;
+          lv.splice(lv.indexOf(v), 1);
+          staleOut?.delete(v * H + migVia[v]!);
+          migVia[v] = -1;
+        }
+        staleOut?.delete(v * H + dst);
         vmHost[v] = dst;
         migTo[v] = -1;
         migFrom[v] = -1;
@@ -371,9 +401,17 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
       migFrom[v] = vmHost[v]!;
       migTo[v] = dst;
       migStart[v] = t;
+      staleOut?.add(v * H + migFrom[v]!);
       lists[dst]!.push(v);
       pending.push({ v, end: t + ramMb[v]! / transferMBps });
       migrations++;
+      const via = m.via === undefined ? undefined : hostIndex.get(m.via);
+      if (via !== undefined && via !== dst && via !== migFrom[v]) {
+        // CloudSim executes both entries of its migration map: both count, both hosts carry the copy.
+        migVia[v] = via;
+        lists[via]!.push(v);
+        migrations++;
+      }
     }
     if (plan.start.length) update(t, false);
     let active = 0;
@@ -401,6 +439,7 @@ export function runSimulation(config: SimConfig, forecasterFactory: ForecasterFa
     slav: slatah * pdm,
     esv: energyKWh * slatah * pdm,
     overallUnderAllocation: totReq > 0 ? (totReq - totAlloc) / totReq : 0,
+    unmetVmTimeShare: vmSeconds > 0 ? unmetVmSeconds / vmSeconds : 0,
     overloadHostSeconds: violTime,
     activeHostSeconds: activeTime,
     timeline: { t: timelineT, activeHosts: timelineActive, migrations: timelineMig },

@@ -19,7 +19,7 @@ const VM_TYPES = [
  * host type = id % 2 (HP ProLiant ML110 G4 2×1860 MIPS / G5 2×2660 MIPS, 4096 MB, 1 Gbit/s),
  * one single-core VM per trace file, VM i of N gets type ⌊i / ⌈N/4⌉⌋, 300 s interval, one day.
  */
-export function planetLabWorkload(day: PlanetLabDay, hostCount = 800, removeIdleVms = true): SimWorkload {
+export function planetLabWorkload(day: PlanetLabDay, hostCount = 800, cloudsimArtefacts = true): SimWorkload {
   const hosts: SimHostSpec[] = Array.from({ length: hostCount }, (_, i) => ({
     id: `host-${i}`,
     cores: 2,
@@ -33,7 +33,7 @@ export function planetLabWorkload(day: PlanetLabDay, hostCount = 800, removeIdle
     const type = VM_TYPES[Math.floor(i / per)]!;
     return { id: `vm-${i}`, mips: type.mips, ramMb: type.ramMb, bwKbps: 100_000, cpuPct: vm.cpuPct };
   });
-  return { name: `planetlab-${day.day}`, stepSec: 300, durationSec: 86_400, hosts, vms, initialPlacement: "pabfd", removeIdleVms };
+  return { name: `planetlab-${day.day}`, stepSec: 300, durationSec: 86_400, hosts, vms, initialPlacement: "pabfd", removeIdleVms: cloudsimArtefacts, cloudsimStaleMigratingOut: cloudsimArtefacts };
 }
 
 /** A generic linear power model for hosts that publish none (only used for energy figures). */

@@ -41,6 +41,13 @@ export interface SimWorkload {
    * update (it takes the cloudlet for finished). True reproduces CloudSim; false keeps them.
    */
   readonly removeIdleVms?: boolean;
+  /**
+   * CloudSim 3.0.3's VmScheduler never forgets a VM that migrated out of a host until the VM is
+   * allocated there again outside a migration; if it migrates back in, the scheduler's "migrating
+   * out" branch wins and the incoming copy gets 90 % of its request instead of 10 %. True
+   * reproduces CloudSim (hosts look busier while such a VM arrives); false is the intended model.
+   */
+  readonly cloudsimStaleMigratingOut?: boolean;
 }
 
 export interface SimPolicySpec {
@@ -97,8 +104,14 @@ export interface SimResult {
   readonly pdm: number;
   readonly slav: number;
   readonly esv: number;
-  /** Fraction of all requested CPU not allocated, whatever the cause. */
+  /**
+   * Under-delivered CPU: fraction of all requested CPU not allocated, whatever the cause
+   * (overloaded hosts, migrations, a request above one core). SLAV = SLATAH × PDM does not see
+   * CPU withheld outside migrations on hosts that are rarely overloaded; this does.
+   */
   readonly overallUnderAllocation: number;
+  /** Share of VM-time (VM-seconds) during which a VM got less CPU than it asked for. */
+  readonly unmetVmTimeShare: number;
   /** Host-seconds during which some host got less CPU than requested. */
   readonly overloadHostSeconds: number;
   readonly activeHostSeconds: number;

@@ -4,17 +4,17 @@ import type { SimResult } from "./sim-model.js";
 import { barChart, lineChart } from "./svg-chart.js";
 
 const sci = (x: number) => (Number.isFinite(x) ? x.toExponential(2) : "n/a");
-const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+export const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
 /** One markdown table row per result (the metrics of Beloglazov & Buyya's Table V plus ours). */
 export function resultsTable(results: readonly SimResult[]): string {
   const rows = [
-    "| policy | workload | energy kWh | migrations | SLATAH | PDM | SLAV | ESV | overload host-h | wall s |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| policy | workload | energy kWh | migrations | SLATAH | PDM | SLAV | ESV | under-delivered CPU | VM-time unmet | overload host-h | wall s |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of results) {
     rows.push(
-      `| ${r.policy} | ${r.workload} | ${r.energyKWh.toFixed(2)} | ${r.migrations} | ${pct(r.slatah)} | ${pct(r.pdm)} | ${sci(r.slav)} | ${sci(r.esv)} | ${(r.overloadHostSeconds / 3600).toFixed(1)} | ${(r.wallMs / 1000).toFixed(2)} |`,
+      `| ${r.policy} | ${r.workload} | ${r.energyKWh.toFixed(2)} | ${r.migrations} | ${pct(r.slatah)} | ${pct(r.pdm)} | ${sci(r.slav)} | ${sci(r.esv)} | ${pct(r.overallUnderAllocation)} | ${pct(r.unmetVmTimeShare)} | ${(r.overloadHostSeconds / 3600).toFixed(1)} | ${(r.wallMs / 1000).toFixed(2)} |`,
     );
   }
   return rows.join("\n");
@@ -58,11 +58,23 @@ export async function writeSimulationReport(
     "SLAV",
     results.map((r) => ({ label: `${r.policy}`, value: r.slav })),
   );
-  const files = { active: `${name}-active-hosts.svg`, energy: `${name}-energy.svg`, migr: `${name}-migrations.svg`, slav: `${name}-slav.svg` };
+  const under = barChart(
+    "Under-delivered CPU (share of requested CPU not allocated)",
+    "%",
+    results.map((r) => ({ label: `${r.policy}`, value: r.overallUnderAllocation * 100 })),
+  );
+  const files = {
+    active: `${name}-active-hosts.svg`,
+    energy: `${name}-energy.svg`,
+    migr: `${name}-migrations.svg`,
+    slav: `${name}-slav.svg`,
+    under: `${name}-under-delivered.svg`,
+  };
   await writeFile(join(dir, files.active), active);
   await writeFile(join(dir, files.energy), energy);
   await writeFile(join(dir, files.migr), migr);
   await writeFile(join(dir, files.slav), slav);
+  await writeFile(join(dir, files.under), under);
   const md = [
     `# Simulation report: ${name}`,
     "",
@@ -71,7 +83,7 @@ export async function writeSimulationReport(
     "",
     resultsTable(results),
     "",
-    "SLATAH = time active hosts got less CPU than requested / active time; PDM = CPU lost to migrations / CPU requested; SLAV = SLATAH × PDM; ESV = energy × SLAV.",
+    "SLATAH = time active hosts got less CPU than requested / active time; PDM = CPU lost to migrations / CPU requested; SLAV = SLATAH × PDM; ESV = energy × SLAV; under-delivered CPU = CPU requested but not allocated, whatever the cause / CPU requested; VM-time unmet = share of VM-seconds with less CPU than requested.",
     "",
     "## Forecast error (one step ahead, percentage points of the container's CPU size)",
     "",
@@ -79,7 +91,7 @@ export async function writeSimulationReport(
     "",
     `![active hosts](${files.active})`,
     "",
-    `![energy](${files.energy}) ![migrations](${files.migr}) ![SLAV](${files.slav})`,
+    `![energy](${files.energy}) ![migrations](${files.migr}) ![SLAV](${files.slav}) ![under-delivered CPU](${files.under})`,
     "",
   ].join("\n");
   const markdown = join(dir, `${name}.md`);

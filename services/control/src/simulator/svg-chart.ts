@@ -11,6 +11,41 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 const fmt = (v: number) =>
   Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(1);
 
+/** A "nice" tick step (1, 2, 2.5 or 5 × 10^k) giving about `target` intervals over `span`. */
+export function niceStep(span: number, target = 5): number {
+  if (!(span > 0) || !Number.isFinite(span)) return 1;
+  const raw = span / target;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / p;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * p;
+}
+
+/** Linear axis: the range widened to whole steps, and the tick values in it. */
+export function niceTicks(lo: number, hi: number, target = 5): { lo: number; hi: number; ticks: number[] } {
+  const step = niceStep(hi - lo, target);
+  const a = Math.floor(lo / step + 1e-9) * step;
+  const b = Math.ceil(hi / step - 1e-9) * step;
+  const ticks: number[] = [];
+  for (let k = 0; a + k * step <= b + step * 1e-9; k++) ticks.push(Number((a + k * step).toPrecision(12)));
+  return { lo: a, hi: b > a ? b : a + step, ticks };
+}
+
+/** Log axis ticks: 1, 2, 5 × 10^k inside [lo, hi] (only powers of ten when the range spans many decades). */
+export function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  const decades = Math.log10(hi / lo);
+  const mult = decades > 3 ? [1] : [1, 2, 5];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
+    for (const m of mult) {
+      const v = Number((m * 10 ** e).toPrecision(12));
+      if (v >= lo && v <= hi) out.push(v);
+    }
+  return out;
+}
+
+/** Right margin that fits the longest legend entry (≈6.5 px per character at 11 px). */
+const legendMargin = (names: readonly string[]) => Math.ceil(30 + 6.5 * Math.max(0, ...names.map((n) => n.length)));
+
 interface Axes {
   readonly px: (x: number) => number;
   readonly py: (y: number) => number;
@@ -27,10 +62,13 @@ function frame(
   height: number,
   m: { l: number; r: number; t: number; b: number },
 ): Axes {
-  const { x0, x1, logY } = range;
+  const { logY } = range;
+  const xt = niceTicks(range.x0, range.x1);
+  const [x0, x1] = [xt.lo, xt.hi];
+  const yt = logY ? undefined : niceTicks(range.y0, range.y1);
   const ty = (y: number) => (logY ? Math.log10(y) : y);
-  const y0 = ty(range.y0);
-  const y1 = ty(range.y1);
+  const y0 = ty(yt ? yt.lo : range.y0);
+  const y1 = ty(yt ? yt.hi : range.y1);
   const px = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * (width - m.l - m.r);
   const py = (y: number) => height - m.b - ((ty(y) - y0) / (y1 - y0 || 1)) * (height - m.t - m.b);
   const parts: string[] = [];
@@ -39,15 +77,12 @@ function frame(
   parts.push(
     `<line x1="${m.l}" y1="${height - m.b}" x2="${width - m.r}" y2="${height - m.b}" stroke="black"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${height - m.b}" stroke="black"/>`,
   );
-  for (let i = 0; i <= 4; i++) {
-    const yt = y0 + ((y1 - y0) * i) / 4;
-    const yv = logY ? 10 ** yt : yt;
-    const xv = x0 + ((x1 - x0) * i) / 4;
+  for (const yv of yt ? yt.ticks : logTicks(range.y0, range.y1)) {
     parts.push(
       `<text x="${m.l - 4}" y="${py(yv) + 4}" text-anchor="end">${fmt(yv)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(yv)}" y2="${py(yv)}" stroke="#eee"/>`,
     );
-    parts.push(`<text x="${px(xv)}" y="${height - m.b + 14}" text-anchor="middle">${fmt(xv)}</text>`);
   }
+  for (const xv of xt.ticks) parts.push(`<text x="${px(xv)}" y="${height - m.b + 14}" text-anchor="middle">${fmt(xv)}</text>`);
   parts.push(`<text x="${(m.l + width - m.r) / 2}" y="${height - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
   parts.push(`<text x="14" y="${height / 2}" text-anchor="middle" transform="rotate(-90 14 ${height / 2})">${esc(yLabel)}</text>`);
   return { px, py, parts };
@@ -61,10 +96,12 @@ const legend = (parts: string[], x: number, y: number, i: number, color: string,
   parts.push(`<rect x="${x}" y="${y + i * 16}" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="${y + i * 16 + 9}">${esc(name)}</text>`);
 
 export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[], width = 720, height = 320): string {
-  const m = { l: 60, r: 160, t: 30, b: 40 };
+  const m = { l: 60, r: legendMargin(series.map((s) => s.name)), t: 30, b: 40 };
+  width = Math.max(width, m.l + m.r + 420);
+  height = Math.max(height, m.t + m.b + 16 * series.length);
   const xs = series.flatMap((s) => s.x);
   const ys = series.flatMap((s) => s.y);
-  const range = { x0: Math.min(...xs, 0), x1: Math.max(...xs, 1), y0: 0, y1: Math.max(...ys, 1e-9) * 1.05 };
+  const range = { x0: Math.min(...xs, 0), x1: Math.max(...xs, 1), y0: 0, y1: Math.max(...ys, 1e-9) };
   const { px, py, parts } = frame(title, xLabel, yLabel, range, width, height, m);
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
@@ -94,7 +131,9 @@ export function scatterChart(
   width = 720,
   height = 360,
 ): string {
-  const m = { l: 70, r: 230, t: 30, b: 40 };
+  const m = { l: 70, r: legendMargin(series.map((s) => s.name)), t: 30, b: 40 };
+  width = Math.max(width, m.l + m.r + 420);
+  height = Math.max(height, m.t + m.b + 16 * series.length);
   const xs = series.flatMap((s) => s.x);
   const ys = series.flatMap((s) => s.y).filter((y) => !opts.logY || y > 0);
   const [xLo, xHi, yLo, yHi] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
@@ -102,7 +141,7 @@ export function scatterChart(
   const range = {
     x0: xLo - xPad,
     x1: xHi + xPad,
-    ...(opts.logY ? { y0: yLo / 1.5, y1: yHi * 1.5, logY: true } : { y0: Math.min(0, yLo), y1: yHi * 1.05 || 1 }),
+    ...(opts.logY ? { y0: yLo / 1.5, y1: yHi * 1.5, logY: true } : { y0: Math.min(0, yLo), y1: yHi || 1 }),
   };
   const { px, py, parts } = frame(title, xLabel, yLabel, range, width, height, m);
   series.forEach((s, i) => {
@@ -118,7 +157,8 @@ export function scatterChart(
 
 export function barChart(title: string, yLabel: string, bars: readonly { label: string; value: number }[], width = 720, height = 320): string {
   const m = { l: 70, r: 20, t: 30, b: 90 };
-  const y1 = Math.max(...bars.map((b) => b.value), 1e-12) * 1.1;
+  const yt = niceTicks(0, Math.max(...bars.map((b) => b.value), 1e-12) * 1.08);
+  const y1 = yt.hi;
   const bw = (width - m.l - m.r) / Math.max(1, bars.length);
   const py = (y: number) => height - m.b - (y / y1) * (height - m.t - m.b);
   const parts: string[] = [];
@@ -126,6 +166,10 @@ export function barChart(title: string, yLabel: string, bars: readonly { label: 
   parts.push(`<rect width="100%" height="100%" fill="white"/><text x="${width / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text>`);
   parts.push(`<line x1="${m.l}" y1="${height - m.b}" x2="${width - m.r}" y2="${height - m.b}" stroke="black"/>`);
   parts.push(`<text x="14" y="${(m.t + height - m.b) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(m.t + height - m.b) / 2})">${esc(yLabel)}</text>`);
+  for (const v of yt.ticks)
+    parts.push(
+      `<text x="${m.l - 4}" y="${py(v) + 4}" text-anchor="end">${fmt(v)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(v)}" y2="${py(v)}" stroke="#eee"/>`,
+    );
   bars.forEach((b, i) => {
     const x = m.l + i * bw + bw * 0.15;
     const c = COLORS[i % COLORS.length]!;

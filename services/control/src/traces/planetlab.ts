@@ -1,4 +1,5 @@
-import { readdir } from "node:fs/promises";
+import { opendir, readdir, stat } from "node:fs/promises";
+import type { Dirent } from "node:fs";
 import { basename, join } from "node:path";
 import { TraceFormatError, readTraceText, traceLines } from "./trace-format-error.js";
 
@@ -17,7 +18,28 @@ export interface PlanetLabDay {
 export const PLANETLAB_SAMPLES_PER_DAY = 288;
 export const PLANETLAB_STEP_SECONDS = 300;
 
-/** Day folders (YYYYMMDD) under a CloudSim-style `planetlab/` root, sorted. */
+/**
+ * Entries of `dir` that are (or, through symbolic links, point to) a file or a directory. A
+ * dangling link is an error naming it, never a silent skip.
+ */
+async function entriesOfKind(dir: string, entries: readonly Dirent[], kind: "file" | "dir"): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of entries) {
+    let isKind = kind === "file" ? e.isFile() : e.isDirectory();
+    if (e.isSymbolicLink()) {
+      try {
+        const st = await stat(join(dir, e.name));
+        isKind = kind === "file" ? st.isFile() : st.isDirectory();
+      } catch (err) {
+        throw new TraceFormatError(join(dir, e.name), undefined, `symbolic link cannot be followed (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+      }
+    }
+    if (isKind) out.push(e.name);
+  }
+  return out;
+}
+
+/** Day folders (YYYYMMDD, symbolic links followed) under a CloudSim-style `planetlab/` root, sorted. */
 export async function listPlanetLabDays(root: string): Promise<string[]> {
   let entries;
   try {
@@ -25,10 +47,7 @@ export async function listPlanetLabDays(root: string): Promise<string[]> {
   } catch (err) {
     throw new TraceFormatError(root, undefined, `cannot read PlanetLab root (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
   }
-  return entries
-    .filter((e) => e.isDirectory() && /^\d{8}$/.test(e.name))
-    .map((e) => e.name)
-    .sort();
+  return (await entriesOfKind(root, entries, "dir")).filter((n) => /^\d{8}$/.test(n)).sort();
 }
 
 /** Parses one VM file; pure so tests can feed it text directly. */
@@ -50,6 +69,17 @@ export function parsePlanetLabFile(file: string, text: string): number[] {
 }
 
 /**
+ * The folder's entries in the file system's own order (what Java's File.listFiles returns).
+ * fs.readdir cannot give it: libuv sorts scandir's results; opendir/read does not.
+ */
+async function listInDirectoryOrder(dir: string): Promise<Dirent[]> {
+  const out: Dirent[] = [];
+  const d = await opendir(dir);
+  for await (const e of d) out.push(e);
+  return out;
+}
+
+/**
  * Reads every VM file of one day folder. `order: "directory"` keeps the file system's listing
  * order (what CloudSim's `File.listFiles` sees, for reproducing its results); the default
  * "sorted" gives the same order on every machine.
@@ -57,8 +87,9 @@ export function parsePlanetLabFile(file: string, text: string): number[] {
 export async function readPlanetLabDay(dir: string, opts: { order?: "sorted" | "directory" } = {}): Promise<PlanetLabDay> {
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    names = await entriesOfKind(dir, await listInDirectoryOrder(dir), "file");
   } catch (err) {
+    if (err instanceof TraceFormatError) throw err;
     throw new TraceFormatError(dir, undefined, `cannot read PlanetLab day folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
   }
   names = names.filter((n) => !n.startsWith("."));

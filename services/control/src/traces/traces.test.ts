@@ -1,6 +1,6 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listPlanetLabDays, readPlanetLabDay } from "./planetlab.js";
@@ -70,6 +70,23 @@ describe("PlanetLab reader", () => {
       await expectTraceError(readPlanetLabDay(dir), join(dir, "vm"), c.line, c.what);
     });
   }
+  test("follows symbolic links to VM files and day folders; a dangling link is an error naming it", async () => {
+    const linked = join(root, "linked");
+    await mkdir(join(linked, "days"), { recursive: true });
+    await mkdir(join(linked, "real-day"), { recursive: true });
+    await writeFile(join(linked, "real-day", "c_vm"), day(ramp));
+    await symlink(join(linked, "real-day"), join(linked, "days", "20110309"));
+    await symlink(join(root, "pl", "20110303", "b_vm"), join(linked, "real-day", "d_link"));
+    assert.deepEqual(await listPlanetLabDays(join(linked, "days")), ["20110309"]);
+    const d = await readPlanetLabDay(join(linked, "days", "20110309"));
+    assert.deepEqual(
+      d.vms.map((v) => v.name),
+      ["c_vm", "d_link"],
+    );
+    assert.deepEqual(d.vms[1]!.cpuPct, ramp);
+    await symlink(join(linked, "nowhere"), join(linked, "real-day", "e_dangling"));
+    await expectTraceError(readPlanetLabDay(join(linked, "real-day")), join(linked, "real-day", "e_dangling"), undefined, /symbolic link.*ENOENT/);
+  });
   test("missing day folder", async () => {
     const dir = join(root, "pl", "19990101");
     await expectTraceError(readPlanetLabDay(dir), dir, undefined, /ENOENT/);
