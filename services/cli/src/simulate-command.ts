@@ -26,6 +26,11 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option("--args <json>", "JSON object laid over every policy's arguments (a preset's own or the plugin's defaults)")
     .option("--traces <dir>", "traces root", process.env.HERD_TRACES_DIR ?? "../shared/traces")
+    .addOption(
+      new Option("--order <order>", "PlanetLab file order (decides VM types): directory (as CloudSim's File.listFiles, as bench:placement) or sorted")
+        .choices(["directory", "sorted"])
+        .default("directory"),
+    )
     .option("--out <dir>", "where the report (markdown, JSON, SVG plots) goes", "sim-results")
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))
     .action(
@@ -36,6 +41,7 @@ export function registerSimulateCommand(program: Command): void {
         policies?: string;
         args?: string;
         traces: string;
+        order: string;
         out: string;
         output: OutputFormat;
       }) => {
@@ -52,6 +58,8 @@ export function registerSimulateCommand(program: Command): void {
           input,
           "--out",
           opts.out,
+          "--order",
+          opts.order,
           ...(opts.policies ? ["--policies", opts.policies] : []),
           ...(opts.args ? ["--args", opts.args] : []),
         ];

@@ -19,6 +19,11 @@ export interface SimulateOptions {
   args?: unknown;
   outDir: string;
   name?: string;
+  /**
+   * Order of a PlanetLab day's files, which decides each VM's type: "directory" (the file system's
+   * own, as CloudSim's File.listFiles sees it; default, as in bench:placement) or "sorted".
+   */
+  order?: "sorted" | "directory";
 }
 
 /** `herd simulate`: runs the policies on one input and writes the markdown/JSON/SVG report. */
@@ -27,9 +32,10 @@ export async function simulate(o: SimulateOptions): Promise<{ results: SimResult
   validatePolicySpecs(specs);
   let workload: SimWorkload;
   let transferMBps = 62.5;
-  if (o.scenario === "planetlab") workload = planetLabWorkload(await readPlanetLabDay(o.input));
+  const order = o.order ?? "directory";
+  if (o.scenario === "planetlab") workload = planetLabWorkload(await readPlanetLabDay(o.input, { order }));
   else if (o.scenario === "live-cluster") {
-    workload = liveClusterWorkload(await readPlanetLabDay(o.input));
+    workload = liveClusterWorkload(await readPlanetLabDay(o.input, { order }));
     transferMBps = LIVE_CLUSTER_DEFAULTS.transferMBps;
   } else if (o.scenario === "alibaba") {
     workload = alibabaWorkload(await readAlibabaMachineUsage(o.input, { resampleSeconds: ALIBABA_DEFAULTS.stepSec }));
@@ -61,7 +67,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateOptions {
       throw new ValidationError("args", "must be JSON", { cause: err });
     }
   }
-  return { scenario, input: resolve(input), policies, args, outDir: resolve(get("out") ?? "sim-results") };
+  const order = get("order") ?? "directory";
+  if (order !== "sorted" && order !== "directory") throw new ValidationError("order", `must be sorted or directory, got "${order}"`);
+  return { scenario, input: resolve(input), policies, args, outDir: resolve(get("out") ?? "sim-results"), order };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
