@@ -1,3 +1,5 @@
+import { CholeskyDecomposition, Matrix } from "ml-matrix";
+
 /** A fitted ridge regression: y ≈ intercept + Σ coef_j · (x_j − mean_j) / scale_j. */
 export interface RidgeModel {
   mean: number[];
@@ -7,7 +9,7 @@ export interface RidgeModel {
 }
 
 /**
- * Ridge regression on standardized columns, solved in closed form (Cholesky). Lags and rolling
+ * Ridge regression on standardized columns, solved in closed form (Cholesky, from ml-matrix). Lags and rolling
  * means are strongly collinear, which makes plain least squares unstable; the penalty
  * `lambda · rows` keeps it well-posed. Constant columns get coefficient 0; the intercept is not
  * penalized, so a constant target is fitted exactly.
@@ -58,31 +60,20 @@ export function predictRidge(m: RidgeModel, row: readonly number[]): number {
   return v;
 }
 
-/** Solves A x = b for symmetric positive-definite A given by its lower triangle. */
+/**
+ * Solves A x = b for symmetric positive-definite A given by its lower triangle, with ml-matrix's
+ * Cholesky decomposition (A + λnI is positive definite for λ > 0).
+ */
 function choleskySolve(A: number[][], b: number[]): number[] {
   const k = b.length;
-  const L = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  for (let i = 0; i < k; i++) {
+  if (k === 0) return [];
+  const full = new Matrix(k, k);
+  for (let i = 0; i < k; i++)
     for (let j = 0; j <= i; j++) {
-      let s = A[i]![j]!;
-      for (let m = 0; m < j; m++) s -= L[i]![m]! * L[j]![m]!;
-      if (i === j) L[i]![i] = Math.sqrt(Math.max(s, 1e-12));
-      else L[i]![j] = s / L[j]![j]!;
+      full.set(i, j, A[i]![j]!);
+      full.set(j, i, A[i]![j]!);
     }
-  }
-  const zv = new Array<number>(k).fill(0);
-  for (let i = 0; i < k; i++) {
-    let s = b[i]!;
-    for (let m = 0; m < i; m++) s -= L[i]![m]! * zv[m]!;
-    zv[i] = s / L[i]![i]!;
-  }
-  const x = new Array<number>(k).fill(0);
-  for (let i = k - 1; i >= 0; i--) {
-    let s = zv[i]!;
-    for (let m = i + 1; m < k; m++) s -= L[m]![i]! * x[m]!;
-    x[i] = s / L[i]![i]!;
-  }
-  return x;
+  return new CholeskyDecomposition(full).solve(Matrix.columnVector(b)).getColumn(0);
 }
 
 /**
