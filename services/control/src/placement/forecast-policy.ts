@@ -10,10 +10,13 @@ export const ForecastArgs = z
     horizon: rangedInt(1, 288, 6),
     /** Safety margin, in standard deviations of the predicted load, a destination keeps under `target`. */
     z: rangedNumber(0, 5, 1),
-    /** Fraction of CPU capacity above which demand goes unserved (overload). */
-    overloadAt: rangedNumber(0.5, 1, 1),
+    /**
+     * Fraction of CPU capacity above which demand goes unserved (overload). Values far below 1
+     * model nodes that share their cores with other work (the local cluster's emulated nodes).
+     */
+    overloadAt: rangedNumber(0.05, 1, 1),
     /** A destination's load (now, and predicted + z·σ) must stay under this fraction of its capacity. */
-    target: rangedNumber(0.3, 1, 0.7),
+    target: rangedNumber(0.05, 1, 0.7),
     /** A node whose load (now, and predicted + z·σ) is under this fraction is drained (0 = never drain). */
     drainBelow: rangedNumber(0, 1, 0),
     /** Predicted overload must be worth costFactor × a move's own cost (overload happening now: 1 ×). */
