@@ -125,6 +125,7 @@ export class ControlService {
       }),
       intervalMs: s.HERD_REBALANCE_INTERVAL_MS,
       sampleMs: s.HERD_TELEMETRY_INTERVAL_MS,
+      historyPoints: s.HERD_HISTORY_LENGTH,
       downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
     });
     if (s.HERD_REBALANCE_AUTO) this.rebalancer.setAuto(true);

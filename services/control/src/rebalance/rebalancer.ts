@@ -8,7 +8,7 @@ import { createPolicy, resolvePolicyArgs } from "../placement/policy-registry.js
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { StateStore } from "../state/state-store.js";
 import type { ForecastCache } from "./forecast-cache.js";
-import { buildSnapshot, downsample, type LiveContainer } from "./snapshot-builder.js";
+import { buildSnapshot, containerLineage, downsample, joinHistories, type LiveContainer } from "./snapshot-builder.js";
 
 export interface RebalancerOptions {
   state: StateStore;
@@ -22,6 +22,8 @@ export interface RebalancerOptions {
   intervalMs: number;
   /** Telemetry interval: history points per planning interval = intervalMs / sampleMs. */
   sampleMs: number;
+  /** Telemetry points of history read per container (the state store's configured history length). */
+  historyPoints?: number;
   downAfterMs: number;
   /** Used until a committed migration has been measured. */
   defaultTransferRateBps?: number;
@@ -77,9 +79,13 @@ export class Rebalancer {
     const containers: LiveContainer[] = [];
     this.o.forecasts.beginRound();
     const histories: Array<{ record: (typeof records)[number]; cpuHistory: number[] }> = [];
+    const recent = await this.o.migrations.list(200);
+    const points = this.o.historyPoints ?? 600;
     for (const record of records) {
       if (record.state !== "running") continue;
-      const raw = await this.o.state.containerHistory(record.id, 600);
+      // Keyed by the container's identity, not its current id: a migrated container keeps its past.
+      const ids = containerLineage(record.id, recent);
+      const raw = joinHistories(await Promise.all(ids.map((id) => this.o.state.containerHistory(id, points))), points);
       histories.push({
         record,
         cpuHistory: downsample(
@@ -95,7 +101,6 @@ export class Rebalancer {
       containers.push({ record, cpuHistory, cpuForecast: f.values });
     }
     this.o.forecasts.forget(new Set(records.map((r) => `container:${r.name}:cpu`)));
-    const recent = await this.o.migrations.list(200);
     const lastMigratedAt = new Map<string, number>();
     const rates: number[] = [];
     for (const m of recent) {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildSnapshot, downsample } from "./snapshot-builder.js";
+import { buildSnapshot, containerLineage, downsample, joinHistories } from "./snapshot-builder.js";
 import type { ContainerRecord } from "../state/state-store.js";
 import { ZERO_CONTAINER_USAGE } from "../../../../shared/src/contracts/index.js";
 
@@ -61,4 +61,24 @@ test("downsample averages whole buckets, oldest partial bucket first", () => {
   assert.deepEqual(downsample([1, 2, 3, 4, 5, 6, 7], 3), [1, 3, 6]);
   assert.deepEqual(downsample([1, 2], 1), [1, 2]);
   assert.deepEqual(downsample([], 5), []);
+});
+
+test("a migrated container's history follows it across its ids (committed migrations only)", () => {
+  const migrations = [
+    { containerId: "id-b", destinationContainerId: "id-c", state: "committed" },
+    { containerId: "id-c", destinationContainerId: "id-x", state: "rolled-back" },
+    { containerId: "id-a", destinationContainerId: "id-b", state: "committed" },
+    { containerId: "other", destinationContainerId: "other-2", state: "committed" },
+  ];
+  assert.deepEqual(containerLineage("id-c", migrations), ["id-a", "id-b", "id-c"]);
+  assert.deepEqual(containerLineage("id-x", migrations), ["id-x"]);
+  assert.deepEqual(containerLineage("fresh", migrations), ["fresh"]);
+  // A cycle (cannot happen, but records are data) ends the walk instead of looping.
+  assert.deepEqual(containerLineage("p", [{ containerId: "q", destinationContainerId: "p", state: "committed" }, { containerId: "p", destinationContainerId: "q", state: "committed" }]), ["q", "p"]);
+  const h = (ts: number[]) => ts.map((t) => ({ t, cpuPct: t }));
+  // Points repeated or out of order at a seam are dropped; the newest `limit` are kept.
+  assert.deepEqual(
+    joinHistories([h([1, 2, 3]), h([3, 4]), h([5, 6])], 5).map((p) => p.t),
+    [2, 3, 4, 5, 6],
+  );
 });

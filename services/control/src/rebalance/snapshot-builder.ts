@@ -86,3 +86,35 @@ export function downsample(values: readonly number[], per: number): number[] {
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** What `containerLineage` needs of a migration record. */
+export interface LineageLink {
+  readonly containerId: string;
+  readonly destinationContainerId?: string;
+  readonly state: string;
+}
+
+/**
+ * The ids a container has had, oldest first, ending with `currentId`. A migration gives the
+ * container a new id on its destination (its name stays), so a history keyed by id starts over
+ * after every move; following committed migrations back from the current id recovers the whole
+ * history of the same container. Cycles and chains longer than `maxHops` are cut.
+ */
+export function containerLineage(currentId: string, migrations: readonly LineageLink[], maxHops = 100): string[] {
+  const from = new Map<string, string>();
+  for (const m of migrations) if (m.state === "committed" && m.destinationContainerId) from.set(m.destinationContainerId, m.containerId);
+  const ids = [currentId];
+  const seen = new Set(ids);
+  for (let id = from.get(currentId); id !== undefined && !seen.has(id) && ids.length <= maxHops; id = from.get(id)) {
+    ids.unshift(id);
+    seen.add(id);
+  }
+  return ids;
+}
+
+/** Histories of successive ids joined in time order (a point not after the previous one is dropped), newest `limit` kept. */
+export function joinHistories<T extends { readonly t: number }>(parts: readonly (readonly T[])[], limit: number): T[] {
+  const out: T[] = [];
+  for (const part of parts) for (const p of part) if (out.length === 0 || p.t > out[out.length - 1]!.t) out.push(p);
+  return out.slice(Math.max(0, out.length - limit));
+}
