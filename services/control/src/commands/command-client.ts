@@ -51,7 +51,8 @@ export class CommandClient {
   private readonly pending = new Map<string, string>();
 
   constructor(
-    private readonly bus: MessageBus,
+    /** Only publishing is needed: results arrive through `handleResult`. */
+    private readonly bus: Pick<MessageBus, "publish">,
     private readonly log: Logger,
   ) {
     this.results.setMaxListeners(0);
