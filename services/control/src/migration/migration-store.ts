@@ -70,3 +70,42 @@ function readRecord(raw: string): MigrationRecord {
     });
   return parsed.data;
 }
+
+/** Records kept in memory, read back through the schema as from Redis (a copy: callers never share objects). */
+export class InMemoryMigrationStore implements MigrationStore {
+  private readonly records = new Map<string, string>();
+  private readonly locks = new Map<string, string>();
+
+  async save(r: MigrationRecord): Promise<void> {
+    this.records.set(r.id, JSON.stringify(r));
+  }
+
+  async get(id: string): Promise<MigrationRecord | undefined> {
+    const raw = this.records.get(id);
+    return raw ? readRecord(raw) : undefined;
+  }
+
+  async list(limit: number): Promise<MigrationRecord[]> {
+    const all = [...this.records.values()].map(readRecord);
+    // Newest first; ties by id descending, as Redis orders equal scores.
+    return all.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).slice(0, limit);
+  }
+
+  async unfinished(): Promise<MigrationRecord[]> {
+    return (await this.list(10_000)).filter((r) => r.state === "running" || r.state === "rolling-back");
+  }
+
+  async lock(containerName: string, migrationId: string): Promise<boolean> {
+    if (this.locks.has(containerName)) return false;
+    this.locks.set(containerName, migrationId);
+    return true;
+  }
+
+  async lockHolder(containerName: string): Promise<string | undefined> {
+    return this.locks.get(containerName);
+  }
+
+  async unlock(containerName: string, migrationId: string): Promise<void> {
+    if (this.locks.get(containerName) === migrationId) this.locks.delete(containerName);
+  }
+}
