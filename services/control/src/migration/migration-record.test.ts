@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { destinationRuns, recoveryFor, type MigrationRecord } from "./migration-record.js";
+import { destinationRuns, recoveryFor, whereabouts, type MigrationRecord } from "./migration-record.js";
 
 const rec = (over: Partial<MigrationRecord>): MigrationRecord => ({
   id: "m1",
@@ -41,4 +41,26 @@ test("destinationRuns only once finish saw the verified destination still runnin
   assert.equal(destinationRuns(rec({ steps: [ok("restore"), ok("verify")] })), false);
   assert.equal(destinationRuns(rec({ steps: [ok("restore"), ok("verify"), ok("finish", false)] })), false);
   assert.equal(destinationRuns(rec({ steps: [ok("restore"), ok("verify"), ok("finish")] })), true);
+});
+
+test("whereabouts of a failed migration says 'may be stopped' while the freeze was never confirmed", () => {
+  const step = (name: "freeze" | "abort-destination" | "resume-source", ok: boolean) => ({ name, node: "n1", startedAt: 1, ok });
+  const unconfirmed = whereabouts(
+    rec({
+      state: "failed",
+      frozen: true,
+      destinationContainerId: "d".repeat(64),
+      steps: [step("freeze", false), step("abort-destination", true), step("resume-source", false)],
+    }),
+  );
+  assert.match(unconfirmed, /may be stopped on n1 \(the freeze was sent but never confirmed/);
+  const dumped = whereabouts(
+    rec({
+      state: "failed",
+      frozen: true,
+      checkpointName: "herd-m1",
+      steps: [step("freeze", true), step("abort-destination", true), step("resume-source", false)],
+    }),
+  );
+  assert.match(dumped, /is stopped on n1 \(checkpoint herd-m1 kept there\)/);
 });

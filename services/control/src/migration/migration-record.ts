@@ -73,6 +73,7 @@ export function whereabouts(r: MigrationRecord): string {
     ? `${name} still runs on ${r.source}`
     : stepOk(r, "resume-source")
       ? `${name} runs on ${r.source} again`
-      : `${name} is stopped on ${r.source}${checkpoint}${aborted ? "" : "; it is not resumed while the destination copy is unaccounted for"}`;
+      : // The freeze was sent but never confirmed: the dump may not have started at all.
+        `${name} ${r.checkpointName ? "is" : "may be"} stopped on ${r.source}${r.checkpointName ? checkpoint : " (the freeze was sent but never confirmed: if the dump did not start, it still runs there)"}${aborted ? "" : "; it is not resumed while the destination copy is unaccounted for"}`;
   return `${source}; ${destination}`;
 }
