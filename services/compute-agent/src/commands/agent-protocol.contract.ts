@@ -85,7 +85,12 @@ export function agentProtocolContract(name: string, open: () => Promise<AgentPro
         assert.equal(spec.name, name);
         assert.equal(spec.id, id);
         assert.equal(spec.state.running, true);
-        const missing = await h.send(h.source, "migration.describe", { migrationId: `d-${tag()}`, container: `no-such-${tag()}` }, { commandId: `missing-${tag()}` });
+        const missing = await h.send(
+          h.source,
+          "migration.describe",
+          { migrationId: `d-${tag()}`, container: `no-such-${tag()}` },
+          { commandId: `missing-${tag()}` },
+        );
         assert.equal(missing.ok, false);
         if (!missing.ok) {
           assert.equal(missing.error.code, "NOT_FOUND");
@@ -103,13 +108,23 @@ export function agentProtocolContract(name: string, open: () => Promise<AgentPro
       try {
         const { source, destination } = h;
         const { spec, containerId, frozen } = await prepareAndFreeze(name, mig);
-        const restored = await ok(destination, "migration.restore", { migrationId: mig, spec, containerId, checkpointName: frozen.checkpointName }, `${mig}.restore.1`);
+        const restored = await ok(
+          destination,
+          "migration.restore",
+          { migrationId: mig, spec, containerId, checkpointName: frozen.checkpointName },
+          `${mig}.restore.1`,
+        );
         assert.equal(restored.already, false);
         assert.ok(restored.runningAt >= frozen.frozenAt, "running on the destination after the dump started");
         assert.equal(await runningOn(destination, name), 1, "restore starts the destination copy");
         assert.equal(await runningOn(source, name), 0, "the source stays stopped");
         // Asked again under a new attempt id: it happened, and says when.
-        const again = await ok(destination, "migration.restore", { migrationId: mig, spec, containerId, checkpointName: frozen.checkpointName }, `${mig}.restore.2`);
+        const again = await ok(
+          destination,
+          "migration.restore",
+          { migrationId: mig, spec, containerId, checkpointName: frozen.checkpointName },
+          `${mig}.restore.2`,
+        );
         assert.equal(again.already, true);
         assert.equal(await runningOn(destination, name), 1);
         const verified = await ok(destination, "migration.verify", { migrationId: mig, containerId, settleMs: 200 }, `${mig}.verify`);

@@ -16,7 +16,11 @@ agentProtocolContract("in-memory agent", async () => {
     send: (node, type, payload, opts) => client.send(node, type, payload, { commandId: opts.commandId, timeoutMs: 10_000 }),
     peerOf: (node) => cluster.peerOf(node),
     runContainer: async (name) => (await cluster.node("n1").runContainer(name)).id,
-    copies: async (node, name) => cluster.node(node).copies(name).map((c) => ({ id: c.id, running: c.status === "running" })),
+    copies: async (node, name) =>
+      cluster
+        .node(node)
+        .copies(name)
+        .map((c) => ({ id: c.id, running: c.status === "running" })),
     removeAll: async (name) => {
       for (const n of ["n1", "n2"]) for (const c of cluster.node(n).copies(name)) await cluster.node(n).runtime.remove(c.id, { force: true });
     },

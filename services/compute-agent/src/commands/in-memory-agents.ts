@@ -36,7 +36,7 @@ export class InMemoryAgents {
         ...(clock ? { now: clock } : {}),
       });
       cluster.nodes.set(id, node);
-      cluster.agents.add(id, migrationCommandHandlers(node.migrationHandlerDeps()));
+      cluster.agents.add(id, migrationCommandHandlers(node.migrationHandlerDeps()), node.now);
     }
     return cluster;
   }
@@ -63,6 +63,7 @@ export class InMemoryAgents {
   }
 
   async dispose(): Promise<void> {
-    await rm(this.root, { recursive: true, force: true });
+    // Work a test abandoned may still be writing files here for a moment.
+    await rm(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }

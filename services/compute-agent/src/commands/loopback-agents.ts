@@ -111,7 +111,8 @@ class LoopbackAgent {
       journal,
       (r) => this.publishResult(life, r),
       (commandId, step, detail) => {
-        if (life.alive) this.owner.deliverProgress({ v: EVENT_VERSION, kind: "command.progress", nodeId: this.nodeId, commandId, step, ...detail, at: this.now() });
+        if (life.alive)
+          this.owner.deliverProgress({ v: EVENT_VERSION, kind: "command.progress", nodeId: this.nodeId, commandId, step, ...detail, at: this.now() });
       },
       this.log.child({ component: "commands", nodeId: this.nodeId }),
       this.now,
@@ -233,8 +234,9 @@ export class LoopbackAgents {
 
   constructor(private readonly o: LoopbackAgentsOptions) {}
 
-  add(nodeId: string, handlers: CommandHandlers): void {
-    this.agents.set(nodeId, new LoopbackAgent(nodeId, handlers, this, this.o.log, this.o.now ?? Date.now));
+  /** An agent for `nodeId`; `now` is its clock (the result's startedAt/finishedAt). */
+  add(nodeId: string, handlers: CommandHandlers, now: () => number = this.o.now ?? Date.now): void {
+    this.agents.set(nodeId, new LoopbackAgent(nodeId, handlers, this, this.o.log, now));
   }
 
   agent(nodeId: string): LoopbackAgent {
@@ -253,7 +255,9 @@ export class LoopbackAgents {
 
   /** The first matching fault rule of one of `kinds`, used up by one. */
   take(node: string, type: CommandType, kinds: Array<Fault["kind"]>): Fault | undefined {
-    const rule = this.rules.find((r) => r.type === type && (r.node === undefined || r.node === node) && kinds.includes(r.fault.kind) && (r.times ?? Infinity) > 0);
+    const rule = this.rules.find(
+      (r) => r.type === type && (r.node === undefined || r.node === node) && kinds.includes(r.fault.kind) && (r.times ?? Infinity) > 0,
+    );
     if (!rule) return undefined;
     if (rule.times !== undefined) rule.times--;
     return rule.fault;

@@ -318,7 +318,14 @@ export class InMemoryNode {
       imageCacheDir: join(o.root, "image-cache"),
       log,
     });
-    this.destination = new DestinationMigrationSteps({ runtime: this.runtime, checkpointer: this.checkpointer, images: this.images, stagingDir: this.stagingDir, log, now: this.now });
+    this.destination = new DestinationMigrationSteps({
+      runtime: this.runtime,
+      checkpointer: this.checkpointer,
+      images: this.images,
+      stagingDir: this.stagingDir,
+      log,
+      now: this.now,
+    });
   }
 
   /** Starts a container with a volume and a file in its writable layer, as `docker run` would. */

@@ -37,7 +37,8 @@ export interface MigrationCheck {
 }
 
 export interface MigrationOrchestratorOptions {
-  state: StateStore;
+  /** Where containers and nodes are (only these two look-ups are needed). */
+  state: Pick<StateStore, "findContainer" | "getNode">;
   migrations: MigrationStore;
   commands: CommandClient;
   log: Logger;
@@ -55,6 +56,8 @@ export interface MigrationOrchestratorOptions {
   resendAfterMs?: number;
   /** Headroom the destination must keep besides the container's memory. */
   memoryHeadroomBytes?: number;
+  /** How long the destination watches its restored copy before `verify` answers (default 1 s). */
+  verifySettleMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -298,7 +301,7 @@ export class MigrationOrchestrator {
           "verify",
           r.destination,
           "migration.verify",
-          { migrationId: r.id, containerId: destinationId, settleMs: 1_000 },
+          { migrationId: r.id, containerId: destinationId, settleMs: this.o.verifySettleMs ?? 1_000 },
           { until: forwardUntil() },
         );
         await this.step(
