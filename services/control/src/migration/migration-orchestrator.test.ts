@@ -11,7 +11,7 @@ import { InMemoryAgents } from "../../../compute-agent/src/commands/in-memory-ag
 import type { Fault } from "../../../compute-agent/src/commands/loopback-agents.js";
 import { loopbackCommandClient } from "../commands/loopback-command-client.js";
 import type { ContainerRecord, NodeRecord, StateStore } from "../state/state-store.js";
-import { MigrationOrchestrator } from "./migration-orchestrator.js";
+import { MigrationOrchestrator, type MigrationOrchestratorOptions } from "./migration-orchestrator.js";
 import { TERMINAL_STATES, type MigrationRecord } from "./migration-record.js";
 import { InMemoryMigrationStore, type MigrationStore } from "./migration-store.js";
 
@@ -88,7 +88,7 @@ interface Control {
 interface World {
   cluster: InMemoryAgents;
   store: InMemoryMigrationStore;
-  startControl(): Control;
+  startControl(overrides?: Partial<MigrationOrchestratorOptions>): Control;
   dispose(): Promise<void>;
 }
 
@@ -101,7 +101,7 @@ async function world(clocks: Record<string, () => number> = {}): Promise<World> 
   return {
     cluster,
     store,
-    startControl() {
+    startControl(overrides = {}) {
       const commands = loopbackCommandClient(cluster.agents, log);
       const migrations = killableStore(store);
       let dead = false;
@@ -115,6 +115,7 @@ async function world(clocks: Record<string, () => number> = {}): Promise<World> 
         verifySettleMs: 20,
         ...BOUND,
         sleep: (ms) => (dead ? never() : new Promise((r) => setTimeout(r, Math.min(ms, 100)))),
+        ...overrides,
       });
       return {
         orchestrator,
@@ -393,6 +394,54 @@ describe("migration orchestrator over the in-memory agent", { concurrency: 8, ti
         );
       },
     );
+  });
+
+  for (const type of ["migration.freeze", "migration.restore", "migration.verify"] as const) {
+    test(`the control service dies after sending ${type} and comes back after the bound passed: it finishes forward, the count never goes back`, async () => {
+      const w = await world();
+      try {
+        const first = w.startControl();
+        let killed = false;
+        w.cluster.agents.onPublish = (_node, t) => {
+          if (t === type && !killed) {
+            killed = true;
+            first.kill();
+          }
+        };
+        const started = await first.orchestrator.start({ container: NAME, to: "n2" });
+        const stored = await (async () => {
+          for (;;) {
+            const r = await w.store.get(started.id);
+            if (killed && r?.deadlineAt !== undefined && Date.now() > r.deadlineAt) return r;
+            await new Promise((res) => setTimeout(res, 50));
+          }
+        })();
+        assert.equal(stored.state, "running");
+        // Meanwhile the workload runs wherever it runs (on the destination once restored).
+        for (let i = 0; i < 5; i++) for (const n of ["n1", "n2"]) w.cluster.node(n).tick();
+        const before = Math.max(...w.cluster.running(NAME).map((c) => c.memory), COUNT);
+        const second = w.startControl();
+        await second.orchestrator.recover();
+        const settled = await second.orchestrator.wait(started.id);
+        const s = await assertSettled(w, settled, "committed", "n2");
+        const [copy] = w.cluster.running(NAME);
+        assert.ok((copy?.memory ?? 0) >= before, `the count did not go back (${copy?.memory} < ${before})`);
+        assert.ok(s.steps.length > 0);
+      } finally {
+        await w.dispose();
+      }
+    });
+  }
+
+  test("the shortest bound the API accepts (10 s) with the default rollback reserve still leaves time to migrate", async () => {
+    const w = await world();
+    try {
+      const control = w.startControl({ rollbackReserveMs: undefined, deadlineMs: 120_000 });
+      const started = await control.orchestrator.start({ container: NAME, to: "n2", deadlineMs: 10_000 });
+      await assertSettled(w, await control.orchestrator.wait(started.id), "committed", "n2");
+    } finally {
+      await w.dispose();
+    }
   });
 
   test("a rollback that cannot finish (the destination engine stops answering after the restore) fails with whereabouts and keeps the lock", async () => {

@@ -15,7 +15,17 @@ import type { Logger } from "../../../../shared/src/logger.js";
 import type { CommandClient, TypedCommandResult } from "../commands/command-client.js";
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { ContainerRecord, NodeRecord, StateStore } from "../state/state-store.js";
-import { destinationRuns, restoreSucceeded, recoveryFor, whereabouts, type MigrationRecord, type StepName, type StepRecord } from "./migration-record.js";
+import {
+  boundWithForward,
+  defaultRollbackReserve,
+  destinationRuns,
+  restoreSucceeded,
+  recoveryFor,
+  whereabouts,
+  type MigrationRecord,
+  type StepName,
+  type StepRecord,
+} from "./migration-record.js";
 import type { MigrationStore } from "./migration-store.js";
 
 export type { DryRunReport } from "../../../../shared/src/contracts/index.js";
@@ -208,8 +218,16 @@ export class MigrationOrchestrator {
     for (const r of await this.o.migrations.unfinished()) {
       if (this.running.has(r.id)) continue;
       const action = recoveryFor(r);
-      // A bound that passed while no control service ran still leaves time to settle it.
-      r.deadlineAt = Math.max(r.deadlineAt ?? 0, this.now() + this.reserveMs(r));
+      // A bound that passed while no control service ran still leaves time to settle it. Going
+      // forward, when less than half a reserve of forward time is left, it gets a reserve's worth
+      // again: with none, every forward step would time out before it is sent, and the rollback
+      // would remove a destination copy that may already run (losing what it did since the
+      // checkpoint).
+      const fresh = this.reserveMs(r);
+      const now = this.now();
+      const forwardLeft = this.deadlineOf(r) - fresh - now;
+      const settleBy = action === "continue-forward" && forwardLeft < fresh / 2 ? this.boundLeaving(r, now + fresh) : now + fresh;
+      r.deadlineAt = Math.max(r.deadlineAt ?? 0, settleBy);
       this.o.log.warn("Recovering unfinished migration", { migrationId: r.id, step: r.step, action });
       if (action === "continue-forward") this.track(r, () => this.forward(r));
       else if (action === "roll-back" || action === "continue-rollback") {
@@ -222,11 +240,16 @@ export class MigrationOrchestrator {
     return this.o.deadlineMs ?? DEFAULT_MIGRATION_DEADLINE_MS;
   }
 
-  /** Time kept for rolling back: a quarter of the bound, at least 10 s (or the configured value). */
+  /** Time kept for rolling back: see defaultRollbackReserve (or the configured value). */
   private reserveMs(r: MigrationRecord): number {
     if (this.o.rollbackReserveMs !== undefined) return this.o.rollbackReserveMs;
-    const bound = (r.deadlineAt ?? r.createdAt + this.deadlineMs) - r.createdAt;
-    return Math.max(10_000, Math.round(bound / 4));
+    return defaultRollbackReserve((r.deadlineAt ?? r.createdAt + this.deadlineMs) - r.createdAt);
+  }
+
+  /** The earliest bound whose forward part (bound − reserve) lasts until `forwardUntil`. */
+  private boundLeaving(r: MigrationRecord, forwardUntil: number): number {
+    if (this.o.rollbackReserveMs !== undefined) return forwardUntil + this.o.rollbackReserveMs;
+    return r.createdAt + boundWithForward(forwardUntil - r.createdAt);
   }
 
   private deadlineOf(r: MigrationRecord): number {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { destinationRuns, recoveryFor, whereabouts, type MigrationRecord } from "./migration-record.js";
+import { boundWithForward, defaultRollbackReserve, destinationRuns, recoveryFor, whereabouts, type MigrationRecord } from "./migration-record.js";
 
 const rec = (over: Partial<MigrationRecord>): MigrationRecord => ({
   id: "m1",
@@ -63,4 +63,24 @@ test("whereabouts of a failed migration says 'may be stopped' while the freeze w
     }),
   );
   assert.match(dumped, /is stopped on n1 \(checkpoint herd-m1 kept there\)/);
+});
+
+test("rollback reserve: a quarter of the bound, at least 10 s, at most half", async (t) => {
+  const cases: Array<[number, number]> = [
+    [10_000, 5_000], // the API's shortest bound still leaves 5 s to go forward
+    [20_000, 10_000],
+    [30_000, 10_000],
+    [40_000, 10_000],
+    [120_000, 30_000],
+    [600_000, 150_000],
+  ];
+  for (const [bound, reserve] of cases) await t.test(`${bound} ms`, () => assert.equal(defaultRollbackReserve(bound), reserve));
+});
+
+test("boundWithForward is the smallest bound leaving that much forward time", () => {
+  for (let forward = 1; forward <= 200_000; forward += 997) {
+    const bound = boundWithForward(forward);
+    assert.ok(bound - defaultRollbackReserve(bound) >= forward, `bound ${bound} leaves ${forward} ms`);
+    assert.ok(bound - 3 - defaultRollbackReserve(bound - 3) < forward, `bound ${bound} is the smallest for ${forward} ms, give or take rounding`);
+  }
 });

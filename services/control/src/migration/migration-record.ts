@@ -12,6 +12,21 @@ export {
   type StepRecord,
 } from "../../../../shared/src/contracts/migration-api.js";
 
+/**
+ * The part of a migration's bound kept for rolling back: a quarter of it, at least 10 s, but never
+ * more than half, so that even the shortest bound the API accepts (10 s) leaves time to go forward.
+ */
+export function defaultRollbackReserve(boundMs: number): number {
+  return Math.min(Math.round(boundMs / 2), Math.max(10_000, Math.round(boundMs / 4)));
+}
+
+/** The smallest bound whose forward part (bound − defaultRollbackReserve(bound)) is at least `forwardMs`. */
+export function boundWithForward(forwardMs: number): number {
+  if (forwardMs <= 10_000) return 2 * forwardMs; // reserve = bound / 2
+  if (forwardMs <= 30_000) return forwardMs + 10_000; // reserve = 10 s
+  return Math.ceil((4 * forwardMs) / 3) + 1; // reserve = bound / 4 (+1: its rounding)
+}
+
 /** What a restarted control service does with a migration it finds unfinished. */
 export type Recovery = "continue-forward" | "roll-back" | "continue-rollback" | "nothing";
 
