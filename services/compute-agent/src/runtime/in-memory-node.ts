@@ -9,6 +9,7 @@ import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
 import { DestinationMigrationSteps } from "./destination-migration-steps.js";
 import { dirSize } from "./dir-size.js";
+import type { TcpConnection } from "./open-connections.js";
 import type { FileTransfer, TransferOptions, TransferStats, TransferTarget } from "./file-transfer.js";
 import type { ImageCache } from "./image-cache.js";
 import { SourceMigrationSteps } from "./source-migration-steps.js";
@@ -33,6 +34,8 @@ interface FakeContainer {
   memory: number;
   startedAt?: number;
   pid: number;
+  /** Connected TCP sockets its process holds (none unless a test opens some). */
+  connections: TcpConnection[];
 }
 
 let pids = 1000;
@@ -91,7 +94,7 @@ export class InMemoryContainerRuntime implements ContainerRuntime {
     await mkdir(upperDir, { recursive: true });
     const mounts = await Promise.all(spec.mounts.map(async (m) => (m.kind === "volume" ? { ...m, source: await this.volumeDataDir(m.name) } : m)));
     const created: ContainerSpec = { ...structuredClone(spec), id, upperDir, mounts, state: { status: "created", running: false, pid: 0 } };
-    this.containers.set(id, { spec: created, status: "created", memory: 0, pid: 0 });
+    this.containers.set(id, { spec: created, status: "created", memory: 0, pid: 0, connections: [] });
     return this.inspect(id);
   }
 
@@ -129,6 +132,11 @@ export class InMemoryContainerRuntime implements ContainerRuntime {
     if (c.status === "running" && !opts.force) throw new ConflictError(`container ${c.spec.name} is running; stop it or force`);
     this.containers.delete(c.spec.id);
     await rm(join(this.root, "containers", c.spec.id), { recursive: true, force: true });
+  }
+
+  /** The connected TCP sockets of the running container whose process is `pid`. */
+  connectionsOf(pid: number): TcpConnection[] {
+    return [...this.containers.values()].find((c) => c.status === "running" && c.pid === pid)?.connections ?? [];
   }
 
   setRestartPolicy(ref: string, policy: ContainerSpec["restartPolicy"]): void {
@@ -317,6 +325,8 @@ export class InMemoryNode {
       images: this.images,
       imageCacheDir: join(o.root, "image-cache"),
       log,
+      // Fake pids are not host processes: never read the host's /proc for them.
+      connections: async (pid) => this.runtime.connectionsOf(pid),
     });
     this.destination = new DestinationMigrationSteps({
       runtime: this.runtime,
