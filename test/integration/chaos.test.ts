@@ -5,7 +5,7 @@
 // and no criu, runc or rsync process may be left behind.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
 import { FORWARD_STEPS, MigrationRecord, TERMINAL_STATES } from "../../shared/src/contracts/migration-api.js";
 import { seededRandom } from "../../shared/src/seeded-random.js";
@@ -71,27 +71,8 @@ async function restartRedis(): Promise<void> {
     50,
   );
   await sleep(500);
-  // Started the way infra/bootstrap.sh starts it (its config file when it writes one).
-  const conf = "/var/lib/herd/redis/redis.conf";
-  if (existsSync(conf)) await execFileAsync("redis-server", [conf]);
-  else {
-    await execFileAsync("redis-server", [
-      "--daemonize",
-      "yes",
-      "--bind",
-      "127.0.0.1",
-      "--port",
-      "6379",
-      "--appendonly",
-      "yes",
-      "--dir",
-      "/var/lib/herd/redis",
-      "--pidfile",
-      pidFile,
-      "--logfile",
-      "/var/log/herd/redis.log",
-    ]);
-  }
+  // Started the way infra/bootstrap.sh starts it: its config file (ACL user, loopback only).
+  await execFileAsync("redis-server", ["/var/lib/herd/redis/redis.conf"]);
 }
 
 async function inject(fault: Fault, m: MigrationRecord, info: ClusterInfo): Promise<void> {
