@@ -103,7 +103,7 @@ export function stressReport(
   const markdown = [
     `# ${title}`,
     "",
-    `Runs: ${runs.map((r) => `${r.label}: ${r.pattern} (rate ${r.rate}/s, ${r.durationS} s, seed ${r.seed}${r.hold ? ", placement held" : ""})`).join("; ")}.`,
+    `Runs: ${runs.map((r) => `${r.label === r.pattern ? r.pattern : `${r.label}: ${r.pattern}`} (rate ${r.rate}/s, ${r.durationS} s, seed ${r.seed}${r.hold ? ", placement held" : ""})`).join("; ")}.`,
     ...(held
       ? ["", "Placement held: the scheduler was paused while submitting and every submitted job was cancelled afterwards, so these runs measure the API alone."]
       : []),
