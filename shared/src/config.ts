@@ -90,6 +90,13 @@ export const controlSettings = {
   HERD_JOBS_POLICY: z.enum(["ff", "bf", "ffd", "bfd"]).default("bf"),
   /** The agents' telemetry interval, to turn history points into planning intervals. */
   HERD_TELEMETRY_INTERVAL_MS: intFromEnv(1000, 100, 60_000),
+  /** This control replica's name (unique among replicas); default: hostname and pid. */
+  HERD_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '.', '_' or '-' (at most 63)")
+    .optional(),
+  /** How long the leader's lease lasts without renewal; a dead leader is replaced within about this. */
+  HERD_LEADER_LEASE_MS: intFromEnv(5000, 1000, 60_000),
 };
 
 export const cliSettings = {

@@ -23,6 +23,8 @@ export const QUEUES = {
   controlEvents: "herd.events.control",
   dead: "herd.dead",
   commandsFor: (nodeId: string) => `herd.commands.${nodeId}`,
+  /** One control replica's own (exclusive) queue of command results and progress. */
+  replicaResults: (replicaId: string) => `herd.events.control.${replicaId}.results`,
 } as const;
 
 export const ROUTING = {
@@ -79,4 +81,23 @@ export async function declareNodeTopology(ch: Channel, nodeId: string): Promise<
   const queue = QUEUES.commandsFor(nodeId);
   await ch.assertQueue(queue, queueOptions.commands);
   await ch.bindQueue(queue, EXCHANGES.commands, ROUTING.command(nodeId));
+}
+
+/**
+ * A control replica's exclusive, auto-deleted queue bound to every node's command results and
+ * progress: replicas compete for the shared events queue, but each must see the results of the
+ * commands it sent. Gone with the replica's connection; a successor re-sends the same command ids
+ * and the agents answer from their journals.
+ */
+export async function declareReplicaResultsQueue(ch: Channel, replicaId: string): Promise<string> {
+  const queue = QUEUES.replicaResults(replicaId);
+  await ch.assertQueue(queue, { durable: false, exclusive: true, autoDelete: true, arguments: { "x-dead-letter-exchange": EXCHANGES.dead } });
+  await ch.bindQueue(queue, EXCHANGES.events, "node.*.result");
+  await ch.bindQueue(queue, EXCHANGES.events, "node.*.progress");
+  return queue;
+}
+
+/** Routing keys of command results and progress (handled by each replica's own queue). */
+export function isResultKey(routingKey: string): boolean {
+  return routingKey.endsWith(".result") || routingKey.endsWith(".progress");
 }

@@ -1,11 +1,12 @@
 import type { Server } from "node:http";
+import { hostname } from "node:os";
 import { Redis } from "ioredis";
 import { controlSettings, type Settings } from "../../../shared/src/config.js";
 import { errorMessage } from "../../../shared/src/errors.js";
 import type { Logger } from "../../../shared/src/logger.js";
 import { AmqpMessageBus } from "../../../shared/src/messaging/amqp-message-bus.js";
 import type { MessageBus } from "../../../shared/src/messaging/message-bus.js";
-import { QUEUES, declareControlTopology, declareNodeTopology } from "../../../shared/src/topology.js";
+import { QUEUES, declareControlTopology, declareNodeTopology, declareReplicaResultsQueue, isResultKey } from "../../../shared/src/topology.js";
 import { buildControlApi } from "./api/control-api.js";
 import { CommandClient } from "./commands/command-client.js";
 import { ControlMetrics } from "./control-metrics.js";
@@ -18,6 +19,8 @@ import { ForecastCache } from "./rebalance/forecast-cache.js";
 import { JobManager } from "./jobs/job-manager.js";
 import { RedisJobStore } from "./jobs/redis-job-store.js";
 import { Rebalancer } from "./rebalance/rebalancer.js";
+import { RedisLeaderLease } from "./leader/leader-lease.js";
+import { leaderRoutes } from "./leader/leader-routes.js";
 import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
 import { ContainerNameGuard } from "./names/name-guard.js";
@@ -33,6 +36,9 @@ export class ControlService {
   private bus?: AmqpMessageBus;
   private server?: Server;
   private livenessTimer?: NodeJS.Timeout;
+  private adoptTimer?: NodeJS.Timeout;
+  private adopting = false;
+  lease!: RedisLeaderLease;
   store!: StateStore;
   commands!: CommandClient;
   migrations!: MigrationOrchestrator;
@@ -53,12 +59,15 @@ export class ControlService {
     const store = new RedisStateStore(redis, s.HERD_HISTORY_LENGTH);
     this.store = store;
 
+    const replicaId = s.HERD_REPLICA_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_.-]/g, "-");
+    const resultsQueue = QUEUES.replicaResults(replicaId);
     const bus = new AmqpMessageBus({
       url: s.HERD_AMQP_URL,
       logger: this.log.child({ component: "bus" }),
-      connectionName: "herd-control",
+      connectionName: `herd-control-${replicaId}`,
       setup: async (ch) => {
         await declareControlTopology(ch);
+        await declareReplicaResultsQueue(ch, replicaId);
         // Re-declaring known nodes' queues makes a broker that lost its definitions whole again.
         for (const n of await store.listNodes().catch(() => [])) await declareNodeTopology(ch, n.id);
       },
@@ -80,6 +89,7 @@ export class ControlService {
     });
     const jobs = this.jobs;
     const jobsLog = this.log.child({ component: "jobs" });
+    // 200 batches in flight: at 1,000 nodes a batch spends tens of ms in Redis round trips, so 50 capped ingest below 1,000/s (bench:scale).
     await bus.consume(
       QUEUES.telemetryIngest,
       async (m) => {
@@ -87,23 +97,43 @@ export class ControlService {
         // Jobs follow their containers in telemetry; that bookkeeping never holds up or fails ingest.
         void jobs.observe(batch).catch((err: unknown) => jobsLog.warn("Job bookkeeping failed", { error: errorMessage(err) }));
       },
-      { prefetch: 50, onRejected: rejectedOn("telemetry") },
+      { prefetch: 200, onRejected: rejectedOn("telemetry") },
     );
-    await bus.consume(QUEUES.controlEvents, (m) => ingest.onEvent(m), { prefetch: 100, onRejected: rejectedOn("events") });
+    // Replicas compete for the shared events queue; results and progress reach every replica through its own queue instead.
+    await bus.consume(QUEUES.controlEvents, (m) => (isResultKey(m.routingKey) ? Promise.resolve() : ingest.onEvent(m)), {
+      prefetch: 100,
+      onRejected: rejectedOn("events"),
+    });
+    await bus.consume(resultsQueue, (m) => ingest.onEvent(m), { prefetch: 100, onRejected: rejectedOn("events") });
     await bus.start();
 
     this.startLivenessLoop(store);
 
+    // Only the leader drives migrations and runs automatic rebalancing; its migration writes are fenced by the lease.
+    const lease = new RedisLeaderLease({
+      redis,
+      replicaId,
+      log: this.log.child({ component: "leader" }),
+      leaseMs: s.HERD_LEADER_LEASE_MS,
+      apiUrl: `http://${s.HERD_API_HOST}:${s.HERD_API_PORT}`,
+      onElected: () => this.adoptSoon(),
+    });
+    this.lease = lease;
+    const fencedStore = new RedisMigrationStore(redis, "herd:", { leaseKey: lease.leaseKey, token: () => lease.token() });
     this.migrations = new MigrationOrchestrator({
+      leadership: lease,
+      submissions: migrationStore,
+      migrations: fencedStore,
       state: store,
-      migrations: migrationStore,
       commands: this.commands,
       log: this.log.child({ component: "migrations" }),
       downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
       transferPort: s.HERD_TRANSFER_PORT,
       deadlineMs: s.HERD_MIGRATION_DEADLINE_MS,
     });
-    await this.migrations.recover();
+    lease.start();
+    // The leader adopts migrations recorded by other replicas (and unfinished ones of a dead leader).
+    this.adoptTimer = setInterval(() => this.adoptSoon(), 1_000);
 
     this.rebalancer = new Rebalancer({
       state: store,
@@ -116,6 +146,7 @@ export class ControlService {
         horizon: 6,
       }),
       log: this.log.child({ component: "rebalance" }),
+      mayRun: () => lease.isLeader(),
       policy: s.HERD_POLICY,
       policyArgs: s.HERD_POLICY_ARGS,
       budget: parseMoveBudget({
@@ -146,17 +177,30 @@ export class ControlService {
       rebalancer: this.rebalancer,
       jobs: this.jobs,
       sampleMs: s.HERD_TELEMETRY_INTERVAL_MS,
+      leader: lease,
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());
       server.once("error", reject);
       this.server = server;
     });
-    this.log.info("Control service started", { api: `http://${s.HERD_API_HOST}:${s.HERD_API_PORT}` });
+    this.log.info("Control service started", {
+      replicaId, api: `http://${s.HERD_API_HOST}:${s.HERD_API_PORT}` });
   }
 
   get messageBus(): MessageBus | undefined {
     return this.bus;
+  }
+
+  private adoptSoon(): void {
+    if (this.adopting || !this.lease.isLeader()) return;
+    this.adopting = true;
+    this.migrations
+      .recover()
+      .catch((err: unknown) => this.log.warn("Adopting unfinished migrations failed", { error: errorMessage(err) }))
+      .finally(() => {
+        this.adopting = false;
+      });
   }
 
   private startLivenessLoop(store: StateStore): void {
@@ -178,6 +222,9 @@ export class ControlService {
   /** Idempotent; runs every cleanup even if one fails. */
   async stop(): Promise<void> {
     if (this.livenessTimer) clearInterval(this.livenessTimer);
+    if (this.adoptTimer) clearInterval(this.adoptTimer);
+    this.adoptTimer = undefined;
+    await this.lease?.stop().catch(() => undefined);
     this.rebalancer?.stop();
     this.jobs?.stop();
     this.livenessTimer = undefined;

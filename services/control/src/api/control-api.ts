@@ -6,6 +6,8 @@ import type { MigrationOrchestrator } from "../migration/migration-orchestrator.
 import type { MigrationStore } from "../migration/migration-store.js";
 import { rebalanceRoutes } from "../rebalance/rebalance-routes.js";
 import type { Rebalancer } from "../rebalance/rebalancer.js";
+import { documentLeaderRoutes, leaderRoutes } from "../leader/leader-routes.js";
+import type { LeaderElection } from "../leader/leader-lease.js";
 import { createApi, type ApiDeps } from "./api-server.js";
 import { buildOpenApi, documentCoreRoutes, documentMigrationRoutes, documentRebalanceRoutes, type RouteDocumenter } from "./openapi.js";
 
@@ -15,6 +17,8 @@ export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocum
   rebalancer: Rebalancer;
   jobs: JobManager;
   sampleMs: number;
+  /** With control replicas: GET /control/leader. */
+  leader?: LeaderElection;
 }
 
 /** Every group of routes under /api/v1 with its documentation: a route is added here together with its doc. */
@@ -23,6 +27,7 @@ export function controlRouteGroups(p: ControlApiParts): { router: express.Router
     { router: migrationRoutes(p.migrations, p.migrationStore), document: documentMigrationRoutes },
     { router: rebalanceRoutes(p.rebalancer, p.store, p.sampleMs), document: documentRebalanceRoutes },
     { router: jobRoutes(p.jobs), document: documentJobRoutes },
+    ...(p.leader ? [{ router: leaderRoutes(p.leader, p.migrations), document: documentLeaderRoutes }] : []),
   ];
 }
 

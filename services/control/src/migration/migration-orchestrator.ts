@@ -13,6 +13,7 @@ import {
 } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { CommandClient, TypedCommandResult } from "../commands/command-client.js";
+import { FencedError } from "../leader/leader-lease.js";
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { ContainerRecord, NodeRecord, StateStore } from "../state/state-store.js";
 import {
@@ -70,6 +71,14 @@ export interface MigrationOrchestratorOptions {
   verifySettleMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * With several control replicas: new migrations are recorded through `submissions` (unfenced,
+   * any replica may accept a request) and driven only while `leadership.token()` is defined and
+   * unchanged since the drive began; `migrations` is then the fenced store, so a deposed leader's
+   * writes are rejected in Redis. Without it, this process drives everything it records.
+   */
+  leadership?: { token(): string | undefined };
+  submissions?: MigrationStore;
 }
 
 export const DEFAULT_MIGRATION_DEADLINE_MS = 120_000;
@@ -118,6 +127,11 @@ export class MigrationOrchestrator {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly running = new Map<string, Promise<MigrationRecord>>();
+  /** Ids being recorded by `start` (not yet tracked) and ids settled here: adoption skips both. */
+  private readonly claimed = new Set<string>();
+  private readonly settled = new Set<string>();
+  /** The leadership token each driven migration started under; a change stops the drive. */
+  private readonly driveTokens = new Map<string, string | undefined>();
 
   constructor(private readonly o: MigrationOrchestratorOptions) {
     this.now = o.now ?? Date.now;
@@ -183,7 +197,8 @@ export class MigrationOrchestrator {
     const check = await this.check(req);
     const t = this.now();
     const id = `m${t.toString(36)}${randomBytes(3).toString("hex")}`;
-    if (!(await this.o.migrations.lock(check.container.name, id))) {
+    const submissions = this.o.submissions ?? this.o.migrations;
+    if (!(await submissions.lock(check.container.name, id))) {
       throw new ConflictError(`${check.container.name} is already being migrated`);
     }
     const record: MigrationRecord = {
@@ -202,10 +217,39 @@ export class MigrationOrchestrator {
       bytes: 0,
       ...(req.reason ? { reason: req.reason } : {}),
     };
-    await this.o.migrations.save(record);
+    this.claimed.add(id);
+    try {
+      await submissions.save(record);
+    } catch (err) {
+      this.claimed.delete(id);
+      await submissions.unlock(check.container.name, id).catch(() => undefined);
+      throw err;
+    }
+    if (!this.mayDrive()) {
+      this.claimed.delete(id);
+      this.o.log.info("Migration recorded; the leader adopts it", { migrationId: id, container: record.containerName, to: record.destination });
+      return record;
+    }
     this.o.log.info("Migration started", { migrationId: id, container: record.containerName, from: record.source, to: record.destination, reason: req.reason });
     this.track(record, () => this.forward(record));
+    this.claimed.delete(id);
     return record;
+  }
+
+  private mayDrive(): boolean {
+    return !this.o.leadership || this.o.leadership.token() !== undefined;
+  }
+
+  /** Throws FencedError when leadership was lost (or changed hands) since this migration's drive began. */
+  private assertStillDriving(r: MigrationRecord): void {
+    if (!this.o.leadership) return;
+    const token = this.o.leadership.token();
+    if (token === undefined || token !== this.driveTokens.get(r.id)) throw new FencedError(`no longer the leader that drives ${r.id}`);
+  }
+
+  /** Migrations this process is driving now. */
+  driving(): string[] {
+    return [...this.running.keys()];
   }
 
   /** Waits for a migration this process is driving (tests, CLI follow). */
@@ -215,9 +259,11 @@ export class MigrationOrchestrator {
 
   /** On start: resume or roll back every unfinished migration (see recoveryFor), within a fresh reserve if its bound has passed. */
   async recover(): Promise<void> {
+    if (!this.mayDrive()) return;
     for (const r of await this.o.migrations.unfinished()) {
-      if (this.running.has(r.id)) continue;
-      const action = recoveryFor(r);
+      if (this.running.has(r.id) || this.claimed.has(r.id) || this.settled.has(r.id)) continue;
+      // Recorded by a replica (or by a leader that died right after): no command was sent yet, so it simply starts.
+      const action = r.state === "running" && r.steps.length === 0 ? "continue-forward" : recoveryFor(r);
       // A bound that passed while no control service ran still leaves time to settle it. Going
       // forward, when less than half a reserve of forward time is left, it gets a reserve's worth
       // again: with none, every forward step would time out before it is sent, and the rollback
@@ -257,8 +303,14 @@ export class MigrationOrchestrator {
   }
 
   private track(r: MigrationRecord, run: () => Promise<MigrationRecord>): void {
+    this.driveTokens.set(r.id, this.o.leadership?.token());
     const p = run()
       .catch(async (err: unknown) => {
+        if (err instanceof FencedError) {
+          // Deposed: the new leader adopts the migration from what the store holds; nothing more is written from here.
+          this.o.log.warn("Stopped driving migration: no longer the leader", { migrationId: r.id, step: r.step });
+          return r;
+        }
         // Reached only when the store could not be written at the end: keep trying to record
         // what is known, so no migration stays "running" in the store.
         this.o.log.error("Migration could not be recorded as settled", { migrationId: r.id, error: errorMessage(err) });
@@ -270,7 +322,14 @@ export class MigrationOrchestrator {
         await this.persistEventually(r);
         return r;
       })
-      .finally(() => this.running.delete(r.id));
+      .finally(() => {
+        this.running.delete(r.id);
+        this.driveTokens.delete(r.id);
+        if (r.state !== "running" && r.state !== "rolling-back") {
+          this.settled.add(r.id);
+          if (this.settled.size > 10_000) this.settled.delete(this.settled.values().next().value ?? "");
+        }
+      });
     this.running.set(r.id, p);
   }
 
@@ -337,6 +396,7 @@ export class MigrationOrchestrator {
         );
       }
     } catch (err) {
+      if (err instanceof FencedError) throw err;
       if (!(err instanceof StepFailed)) this.o.log.error("Migration failed outside a step", { migrationId: r.id, error: errorMessage(err) });
       return this.rollback(r, toWire(err));
     }
@@ -351,6 +411,7 @@ export class MigrationOrchestrator {
         { until: this.deadlineOf(r), retryFailures: true },
       );
     } catch (err) {
+      if (err instanceof FencedError) throw err;
       r.error = toWire(err);
       await this.settle(r, "failed");
       this.o.log.error("Migration could not commit within its bound", { migrationId: r.id, whereabouts: r.whereabouts });
@@ -389,6 +450,7 @@ export class MigrationOrchestrator {
         );
       }
     } catch (err) {
+      if (err instanceof FencedError) throw err;
       this.o.log.error("Rollback did not finish within the bound", { migrationId: r.id, error: errorMessage(err) });
       await this.settle(r, "failed");
       return r;
@@ -436,6 +498,7 @@ export class MigrationOrchestrator {
     let failures = 0;
     let lastProblem = "no answer";
     for (;;) {
+      this.assertStillDriving(r);
       const left = opts.until - this.now();
       if (left <= 0) {
         const err = new TimeoutError(`${name} on ${node} did not complete in time (${lastProblem})`, { retryable: false });
@@ -456,6 +519,7 @@ export class MigrationOrchestrator {
           },
         });
       } catch (err) {
+        if (err instanceof FencedError) throw err;
         if (err instanceof ValidationError) {
           await this.finishStep(r, rec, false, err.message);
           throw new StepFailed(name, toWire(err));
@@ -463,7 +527,9 @@ export class MigrationOrchestrator {
         lastProblem = `no answer from ${node}: ${errorMessage(err)}`;
         rec.resent = (rec.resent ?? 0) + 1;
         this.o.log.warn("No answer yet, re-sending", { migrationId: r.id, step: name, node, commandId });
-        await this.save(r).catch(() => undefined);
+        await this.save(r).catch((e: unknown) => {
+          if (e instanceof FencedError) throw e;
+        });
         continue;
       }
       if (result.ok) {
@@ -507,11 +573,12 @@ export class MigrationOrchestrator {
     r.updatedAt = this.now();
     const until = Math.max(this.deadlineOf(r), this.now() + 5_000);
     for (let i = 0; ; i++) {
+      this.assertStillDriving(r);
       try {
         await this.o.migrations.save(r);
         return;
       } catch (err) {
-        if (this.now() >= until) throw err;
+        if (err instanceof FencedError || this.now() >= until) throw err;
         if (i === 0) this.o.log.warn("Cannot record migration, retrying", { migrationId: r.id, error: errorMessage(err) });
         await this.sleep(500);
       }
@@ -523,11 +590,13 @@ export class MigrationOrchestrator {
     const until = this.now() + 10 * 60_000;
     while (this.now() < until) {
       try {
+        this.assertStillDriving(r);
         r.updatedAt = this.now();
         await this.o.migrations.save(r);
         if (r.state !== "failed" || !mayBeDoubled(r)) await this.o.migrations.unlock(r.containerName, r.id);
         return;
-      } catch {
+      } catch (err) {
+        if (err instanceof FencedError) return;
         await this.sleep(2_000);
       }
     }

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { MigrationRecord } from "../../../../shared/src/contracts/migration-api.js";
 import { ExternalError } from "../../../../shared/src/errors.js";
+import { FencedError } from "../leader/leader-lease.js";
 
 /**
  * Durable migration records and the one-migration-per-container lock (keyed by container name). Contract: a saved record
@@ -20,13 +21,65 @@ export interface MigrationStore {
 
 const UNLOCK_IF_HOLDER = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
+/**
+ * Fenced variants: each first compares the leader lease (KEYS[1]) with the caller's token, in the
+ * same script, so a deposed leader's write is rejected atomically (returns -1) and no write of
+ * its can land after a new leader has taken over.
+ */
+const FENCED_SAVE = `
+if redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
+redis.call("set", KEYS[2], ARGV[2])
+redis.call("zadd", KEYS[3], ARGV[3], ARGV[4])
+return 1`;
+const FENCED_LOCK = `
+if redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call("set", KEYS[2], ARGV[2], "NX") then return 1 end
+return 0`;
+const FENCED_UNLOCK = `
+if redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call("get", KEYS[2]) == ARGV[2] then return redis.call("del", KEYS[2]) end
+return 0`;
+
+/** Where the leader lease lives and this replica's token for it (undefined when not leading). */
+export interface Fence {
+  leaseKey: string;
+  token(): string | undefined;
+}
+
 export class RedisMigrationStore implements MigrationStore {
+  /**
+   * @param fence when given, `save`, `lock` and `unlock` succeed only while the lease holds this
+   *   replica's token, else throw {@link FencedError} (the store the leader drives migrations with).
+   */
   constructor(
     private readonly redis: Redis,
     private readonly prefix = "herd:",
+    private readonly fence?: Fence,
   ) {}
 
+  private tokenOrThrow(what: string): string {
+    const token = this.fence?.token();
+    if (token === undefined) throw new FencedError(`not the leader: refusing to ${what}`);
+    return token;
+  }
+
   async save(r: MigrationRecord): Promise<void> {
+    if (this.fence) {
+      const token = this.tokenOrThrow(`save migration ${r.id}`);
+      const done = await this.redis.eval(
+        FENCED_SAVE,
+        3,
+        this.fence.leaseKey,
+        `${this.prefix}migration:${r.id}`,
+        `${this.prefix}migrations`,
+        token,
+        JSON.stringify(r),
+        String(r.createdAt),
+        r.id,
+      );
+      if (done === -1) throw new FencedError(`lease lost: migration ${r.id} not saved`);
+      return;
+    }
     await this.redis.multi().set(`${this.prefix}migration:${r.id}`, JSON.stringify(r)).zadd(`${this.prefix}migrations`, r.createdAt, r.id).exec();
   }
 
@@ -48,6 +101,12 @@ export class RedisMigrationStore implements MigrationStore {
   }
 
   async lock(containerId: string, migrationId: string): Promise<boolean> {
+    if (this.fence) {
+      const token = this.tokenOrThrow(`lock ${containerId}`);
+      const done = await this.redis.eval(FENCED_LOCK, 2, this.fence.leaseKey, `${this.prefix}migration-lock:${containerId}`, token, migrationId);
+      if (done === -1) throw new FencedError(`lease lost: ${containerId} not locked`);
+      return done === 1;
+    }
     const ok = await this.redis.set(`${this.prefix}migration-lock:${containerId}`, migrationId, "NX");
     return ok === "OK";
   }
@@ -57,6 +116,12 @@ export class RedisMigrationStore implements MigrationStore {
   }
 
   async unlock(containerId: string, migrationId: string): Promise<void> {
+    if (this.fence) {
+      const token = this.tokenOrThrow(`unlock ${containerId}`);
+      const done = await this.redis.eval(FENCED_UNLOCK, 2, this.fence.leaseKey, `${this.prefix}migration-lock:${containerId}`, token, migrationId);
+      if (done === -1) throw new FencedError(`lease lost: ${containerId} not unlocked`);
+      return;
+    }
     await this.redis.eval(UNLOCK_IF_HOLDER, 1, `${this.prefix}migration-lock:${containerId}`, migrationId);
   }
 }

@@ -11,6 +11,8 @@ import type { ForecastCache } from "./forecast-cache.js";
 import { buildSnapshot, containerLineage, downsample, joinHistories, type LiveContainer } from "./snapshot-builder.js";
 
 export interface RebalancerOptions {
+  /** With several control replicas: automatic rounds run only while this says so (the leader). */
+  mayRun?: () => boolean;
   state: StateStore;
   migrations: MigrationStore;
   orchestrator: MigrationOrchestrator;
@@ -205,7 +207,7 @@ export class Rebalancer {
   }
 
   private async round(): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || (this.o.mayRun && !this.o.mayRun())) return;
     this.busy = true;
     try {
       const { started } = await this.rebalance();
