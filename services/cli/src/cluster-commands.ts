@@ -6,11 +6,21 @@ import { formatDuration, renderTable } from "./output.js";
 /** The repository root, found from this compiled file (dist/services/cli/src/…). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 
-export async function upCommand(opts: { nodes: number; demo?: boolean; stateDir: string; capacity?: { cpus: number; memoryMb: number } }): Promise<void> {
+export async function upCommand(opts: {
+  nodes: number;
+  demo?: boolean;
+  stateDir: string;
+  capacity?: { cpus: number; memoryMb: number };
+  controls?: number;
+}): Promise<void> {
   const started = Date.now();
   const cluster = new LocalCluster({ stateDir: opts.stateDir, repoRoot, log: (line: string) => process.stderr.write(`${line}\n`) });
   const capacity = opts.capacity;
-  const info = await cluster.up({ nodes: opts.nodes, ...(capacity ? { capacity: Object.fromEntries(cluster.plan(opts.nodes).nodes.map((n) => [n.id, capacity])) } : {}) });
+  const info = await cluster.up({
+    nodes: opts.nodes,
+    controls: opts.controls,
+    ...(capacity ? { capacity: Object.fromEntries(cluster.plan(opts.nodes).nodes.map((n) => [n.id, capacity])) } : {}),
+  });
   if (opts.demo) await cluster.demo();
   process.stdout.write(
     `Herd is up with ${info.nodes.length} node(s) in ${formatDuration(Date.now() - started)}.\n\n` +

@@ -85,6 +85,8 @@ export interface UpOptions {
   startProcesses?: boolean;
   /** Capacity each node's agent offers for jobs, by node id (default: the machine's cores and memory). */
   capacity?: Record<string, NodeCapacity>;
+  /** Control replicas to run (default 1); the extra ones listen on the API port + 1, + 2, … */
+  controls?: number;
 }
 
 const CONTROL_ENTRY = "dist/services/control/src/main.js";
@@ -202,6 +204,7 @@ export class LocalCluster {
     const startProcesses = opts.startProcesses ?? this.processesBuilt();
     if (startProcesses) {
       await this.step("control service", () => this.startControl());
+      for (let i = 2; i <= (opts.controls ?? 1); i++) await this.step(`control replica ${i}`, () => this.startControlReplica(i));
       await this.step("agents", async () => {
         for (const node of plan.nodes) await this.startAgent(node.id);
       });
@@ -237,6 +240,42 @@ export class LocalCluster {
     await this.waitForControl(plan, pid);
     this.updateState((s) => ({ ...s, controlPid: pid }));
     return pid;
+  }
+
+  /** Control replica `index` (≥ 2): the same settings as the first, its own API port, pid file and log. */
+  async startControlReplica(index: number): Promise<number> {
+    const { plan, state } = this.requireState();
+    const r = replicaPaths(plan, this.runDir, index);
+    const running = runningPid(r.pidFile, CONTROL_ENTRY);
+    if (running !== undefined) return running;
+    const pid = startDetached({
+      command: process.execPath,
+      args: ["--enable-source-maps", CONTROL_ENTRY],
+      env: { ...controlEnv(plan, state.secrets), HERD_API_PORT: String(r.apiPort), HERD_CLUSTER_MARK: this.mark },
+      logFile: r.logFile,
+      pidFile: r.pidFile,
+      cwd: this.repoRoot,
+    });
+    await this.waitForControl({ ...plan, apiPort: r.apiPort, controlLog: r.logFile }, pid);
+    return pid;
+  }
+
+  /** Every control process of this cluster (the first and the replicas), with its pid while it runs. */
+  controlReplicas(): Array<{ index: number; pid?: number; apiUrl: string; logFile: string }> {
+    const { plan } = this.requireState();
+    const out = [{ index: 1, pid: runningPid(plan.controlPidFile, CONTROL_ENTRY), apiUrl: `http://127.0.0.1:${plan.apiPort}`, logFile: plan.controlLog }];
+    for (const name of existsSync(this.runDir) ? readdirSync(this.runDir) : []) {
+      const m = /^control-(\d+)\.pid$/.exec(name);
+      if (!m) continue;
+      const r = replicaPaths(plan, this.runDir, Number(m[1]));
+      out.push({ index: Number(m[1]), pid: runningPid(r.pidFile, CONTROL_ENTRY), apiUrl: `http://127.0.0.1:${r.apiPort}`, logFile: r.logFile });
+    }
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  async stopControlReplicas(): Promise<void> {
+    const files = existsSync(this.runDir) ? readdirSync(this.runDir).filter((n) => /^control-\d+\.pid$/.test(n)) : [];
+    await Promise.all(files.map((f) => stopByPidFile(join(this.runDir, f), CONTROL_ENTRY)));
   }
 
   async stopControl(): Promise<void> {
@@ -304,6 +343,7 @@ export class LocalCluster {
     await attempt("agents and control", async () => {
       await Promise.all(plan.nodes.map((n) => stopByPidFile(n.agentPidFile, AGENT_ENTRY)));
       await stopByPidFile(plan.controlPidFile, CONTROL_ENTRY);
+      await this.stopControlReplicas();
     });
     await attempt("containers and engines", () =>
       Promise.all(
@@ -540,4 +580,9 @@ function tail(file: string, lines = 8): string {
   } catch {
     return `(no log at ${file})`;
   }
+}
+
+/** Where control replica `index` (≥ 2) keeps its pid and log, and its API port. */
+function replicaPaths(plan: ClusterPlan, runDir: string, index: number): { pidFile: string; logFile: string; apiPort: number } {
+  return { pidFile: join(runDir, `control-${index}.pid`), logFile: join(plan.logDir, `control-${index}.log`), apiPort: plan.apiPort + index - 1 };
 }

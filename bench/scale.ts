@@ -1,0 +1,503 @@
+// npm run bench:scale — the control plane under N simulated nodes. A load generator plays N agents
+// over the real broker with the real wire protocol (each its own AMQP connection and its own
+// least-privilege broker user, provisioned exactly as `herd up` provisions a node), 20 containers
+// each, one telemetry batch per second, heartbeats every 2 s and an occasional command result,
+// against the real control service (a child process: dist/services/control/src/main.js) and Redis.
+// It uses its own broker vhost (herd-scale) and Redis database (13), so it never touches the
+// cluster of `herd up`. Writes bench/results/scale.{md,json} and SVG plots.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import amqp from "amqplib";
+import { Command } from "commander";
+import { Redis } from "ioredis";
+import { brokerSpec } from "../services/cli/src/local-cluster/broker-permissions.js";
+import { RabbitmqBrokerAdmin } from "../services/cli/src/local-cluster/rabbitmq-broker-admin.js";
+import { lineChart } from "../services/control/src/simulator/svg-chart.js";
+import { EVENT_VERSION, TELEMETRY_VERSION, ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../shared/src/contracts/index.js";
+import { createLogger } from "../shared/src/logger.js";
+import { AmqpMessageBus } from "../shared/src/messaging/amqp-message-bus.js";
+import { EXCHANGES, QUEUES, ROUTING, declareControlTopology, declareNodeTopology } from "../shared/src/topology.js";
+
+const log = createLogger({ level: "warn" }).child({ component: "bench-scale" });
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const outDir = join(root, "bench/results");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const VHOST = "herd-scale";
+const USERS = { admin: "herd-scale-admin", control: "herd-scale-control", nodePrefix: "herd-scale-node-" };
+const API_PORT = 7095;
+const CONTAINERS_PER_NODE = 20;
+const MGMT = "http://127.0.0.1:15672";
+const PROBES = 20;
+
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const r1 = (v: number) => Math.round(v * 10) / 10;
+const nodeIdOf = (i: number) => `s${String(i).padStart(4, "0")}`;
+
+/** The host Redis, database 13, as HERD_REDIS_URL names it (credentials included when needed). */
+function redisUrl(): string {
+  const u = new URL(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  u.pathname = "/13";
+  return u.toString();
+}
+
+interface Second {
+  t: number;
+  controlCpuPct: number;
+  controlRssMiB: number;
+  redisUsedMiB: number;
+  redisOpsPerSec: number;
+  ingestDepth: number;
+  eventsDepth: number;
+  batchesPublished: number;
+  latencyP99Ms: number;
+}
+
+interface Row {
+  nodes: number;
+  containers: number;
+  seconds: number;
+  batchesPublishedPerSec: number;
+  batchesStoredPerSec: number;
+  samplesStoredPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencySamples: number;
+  batchesPublished: number;
+  batchesStored: number;
+  batchesLost: number;
+  deadLettered: number;
+  controlCpuPctOfCore: number;
+  controlCpuPctOfCoreP95: number;
+  controlRssMiB: number;
+  redisUsedMiB: number;
+  redisOpsPerSec: number;
+  ingestDepthMax: number;
+  eventsDepthMax: number;
+  containersP50Ms: number;
+  containersP99Ms: number;
+  nodesP50Ms: number;
+  nodesP99Ms: number;
+  planMs: number;
+  planNote: string;
+  metricsBytes: number;
+  metricsMs: number;
+  generatorCpuPctOfCore: number;
+  timeline: Second[];
+}
+
+class Agent {
+  bus: AmqpMessageBus;
+  seq = 0;
+  published = 0;
+  readonly startedAt = Date.now();
+  private readonly containers: ContainerSample[];
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    readonly id: string,
+    password: string,
+  ) {
+    this.bus = new AmqpMessageBus({
+      url: `amqp://${USERS.nodePrefix}${id}:${encodeURIComponent(password)}@127.0.0.1:5672/${VHOST}`,
+      logger: log,
+      connectionName: `herd-scale-agent-${id}`,
+      heartbeatSeconds: 30,
+    });
+    this.containers = Array.from({ length: CONTAINERS_PER_NODE }, (_, k) => ({
+      ...ZERO_CONTAINER_USAGE,
+      id: randomBytes(32).toString("hex"),
+      name: `${id}-c${String(k).padStart(2, "0")}`,
+      image: "herd/workload:latest",
+      state: "running" as const,
+      labels: {},
+      memLimitBytes: null,
+      memBytes: 64 * 1024 * 1024,
+      pids: 3,
+    }));
+  }
+
+  async start(): Promise<void> {
+    await this.bus.start();
+    const offset = Math.random() * 1000;
+    setTimeout(() => {
+      this.timers.push(setInterval(() => void this.telemetry(), 1000));
+      this.timers.push(setInterval(() => void this.heartbeat(), 2000));
+      // An occasional command result (~1 per node per minute), on the same events path real results take.
+      this.timers.push(setInterval(() => void this.result(), 45_000 + Math.random() * 30_000));
+      void this.heartbeat();
+    }, offset);
+  }
+
+  private async telemetry(): Promise<void> {
+    const now = Date.now();
+    for (const c of this.containers) {
+      c.cpuPct = Math.round(Math.random() * 50 * 10) / 10;
+      c.cpuUsageNs += c.cpuPct * 1e7;
+      c.memBytes = 64 * 1024 * 1024 + Math.floor(Math.random() * 1024 * 1024);
+    }
+    const batch: TelemetryBatch = {
+      v: TELEMETRY_VERSION,
+      kind: "telemetry",
+      nodeId: this.id,
+      seq: this.seq++,
+      sentAt: now,
+      intervalMs: 1000,
+      node: { cpuCores: 8, cpuPct: Math.random() * 80, memTotalBytes: 32 * 1024 ** 3, memUsedBytes: 8 * 1024 ** 3, address: "10.77.0.2" },
+      containers: this.containers,
+    };
+    try {
+      await this.bus.publish(EXCHANGES.telemetry, ROUTING.telemetry(this.id), batch, { timeoutMs: 0 });
+      this.published++;
+    } catch {
+      /* not connected: a real agent skips the round too */
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const hb = { v: EVENT_VERSION, kind: "heartbeat", nodeId: this.id, sentAt: Date.now(), startedAt: this.startedAt, agentVersion: "bench", containers: 20 };
+    await this.bus.publish(EXCHANGES.events, ROUTING.heartbeat(this.id), hb, { timeoutMs: 0, expirationMs: 6_000 }).catch(() => undefined);
+  }
+
+  private async result(): Promise<void> {
+    const commandId = `bench-${randomBytes(6).toString("hex")}`;
+    const res = { v: EVENT_VERSION, kind: "command.result", nodeId: this.id, commandId, commandType: "container.run", ok: true, result: {}, finishedAt: Date.now() };
+    await this.bus.publish(EXCHANGES.events, ROUTING.result(this.id), res, { persistent: true, messageId: `result-${commandId}`, timeoutMs: 5_000 }).catch(() => undefined);
+  }
+
+  /** Stops publishing; `close` after in-flight confirms have come back. */
+  quiet(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  async close(): Promise<void> {
+    await this.bus.close();
+  }
+}
+
+/** CPU ticks (user+system) and RSS of a process, from /proc. */
+function procStat(pid: number): { ticks: number; rssMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(f[11]) + Number(f[12]);
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return { ticks, rssMiB: rss ? Number(rss[1]) / 1024 : 0 };
+}
+
+async function mgmt<T>(adminPw: string, path: string): Promise<T> {
+  const res = await fetch(`${MGMT}${path}`, {
+    headers: { authorization: `Basic ${Buffer.from(`${USERS.admin}:${adminPw}`).toString("base64")}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`management API ${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+async function queueDepth(adminPw: string, queue: string): Promise<number> {
+  const q = await mgmt<{ messages?: number }>(adminPw, `/api/queues/${encodeURIComponent(VHOST)}/${encodeURIComponent(queue)}?columns=messages`).catch(() => ({
+    messages: NaN,
+  }));
+  return q.messages ?? 0;
+}
+
+async function timed(url: string, token: string): Promise<{ ms: number; bytes: number; status: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+  const body = await res.arrayBuffer();
+  return { ms: performance.now() - t0, bytes: body.byteLength, status: res.status };
+}
+
+async function storedBatches(token: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${API_PORT}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+  const text = await res.text();
+  let sum = 0;
+  for (const line of text.split("\n")) if (line.startsWith("herd_telemetry_batches_total")) sum += Number(line.split(" ").pop());
+  return sum;
+}
+
+async function startControl(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["dist/services/control/src/main.js"], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`control exited: ${stderr}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${API_PORT}/healthz`)).ok) return child;
+    } catch {
+      /* not yet listening */
+    }
+    await sleep(200);
+  }
+  child.kill("SIGKILL");
+  throw new Error(`control did not start: ${stderr}`);
+}
+
+async function stopControl(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  const deadline = Date.now() + 10_000;
+  while (child.exitCode === null && Date.now() < deadline) await sleep(100);
+  if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+async function runOne(n: number, seconds: number, secrets: { adminPassword: string; controlPassword: string; nodePasswords: Record<string, string> }, extraEnv: Record<string, string>): Promise<Row> {
+  const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 2 });
+  await redis.flushdb();
+  const controlUrl = `amqp://${USERS.control}:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${VHOST}`;
+  // Queues left by an earlier run start empty.
+  {
+    const conn = await amqp.connect(controlUrl);
+    const ch = await conn.createChannel();
+    await declareControlTopology(ch);
+    for (const q of [QUEUES.telemetryIngest, QUEUES.controlEvents, QUEUES.dead]) await ch.purgeQueue(q);
+    await conn.close().catch(() => undefined);
+  }
+  const token = randomBytes(24).toString("hex");
+  const control = await startControl({
+    HERD_AMQP_URL: controlUrl,
+    HERD_REDIS_URL: redisUrl(),
+    HERD_API_PORT: String(API_PORT),
+    HERD_API_TOKEN: token,
+    HERD_STATE_DIR: mkdtempSync(join(tmpdir(), "herd-scale-")),
+    HERD_LOG_LEVEL: "warn",
+    HERD_REBALANCE_AUTO: "false",
+    HERD_REPLICA_ID: "bench-control",
+    ...extraEnv,
+  });
+  const pid = control.pid!;
+  {
+    const conn = await amqp.connect(controlUrl);
+    const ch = await conn.createChannel();
+    for (let i = 0; i < n; i++) await declareNodeTopology(ch, nodeIdOf(i));
+    for (let i = 0; i < n; i++) await ch.purgeQueue(QUEUES.commandsFor(nodeIdOf(i)));
+    await conn.close().catch(() => undefined);
+  }
+  const deadBefore = await queueDepth(secrets.adminPassword, QUEUES.dead);
+  const agents = Array.from({ length: n }, (_, i) => new Agent(nodeIdOf(i), secrets.nodePasswords[nodeIdOf(i)]!));
+  for (let i = 0; i < agents.length; i += 25) await Promise.all(agents.slice(i, i + 25).map((a) => a.start()));
+  console.log(`  N=${n}: ${n} agents connected; warming up 15 s`);
+  await sleep(15_000);
+
+  // Publish → stored latency: probe nodes' lastTelemetryAt (= the batch's sentAt) every 50 ms.
+  const probes = Array.from({ length: Math.min(PROBES, n) }, (_, k) => nodeIdOf(Math.floor((k * n) / Math.min(PROBES, n))));
+  const lastSeen = new Map<string, number>();
+  const latencies: number[] = [];
+  let secondLat: number[] = [];
+  let probing = true;
+  const probeLoop = (async () => {
+    while (probing) {
+      const p = redis.pipeline();
+      for (const id of probes) p.hget(`herd:node:${id}`, "lastTelemetryAt");
+      const res = (await p.exec()) ?? [];
+      const now = Date.now();
+      res.forEach(([, v], k) => {
+        const at = Number(v);
+        const id = probes[k]!;
+        if (at && lastSeen.has(id) && lastSeen.get(id) !== at) {
+          latencies.push(now - at);
+          secondLat.push(now - at);
+        }
+        lastSeen.set(id, at);
+      });
+      await sleep(50);
+    }
+  })();
+
+  const timeline: Second[] = [];
+  const hz = 100; // USER_HZ
+  const t0 = Date.now();
+  const storedAtStart = await storedBatches(token);
+  const publishedAtStart = agents.reduce((s, a) => s + a.published, 0);
+  const genCpu0 = process.cpuUsage();
+  let prev = { ...procStat(pid), at: Date.now(), cmds: Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))![1]), pub: publishedAtStart };
+  while (Date.now() - t0 < seconds * 1000) {
+    await sleep(1000);
+    const st = procStat(pid);
+    const at = Date.now();
+    const info = (await redis.info("stats")) + (await redis.info("memory"));
+    const cmds = Number(/total_commands_processed:(\d+)/.exec(info)![1]);
+    const used = Number(/used_memory:(\d+)/.exec(info)![1]);
+    const pub = agents.reduce((s, a) => s + a.published, 0);
+    const dt = (at - prev.at) / 1000;
+    timeline.push({
+      t: r1((at - t0) / 1000),
+      controlCpuPct: r1((((st.ticks - prev.ticks) / hz) * 100) / dt),
+      controlRssMiB: r1(st.rssMiB),
+      redisUsedMiB: r1(used / 1024 / 1024),
+      redisOpsPerSec: Math.round((cmds - prev.cmds) / dt),
+      ingestDepth: await queueDepth(secrets.adminPassword, QUEUES.telemetryIngest),
+      eventsDepth: await queueDepth(secrets.adminPassword, QUEUES.controlEvents),
+      batchesPublished: Math.round((pub - prev.pub) / dt),
+      latencyP99Ms: Math.round(pct(secondLat, 99)),
+    });
+    secondLat = [];
+    prev = { ...st, at, cmds, pub };
+    if (timeline.length % 30 === 0) {
+      const l = timeline[timeline.length - 1]!;
+      console.log(`    t=${l.t}s control ${l.controlCpuPct}% rss ${l.controlRssMiB} MiB, ingest depth ${l.ingestDepth}, p99 ${l.latencyP99Ms} ms`);
+    }
+  }
+  const windowS = (Date.now() - t0) / 1000;
+  const genCpu = process.cpuUsage(genCpu0);
+
+  // The API and a rebalance round on the live data, under the same load.
+  const containersMs: number[] = [];
+  const nodesMs: number[] = [];
+  let containersBytes = 0;
+  for (let i = 0; i < 20; i++) {
+    const c = await timed(`http://127.0.0.1:${API_PORT}/api/v1/containers`, token);
+    containersMs.push(c.ms);
+    containersBytes = c.bytes;
+    nodesMs.push((await timed(`http://127.0.0.1:${API_PORT}/api/v1/nodes`, token)).ms);
+  }
+  const plans: number[] = [];
+  let planNote = "";
+  for (let i = 0; i < 3; i++) {
+    const p = await timed(`http://127.0.0.1:${API_PORT}/api/v1/plan`, token);
+    plans.push(p.ms);
+    if (p.status !== 200) planNote = `HTTP ${p.status}`;
+  }
+  const metricsRuns: Array<{ ms: number; bytes: number }> = [];
+  for (let i = 0; i < 5; i++) metricsRuns.push(await timed(`http://127.0.0.1:${API_PORT}/metrics`, token));
+
+  // Stop the load, let the control drain what is queued, then count.
+  const publishedEnd = agents.reduce((s, a) => s + a.published, 0);
+  for (const a of agents) a.quiet();
+  await sleep(3_000);
+  for (let i = 0; i < agents.length; i += 50) await Promise.all(agents.slice(i, i + 50).map((a) => a.close()));
+  const publishedTotal = agents.reduce((s, a) => s + a.published, 0);
+  const drainUntil = Date.now() + 30_000;
+  while (Date.now() < drainUntil && (await queueDepth(secrets.adminPassword, QUEUES.telemetryIngest)) > 0) await sleep(500);
+  await sleep(1000);
+  probing = false;
+  await probeLoop;
+  const storedTotal = await storedBatches(token);
+  const deadAfter = await queueDepth(secrets.adminPassword, QUEUES.dead);
+  await stopControl(control);
+  redis.disconnect();
+
+  const cpu = timeline.map((s) => s.controlCpuPct);
+  const row: Row = {
+    nodes: n,
+    containers: n * CONTAINERS_PER_NODE,
+    seconds: Math.round(windowS),
+    batchesPublishedPerSec: r1((publishedEnd - publishedAtStart) / windowS),
+    batchesStoredPerSec: 0,
+    samplesStoredPerSec: 0,
+    latencyP50Ms: Math.round(pct(latencies, 50)),
+    latencyP99Ms: Math.round(pct(latencies, 99)),
+    latencySamples: latencies.length,
+    batchesPublished: publishedTotal,
+    batchesStored: storedTotal,
+    batchesLost: publishedTotal - storedTotal,
+    deadLettered: deadAfter - deadBefore,
+    controlCpuPctOfCore: r1(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length)),
+    controlCpuPctOfCoreP95: r1(pct(cpu, 95)),
+    controlRssMiB: r1(Math.max(...timeline.map((s) => s.controlRssMiB))),
+    redisUsedMiB: r1(Math.max(...timeline.map((s) => s.redisUsedMiB))),
+    redisOpsPerSec: Math.round(timeline.reduce((a, s) => a + s.redisOpsPerSec, 0) / Math.max(1, timeline.length)),
+    ingestDepthMax: Math.max(...timeline.map((s) => s.ingestDepth)),
+    eventsDepthMax: Math.max(...timeline.map((s) => s.eventsDepth)),
+    containersP50Ms: Math.round(pct(containersMs, 50)),
+    containersP99Ms: Math.round(pct(containersMs, 99)),
+    nodesP50Ms: Math.round(pct(nodesMs, 50)),
+    nodesP99Ms: Math.round(pct(nodesMs, 99)),
+    planMs: Math.round(pct(plans, 50)),
+    planNote: planNote || `${containersBytes} B containers listing`,
+    metricsBytes: metricsRuns[0]!.bytes,
+    metricsMs: Math.round(pct(metricsRuns.map((m) => m.ms), 50)),
+    generatorCpuPctOfCore: r1(((genCpu.user + genCpu.system) / 1e6 / windowS) * 100),
+    timeline,
+  };
+  // Stored during the window: the share of published batches that were stored (all, when nothing was lost) at the published rate.
+  const storedInWindow = (storedTotal - storedAtStart) * ((publishedEnd - publishedAtStart) / Math.max(1, publishedTotal - publishedAtStart));
+  row.batchesStoredPerSec = r1(storedInWindow / windowS);
+  row.samplesStoredPerSec = Math.round(row.batchesStoredPerSec * CONTAINERS_PER_NODE);
+  return row;
+}
+
+function markdown(rows: Row[], label: string, notes: string[]): string {
+  const h = [
+    "| N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of rows) {
+    h.push(
+      `| ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} |`,
+    );
+  }
+  return [`## ${label}`, "", ...h, "", ...notes.map((n) => `- ${n}`), ""].join("\n");
+}
+
+async function main(): Promise<void> {
+  const program = new Command("bench:scale")
+    .option("--nodes <list>", "comma-separated node counts", "100,500,1000")
+    .option("--seconds <s>", "measured window per N (after 15 s warm-up)", "60")
+    .option("--last-seconds <s>", "measured window of the largest N", "600")
+    .option("--label <label>", "name of this run (results go to scale-<label>.{md,json})", "current")
+    .option("--env <k=v...>", "extra control settings for this run", [])
+    .parse(process.argv);
+  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[] }>();
+  const ns = o.nodes.split(",").map(Number);
+  if (ns.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error(`--nodes: whole numbers from 1 to 2000, got ${o.nodes}`);
+  const extraEnv = Object.fromEntries(o.env.map((kv) => kv.split("=") as [string, string]));
+  const max = Math.max(...ns);
+  const nodePasswords = Object.fromEntries(Array.from({ length: max }, (_, i) => [nodeIdOf(i), randomBytes(16).toString("hex")]));
+  const secrets = { adminPassword: randomBytes(16).toString("hex"), controlPassword: randomBytes(16).toString("hex"), nodePasswords };
+  const admin = new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "herd-scale-", log });
+  console.log(`bench:scale: provisioning vhost ${VHOST} with ${max} node users (as herd up does)…`);
+  const t = Date.now();
+  await admin.provision(brokerSpec({ vhost: VHOST, users: USERS, ...secrets }));
+  console.log(`  provisioned in ${Math.round((Date.now() - t) / 1000)} s`);
+  const rows: Row[] = [];
+  try {
+    for (const n of ns) {
+      const seconds = n === max ? Number(o.lastSeconds) : Number(o.seconds);
+      console.log(`N=${n}: ${seconds} s`);
+      rows.push(await runOne(n, seconds, secrets, extraEnv));
+      const r = rows[rows.length - 1]!;
+      console.log(`  ${JSON.stringify({ ...r, timeline: undefined })}`);
+    }
+  } finally {
+    await new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "herd-scale-", adminPassword: secrets.adminPassword, log }).deprovision(VHOST).catch((err: unknown) => console.error(`deprovision failed: ${String(err)}`));
+  }
+  mkdirSync(outDir, { recursive: true });
+  const label = o.label;
+  writeFileSync(join(outDir, `scale-${label}.json`), JSON.stringify({ label, env: extraEnv, at: new Date().toISOString(), rows }, null, 1));
+  writeFileSync(join(outDir, `scale-${label}.md`), markdown(rows, `bench:scale (${label}${Object.keys(extraEnv).length ? `, ${o.env.join(" ")}` : ""})`, []));
+  const big = rows[rows.length - 1]!;
+  const x = big.timeline.map((s) => s.t);
+  writeFileSync(
+    join(outDir, `scale-${label}-timeline.svg`),
+    lineChart(`N=${big.nodes} (${big.containers} containers): control CPU and queue`, "seconds", "% of a core / messages", [
+      { name: "control CPU % of a core", x, y: big.timeline.map((s) => s.controlCpuPct) },
+      { name: "telemetry ingest queue depth", x, y: big.timeline.map((s) => s.ingestDepth) },
+      { name: "publish→stored p99 ms (per second) / 10", x, y: big.timeline.map((s) => (Number.isFinite(s.latencyP99Ms) ? s.latencyP99Ms / 10 : 0)) },
+    ]),
+  );
+  const xn = rows.map((r) => r.nodes);
+  writeFileSync(
+    join(outDir, `scale-${label}-by-n.svg`),
+    lineChart(`bench:scale (${label}): cost by fleet size`, "nodes (×20 containers)", "value", [
+      { name: "control CPU % of a core", x: xn, y: rows.map((r) => r.controlCpuPctOfCore) },
+      { name: "publish→stored p99 ms / 10", x: xn, y: rows.map((r) => r.latencyP99Ms / 10) },
+      { name: "GET /containers p99 ms / 10", x: xn, y: rows.map((r) => r.containersP99Ms / 10) },
+      { name: "Redis ops/s / 1000", x: xn, y: rows.map((r) => r.redisOpsPerSec / 1000) },
+    ]),
+  );
+  console.log(`wrote bench/results/scale-${label}.{md,json} and plots`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
