@@ -19,6 +19,7 @@ import { RabbitmqBrokerAdmin } from "../services/cli/src/local-cluster/rabbitmq-
 import { lineChart } from "../services/control/src/simulator/svg-chart.js";
 import { EVENT_VERSION, TELEMETRY_VERSION, ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../shared/src/contracts/index.js";
 import { createLogger } from "../shared/src/logger.js";
+import { hostRedisUrl } from "../shared/src/redis-credentials.js";
 import { AmqpMessageBus } from "../shared/src/messaging/amqp-message-bus.js";
 import { EXCHANGES, QUEUES, ROUTING, declareControlTopology, declareNodeTopology } from "../shared/src/topology.js";
 
@@ -27,7 +28,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const outDir = join(root, "bench/results");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const VHOST = "herd-scale";
-const USERS = { admin: "herd-scale-admin", control: "herd-scale-control", nodePrefix: "herd-scale-node-" };
+// Not "herd-…": `herd down` removes every broker user whose name starts with that.
+const USERS = { admin: "scale-bench-admin", control: "scale-bench-control", nodePrefix: "scale-bench-node-" };
 const API_PORT = 7095;
 const CONTAINERS_PER_NODE = 20;
 const MGMT = "http://127.0.0.1:15672";
@@ -41,9 +43,9 @@ const pct = (xs: number[], p: number) => {
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const nodeIdOf = (i: number) => `s${String(i).padStart(4, "0")}`;
 
-/** The host Redis, database 13, as HERD_REDIS_URL names it (credentials included when needed). */
+/** The host Redis (HERD_REDIS_URL, as bootstrap's ACL user), database 13. */
 function redisUrl(): string {
-  const u = new URL(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  const u = new URL(hostRedisUrl());
   u.pathname = "/13";
   return u.toString();
 }
@@ -452,7 +454,7 @@ async function main(): Promise<void> {
   const max = Math.max(...ns);
   const nodePasswords = Object.fromEntries(Array.from({ length: max }, (_, i) => [nodeIdOf(i), randomBytes(16).toString("hex")]));
   const secrets = { adminPassword: randomBytes(16).toString("hex"), controlPassword: randomBytes(16).toString("hex"), nodePasswords };
-  const admin = new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "herd-scale-", log });
+  const admin = new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "scale-bench-", log });
   console.log(`bench:scale: provisioning vhost ${VHOST} with ${max} node users (as herd up does)…`);
   const t = Date.now();
   await admin.provision(brokerSpec({ vhost: VHOST, users: USERS, ...secrets }));
@@ -467,7 +469,7 @@ async function main(): Promise<void> {
       console.log(`  ${JSON.stringify({ ...r, timeline: undefined })}`);
     }
   } finally {
-    await new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "herd-scale-", adminPassword: secrets.adminPassword, log }).deprovision(VHOST).catch((err: unknown) => console.error(`deprovision failed: ${String(err)}`));
+    await new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "scale-bench-", adminPassword: secrets.adminPassword, log }).deprovision(VHOST).catch((err: unknown) => console.error(`deprovision failed: ${String(err)}`));
   }
   mkdirSync(outDir, { recursive: true });
   const label = o.label;

@@ -5,14 +5,12 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
 import { MigrationRecord, TERMINAL_STATES } from "../../shared/src/contracts/migration-api.js";
-import { LocalCluster } from "../../services/cli/src/local-cluster/local-cluster.js";
-import { copiesOf, engineOf, herd, herdJson, lastCounter, logsOf, repoRoot, waitFor } from "./support/cluster-harness.js";
+import { copiesOf, engineOf, herd, herdJson, lastCounter, logsOf, newCluster, waitFor } from "./support/cluster-harness.js";
 
 const NAME = "failover-a";
 const DEADLINE_MS = 40_000;
 const log: string[] = [];
-// HERD_REDIS_URL, when set, names the host Redis (e.g. with credentials).
-const cluster = new LocalCluster({ repoRoot, log: (l) => log.push(l), ...(process.env.HERD_REDIS_URL ? { redisUrl: process.env.HERD_REDIS_URL } : {}) });
+const cluster = newCluster(log);
 
 interface LeaderView {
   replicaId: string;

@@ -1,5 +1,5 @@
 // The leader lease and the fenced migration store against a real Redis (127.0.0.1:6379 or
-// HERD_REDIS_URL), under a random prefix: one leader at a time, epochs grow, a deposed leader's
+// HERD_REDIS_URL, as bootstrap's ACL user), under a random prefix: one leader at a time, epochs grow, a deposed leader's
 // writes and lock operations are rejected in Redis.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,13 +9,14 @@ import { FencedError, RedisLeaderLease } from "../../services/control/src/leader
 import { RedisMigrationStore } from "../../services/control/src/migration/migration-store.js";
 import type { MigrationRecord } from "../../shared/src/contracts/migration-api.js";
 import { createLogger } from "../../shared/src/logger.js";
+import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 
 const prefix = `herd-test-${randomBytes(4).toString("hex")}:`;
 const log = createLogger({ level: "error" });
 let redis: Redis;
 
 before(() => {
-  redis = new Redis(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  redis = new Redis(hostRedisUrl());
 });
 after(async () => {
   const keys = await redis.keys(`${prefix}*`);
