@@ -170,8 +170,19 @@ class Agent {
 
   private async result(): Promise<void> {
     const commandId = `bench-${randomBytes(6).toString("hex")}`;
-    const res = { v: EVENT_VERSION, kind: "command.result", nodeId: this.id, commandId, commandType: "container.run", ok: true, result: {}, finishedAt: Date.now() };
-    await this.bus.publish(EXCHANGES.events, ROUTING.result(this.id), res, { persistent: true, messageId: `result-${commandId}`, timeoutMs: 5_000 }).catch(() => undefined);
+    const res = {
+      v: EVENT_VERSION,
+      kind: "command.result",
+      nodeId: this.id,
+      commandId,
+      commandType: "container.run",
+      ok: true,
+      result: {},
+      finishedAt: Date.now(),
+    };
+    await this.bus
+      .publish(EXCHANGES.events, ROUTING.result(this.id), res, { persistent: true, messageId: `result-${commandId}`, timeoutMs: 5_000 })
+      .catch(() => undefined);
   }
 
   /** Stops publishing; `close` after in-flight confirms have come back. */
@@ -225,7 +236,11 @@ async function storedBatches(token: string): Promise<number> {
 }
 
 async function startControl(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["dist/services/control/src/main.js"], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["dist/services/control/src/main.js"], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const deadline = Date.now() + 30_000;
@@ -250,7 +265,12 @@ async function stopControl(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill("SIGKILL");
 }
 
-async function runOne(n: number, seconds: number, secrets: { adminPassword: string; controlPassword: string; nodePasswords: Record<string, string> }, extraEnv: Record<string, string>): Promise<Row> {
+async function runOne(
+  n: number,
+  seconds: number,
+  secrets: { adminPassword: string; controlPassword: string; nodePasswords: Record<string, string> },
+  extraEnv: Record<string, string>,
+): Promise<Row> {
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 2 });
   await redis.flushdb();
   const controlUrl = `amqp://${USERS.control}:${encodeURIComponent(secrets.controlPassword)}@127.0.0.1:5672/${VHOST}`;
@@ -415,7 +435,12 @@ async function runOne(n: number, seconds: number, secrets: { adminPassword: stri
     planMs: Math.round(pct(plans, 50)),
     planNote: planNote || `${containersBytes} B containers listing`,
     metricsBytes: metricsRuns[0]!.bytes,
-    metricsMs: Math.round(pct(metricsRuns.map((m) => m.ms), 50)),
+    metricsMs: Math.round(
+      pct(
+        metricsRuns.map((m) => m.ms),
+        50,
+      ),
+    ),
     generatorCpuPctOfCore: r1(((genCpu.user + genCpu.system) / 1e6 / windowS) * 100),
     timeline,
   };
@@ -469,7 +494,9 @@ async function main(): Promise<void> {
       console.log(`  ${JSON.stringify({ ...r, timeline: undefined })}`);
     }
   } finally {
-    await new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "scale-bench-", adminPassword: secrets.adminPassword, log }).deprovision(VHOST).catch((err: unknown) => console.error(`deprovision failed: ${String(err)}`));
+    await new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "scale-bench-", adminPassword: secrets.adminPassword, log })
+      .deprovision(VHOST)
+      .catch((err: unknown) => console.error(`deprovision failed: ${String(err)}`));
   }
   mkdirSync(outDir, { recursive: true });
   const label = o.label;

@@ -61,7 +61,7 @@ describe("docker-compose.yml", () => {
     }
     assert.doesNotMatch(out, /guest/);
     const services = await compose(["--profile", "control", "config", "--services"], controlEnv);
-    assert.ok(["control", "rabbitmq", "redis"].every((s) => services.out.split("\n").includes(s)));
+    assert.ok(["control", "control-2", "rabbitmq", "redis"].every((s) => services.out.split("\n").includes(s)));
   });
 
   it("compute profile: privileged agent with the host's pid namespace, Docker socket, cgroups and data root", async () => {

@@ -185,7 +185,9 @@ export class ControlService {
       this.server = server;
     });
     this.log.info("Control service started", {
-      replicaId, api: `http://${s.HERD_API_HOST}:${s.HERD_API_PORT}` });
+      replicaId,
+      api: `http://${s.HERD_API_HOST}:${s.HERD_API_PORT}`,
+    });
   }
 
   get messageBus(): MessageBus | undefined {
