@@ -6,6 +6,9 @@ import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, StateSt
  *  nodes (set) · node:<id> (hash) · node:<id>:history (list) · node:<id>:containers (set)
  *  container:<id> (string, JSON) · container:<id>:history (list of compact arrays) · names (hash name→id)
  */
+/** A container history's one-day expiry is refreshed every this many batches (and when it appears). */
+const EXPIRE_EVERY = 100;
+
 export class RedisStateStore implements StateStore {
   constructor(
     private readonly redis: Redis,
@@ -17,10 +20,30 @@ export class RedisStateStore implements StateStore {
     return this.prefix + parts.join(":");
   }
 
+  /**
+   * One batch in two round trips: a pipelined read (the node's container set and the current
+   * owner of each name), then one MULTI. Only what changed is written besides the samples: set
+   * members and name owners are written when new or moved, and a history's expiry is refreshed
+   * when the container appears and then every {@link EXPIRE_EVERY} batches (bench:scale shows
+   * the before/after at 1,000 nodes × 20 containers).
+   */
   async recordTelemetry(b: TelemetryBatch): Promise<void> {
-    const previous = await this.redis.smembers(this.k("node", b.nodeId, "containers"));
+    const names = b.containers.map((c) => c.name);
+    const read = this.redis.pipeline().smembers(this.k("node", b.nodeId, "containers"));
+    if (names.length > 0) read.hmget(this.k("names"), ...names);
+    const res = (await read.exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    const previous = new Set((res[0]?.[1] as string[] | undefined) ?? []);
+    const ownerIds = (res[1]?.[1] as Array<string | null> | undefined) ?? [];
+    // A name owned by another container needs that container's record to decide (rare: a migration, a re-created container).
+    const foreign: Array<readonly [string, string]> = [];
+    b.containers.forEach((c, i) => {
+      const owner = ownerIds[i];
+      if (owner && owner !== c.id) foreign.push([c.name, owner]);
+    });
+    const owners = await this.ownersOf(foreign);
     const current = new Set(b.containers.map((c) => c.id));
-    const owners = await this.nameOwners(b.containers.map((c) => c.name));
+    const refreshExpiry = b.seq % EXPIRE_EVERY === 0;
     const tx = this.redis.multi();
     tx.sadd(this.k("nodes"), b.nodeId);
     tx.hset(this.k("node", b.nodeId), {
@@ -40,35 +63,36 @@ export class RedisStateStore implements StateStore {
       tx.srem(this.k("node", b.nodeId, "containers"), id);
       tx.del(this.k("container", id));
     }
-    for (const c of b.containers) {
+    b.containers.forEach((c, i) => {
       const record: ContainerRecord = { ...c, nodeId: b.nodeId, updatedAt: b.sentAt };
-      tx.sadd(this.k("node", b.nodeId, "containers"), c.id);
+      const isNew = !previous.has(c.id);
+      if (isNew) tx.sadd(this.k("node", b.nodeId, "containers"), c.id);
       tx.set(this.k("container", c.id), JSON.stringify(record));
       // A name follows the running container carrying it, the freshest if several: a migration's
       // created-not-started destination copy or its source's late batch must not take it.
-      const owner = owners.get(c.name);
-      const running = c.state === "running";
-      if (!owner || owner.id === c.id || (running && !owner.running) || (running === owner.running && owner.updatedAt <= b.sentAt)) {
-        tx.hset(this.k("names"), c.name, c.id);
+      const ownerId = ownerIds[i] ?? null;
+      if (ownerId !== c.id) {
+        const owner = ownerId === null ? undefined : owners.get(c.name);
+        const running = c.state === "running";
+        if (!owner || (running && !owner.running) || (running === owner.running && owner.updatedAt <= b.sentAt)) {
+          tx.hset(this.k("names"), c.name, c.id);
+        }
       }
       const hist = this.k("container", c.id, "history");
       tx.rpush(hist, JSON.stringify([b.sentAt, c.cpuPct, c.memBytes, c.blkReadBps, c.blkWriteBps, c.netRxBps, c.netTxBps]));
       tx.ltrim(hist, -this.historyLength, -1);
       // A container that vanished with its node keeps its history for a day, then it goes.
-      tx.expire(hist, 86_400);
-    }
+      if (isNew || refreshExpiry) tx.expire(hist, 86_400);
+    });
     await tx.exec();
   }
 
-  /** For each name, the container it points at now and when that container was last seen. */
-  private async nameOwners(names: readonly string[]): Promise<Map<string, { id: string; updatedAt: number; running: boolean }>> {
+  /** For each (name, owner id): when that owner was last seen and whether it runs (a vanished owner is left out). */
+  private async ownersOf(pairs: ReadonlyArray<readonly [string, string]>): Promise<Map<string, { id: string; updatedAt: number; running: boolean }>> {
     const out = new Map<string, { id: string; updatedAt: number; running: boolean }>();
-    if (names.length === 0) return out;
-    const ids = await this.redis.hmget(this.k("names"), ...names);
-    const known = names.map((n, i) => [n, ids[i]] as const).filter((x): x is readonly [string, string] => typeof x[1] === "string");
-    if (known.length === 0) return out;
-    const raw = await this.redis.mget(known.map(([, id]) => this.k("container", id)));
-    known.forEach(([name, id], i) => {
+    if (pairs.length === 0) return out;
+    const raw = await this.redis.mget(pairs.map(([, id]) => this.k("container", id)));
+    pairs.forEach(([name, id], i) => {
       const r = raw[i];
       if (!r) return;
       const rec = JSON.parse(r) as ContainerRecord;
