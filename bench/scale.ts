@@ -314,7 +314,17 @@ async function runOne(
     for (let i = 0; i < n; i++) await ch.purgeQueue(QUEUES.commandsFor(nodeIdOf(i)));
     await conn.close().catch(() => undefined);
   }
-  const deadBefore = await queueDepth(secrets.adminPassword, QUEUES.dead);
+  // Exact counts over AMQP (the management API's figures lag by seconds).
+  const deadCount = async () => {
+    const conn = await amqp.connect(controlUrl);
+    try {
+      const ch = await conn.createChannel();
+      return (await ch.checkQueue(QUEUES.dead)).messageCount;
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  };
+  const deadBefore = await deadCount();
   const agents = Array.from({ length: n }, (_, i) => new Agent(nodeIdOf(i), secrets.nodePasswords[nodeIdOf(i)]!));
   for (let i = 0; i < agents.length; i += 25) await Promise.all(agents.slice(i, i + 25).map((a) => a.start()));
   console.log(`  N=${n}: ${n} agents connected; warming up 15 s`);
@@ -414,7 +424,7 @@ async function runOne(
   probing = false;
   await probeLoop;
   const storedTotal = await storedBatches(token);
-  const deadAfter = await queueDepth(secrets.adminPassword, QUEUES.dead);
+  const deadAfter = await deadCount();
   await stopControl(control);
   redis.disconnect();
 

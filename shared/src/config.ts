@@ -95,6 +95,11 @@ export const controlSettings = {
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "letters, digits, '.', '_' or '-' (at most 63)")
     .optional(),
+  /** Per-container CPU/memory gauges on /metrics (two series per container); turn off at thousands of containers. */
+  HERD_METRICS_PER_CONTAINER: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
   /** How long the leader's lease lasts without renewal; a dead leader is replaced within about this. */
   HERD_LEADER_LEASE_MS: intFromEnv(5000, 1000, 60_000),
 };

@@ -75,7 +75,7 @@ export class ControlService {
     });
     this.bus = bus;
     this.commands = new CommandClient(bus, this.log.child({ component: "commands" }));
-    const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }));
+    const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }), s.HERD_METRICS_PER_CONTAINER);
     // Messages the bus refuses before a handler sees them (malformed JSON) are counted too.
     const rejectedOn = (queue: string) => (reason: string) => this.metrics.rejected.inc({ queue, reason });
     const migrationStore = new RedisMigrationStore(redis);

@@ -19,6 +19,8 @@ export class MessageIngest {
     private readonly commands: CommandClient,
     private readonly metrics: ControlMetrics,
     private readonly log: Logger,
+    /** Per-container gauges on /metrics (2 series per container): off at thousands of containers, where they dominate the scrape. */
+    private readonly perContainerMetrics = true,
   ) {}
 
   /** Stores a node's batch and returns it (validated) for other listeners. */
@@ -33,6 +35,7 @@ export class MessageIngest {
     this.metrics.telemetryBatches.inc({ node: batch.nodeId });
     this.metrics.nodeCpu.set({ node: batch.nodeId }, batch.node.cpuPct);
     this.metrics.nodeMemUsed.set({ node: batch.nodeId }, batch.node.memUsedBytes);
+    if (!this.perContainerMetrics) return;
     const now = new Set<string>();
     for (const c of batch.containers) {
       now.add(c.name);
