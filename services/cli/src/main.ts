@@ -60,7 +60,9 @@ export function buildProgram(): Command {
     .description("start a local multi-node cluster on this machine (RabbitMQ, Redis, control, one engine + agent per node)")
     .addOption(new Option("-n, --nodes <n>", "number of emulated nodes").default(2).argParser(intArg("--nodes", 1, 16)))
     .option("--demo", "also start a few workload containers")
-    .addOption(new Option("--capacity <cpus:mib>", "what each node offers for jobs, e.g. 2:2048 (default: the machine's cores and memory)").argParser(capacityArg))
+    .addOption(
+      new Option("--capacity <cpus:mib>", "what each node offers for jobs, e.g. 2:2048 (default: the machine's cores and memory)").argParser(capacityArg),
+    )
     .addOption(new Option("--controls <n>", "control replicas (one leads; API on port 7070, 7071, …)").default(1).argParser(intArg("--controls", 1, 5)))
     .addOption(stateDirOption())
     .action(async (opts: { nodes: number; demo?: boolean; stateDir: string; capacity?: { cpus: number; memoryMb: number }; controls: number }) => {

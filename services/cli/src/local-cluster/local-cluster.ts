@@ -513,7 +513,9 @@ export class LocalCluster {
         dockerHost: n.dockerHost,
         dataRoot: n.dataRoot,
         agentPid: existing?.nodes.find((e) => e.id === n.id)?.agentPid,
-        ...((capacity?.[n.id] ?? existing?.nodes.find((e) => e.id === n.id)?.capacity) ? { capacity: capacity?.[n.id] ?? existing?.nodes.find((e) => e.id === n.id)?.capacity } : {}),
+        ...((capacity?.[n.id] ?? existing?.nodes.find((e) => e.id === n.id)?.capacity)
+          ? { capacity: capacity?.[n.id] ?? existing?.nodes.find((e) => e.id === n.id)?.capacity }
+          : {}),
       })),
       controlPid: existing?.controlPid,
       secrets,

@@ -35,7 +35,11 @@ export class MessageIngest {
     this.metrics.telemetryBatches.inc({ node: batch.nodeId });
     this.metrics.nodeCpu.set({ node: batch.nodeId }, batch.node.cpuPct);
     this.metrics.nodeMemUsed.set({ node: batch.nodeId }, batch.node.memUsedBytes);
-    if (!this.perContainerMetrics) return;
+    if (this.perContainerMetrics) this.containerGauges(batch);
+    return batch;
+  }
+
+  private containerGauges(batch: TelemetryBatch): void {
     const now = new Set<string>();
     for (const c of batch.containers) {
       now.add(c.name);
@@ -48,7 +52,6 @@ export class MessageIngest {
       this.metrics.containerMem.remove({ node: batch.nodeId, container: gone });
     }
     this.knownContainers.set(batch.nodeId, now);
-    return batch;
   }
 
   async onEvent(msg: IncomingMessage): Promise<void> {
