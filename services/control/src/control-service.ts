@@ -20,7 +20,6 @@ import { JobManager } from "./jobs/job-manager.js";
 import { RedisJobStore } from "./jobs/redis-job-store.js";
 import { Rebalancer } from "./rebalance/rebalancer.js";
 import { RedisLeaderLease } from "./leader/leader-lease.js";
-import { leaderRoutes } from "./leader/leader-routes.js";
 import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
 import { ContainerNameGuard } from "./names/name-guard.js";
