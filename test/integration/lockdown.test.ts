@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
 import { planCluster } from "../../services/cli/src/local-cluster/cluster-plan.js";
+import { connectedTcp } from "../../services/compute-agent/src/runtime/open-connections.js";
 import { listensOn } from "../../services/compute-agent/src/runtime/process-ownership.js";
 import { DEFAULT_REDIS_PASSWORD_FILE, REDIS_USER } from "../../shared/src/redis-credentials.js";
 import { EXCHANGES, QUEUES, ROUTING } from "../../shared/src/topology.js";
@@ -297,6 +298,9 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
     await waitFor("lk-tcp in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "lk-tcp"), 15_000);
     const [copy] = await copiesOf(info, "lk-tcp");
     assert.ok(copy);
+    // The client connects a second after the start: migrate only once the connection is there.
+    const pid = (await engineOf(info, "n1").getContainer("lk-tcp").inspect()).State.Pid;
+    await waitFor("lk-tcp's connection established", async () => (await connectedTcp(pid)).some((c) => c.state === "ESTABLISHED"), 15_000);
     const m = await herd("migrate", "lk-tcp", "--to", "n2");
     assert.notEqual(m.code, 0);
     assert.match(m.stderr + m.stdout, /127\.0\.0\.1:7000/);
