@@ -70,7 +70,12 @@ export const migrationProtocol = {
   /** Destination: the restored copy still runs a moment later and its engine answers. */
   "migration.verify": {
     payload: Step.extend({ containerId: ContainerId, settleMs: z.number().int().min(0).max(60_000).default(1_000) }),
-    result: z.object({ running: z.literal(true), pid: z.number().int() }),
+    result: z.object({
+      running: z.literal(true),
+      pid: z.number().int(),
+      /** When the engine started the copy (this node's clock), when it knows. */
+      runningSince: z.number().int().positive().optional(),
+    }),
   },
   /** Destination: checked again, the real restart policy applied, staging cleaned. */
   "migration.finish-destination": {

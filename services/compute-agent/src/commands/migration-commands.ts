@@ -117,7 +117,11 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
       if (!(await d.engine.ping())) throw new ExternalError("destination engine stopped answering after the restore", { retryable: false });
       const after = await d.runtime.inspect(p.containerId);
       if (!after.state.running) throw new ExternalError(`destination copy is ${after.state.status} ${p.settleMs} ms after restore`, { retryable: false });
-      return { running: true, pid: after.state.pid };
+      return {
+        running: true as const,
+        pid: after.state.pid,
+        ...(after.state.startedAt !== undefined ? { runningSince: Math.round(after.state.startedAt) } : {}),
+      };
     },
 
     "migration.finish-destination": async (p) => {

@@ -366,16 +366,27 @@ export class MigrationOrchestrator {
       }
       if (!destinationRuns(r)) {
         if (!restoreSucceeded(r)) {
-          const restored = await this.step(
-            r,
-            "restore",
-            r.destination,
-            "migration.restore",
-            { migrationId: r.id, spec, containerId: destinationId, checkpointName: r.checkpointName },
-            { until: forwardUntil() },
-          );
-          r.runningAt = restored.runningAt;
-          if (r.frozenAt !== undefined) r.frozenMs = Math.max(0, restored.runningAt - r.frozenAt);
+          let runningAt: number | undefined;
+          try {
+            ({ runningAt } = await this.step(
+              r,
+              "restore",
+              r.destination,
+              "migration.restore",
+              { migrationId: r.id, spec, containerId: destinationId, checkpointName: r.checkpointName },
+              { until: forwardUntil() },
+            ));
+          } catch (err) {
+            // A restore we did not hear the end of may still have happened (the engine finishes a
+            // start its node gave up waiting for). A copy that runs is kept: rolling back would
+            // throw away what it has done since the checkpoint.
+            if (!(err instanceof StepFailed) || err.wire.code !== "TIMEOUT") throw err;
+            const probe = await this.probeDestination(r, destinationId);
+            if (!probe) throw err;
+            runningAt = probe.runningSince;
+          }
+          r.runningAt = runningAt;
+          if (r.frozenAt !== undefined && runningAt !== undefined) r.frozenMs = Math.max(0, runningAt - r.frozenAt);
           await this.save(r);
         }
         await this.step(
@@ -552,6 +563,18 @@ export class MigrationOrchestrator {
       }
       await this.finishStep(r, rec, false, wire.message);
       throw new StepFailed(name, wire);
+    }
+  }
+
+  /** Asks the destination whether its copy runs (after a restore whose answer never came); undefined if it does not or cannot say in time. */
+  private async probeDestination(r: MigrationRecord, containerId: string): Promise<{ runningSince?: number } | undefined> {
+    const until = Math.min(this.now() + 10_000, this.deadlineOf(r) - Math.round(this.reserveMs(r) / 2));
+    try {
+      const v = await this.step(r, "verify", r.destination, "migration.verify", { migrationId: r.id, containerId, settleMs: 0 }, { until, attempt: 0 });
+      this.o.log.warn("Restore unanswered but the destination copy runs: going forward", { migrationId: r.id });
+      return { runningSince: v.runningSince };
+    } catch {
+      return undefined;
     }
   }
 

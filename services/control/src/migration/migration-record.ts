@@ -54,7 +54,8 @@ export function destinationRuns(r: MigrationRecord): boolean {
 
 /** The destination reported its copy running from the checkpoint. */
 export function restoreSucceeded(r: MigrationRecord): boolean {
-  return r.steps.some((s) => s.name === "restore" && s.ok === true);
+  // A verify that found the copy running counts too: the restore's own answer may have been lost.
+  return r.steps.some((s) => (s.name === "restore" || s.name === "verify") && s.ok === true);
 }
 
 const stepOk = (r: MigrationRecord, name: string) => r.steps.some((s) => s.name === name && s.ok === true);
