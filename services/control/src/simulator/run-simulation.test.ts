@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { runSimulation } from "./run-simulation.js";
 import { linearPower, planetLabWorkload } from "./scenarios.js";
 import type { SimHostSpec, SimVmSpec, SimWorkload } from "./sim-model.js";
-import { barChart, lineChart, logTicks, niceTicks, scatterChart } from "./svg-chart.js";
+import { barChart, lineChart, logTicks, niceTicks, scatterChart, tickLabel } from "./svg-chart.js";
 
 const host = (id: string): SimHostSpec => ({ id, cores: 1, mipsPerCore: 1000, ramMb: 4096, bwKbps: 1e6, powerWatts: linearPower(100, 200) });
 const vm = (id: string, pct: number, ramMb = 500): SimVmSpec => ({ id, mips: 1000, ramMb, bwKbps: 0, cpuPct: new Array(20).fill(pct) });
@@ -111,8 +111,16 @@ describe("svg charts", () => {
     assert.doesNotMatch(svg, />6\.7e-6</);
   });
   it("puts linear ticks on round values and widens the range to whole steps", () => {
-    assert.deepEqual(niceTicks(0, 87.3), { lo: 0, hi: 100, ticks: [0, 20, 40, 60, 80, 100] });
-    assert.deepEqual(niceTicks(0, 24), { lo: 0, hi: 25, ticks: [0, 5, 10, 15, 20, 25] });
+    assert.deepEqual(niceTicks(0, 87.3), { lo: 0, hi: 100, step: 20, ticks: [0, 20, 40, 60, 80, 100] });
+    assert.deepEqual(niceTicks(0, 24), { lo: 0, hi: 25, step: 5, ticks: [0, 5, 10, 15, 20, 25] });
+    assert.deepEqual(
+      [0, 5, 800].map((v) => tickLabel(v, 5)),
+      ["0", "5", "800"],
+    );
+    assert.deepEqual(
+      [0.25, 0.5, 0.002, 2e-5].map((v, i) => tickLabel(v, [0.25, 0.1, 0.001, 1e-5][i]!)),
+      ["0.25", "0.5", "0.002", "2.0e-5"],
+    );
     assert.deepEqual(niceTicks(0.0013, 0.0041).ticks, [0.001, 0.002, 0.003, 0.004, 0.005]);
     assert.deepEqual(logTicks(6.7e-6, 1.5e-4), [1e-5, 2e-5, 5e-5, 1e-4]);
   });

@@ -20,14 +20,22 @@ export function niceStep(span: number, target = 5): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * p;
 }
 
+/** A tick label with just the decimals its step needs (0, 5, 10 — 0.25, 0.5 — 1.0e-5 below 0.001). */
+export function tickLabel(v: number, step: number): string {
+  if (v === 0) return "0";
+  if (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e6) return v.toExponential(1);
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9) + (Number((step / 10 ** Math.floor(Math.log10(step))).toPrecision(6)) === 2.5 ? 1 : 0));
+  return v.toFixed(Math.min(decimals, 6));
+}
+
 /** Linear axis: the range widened to whole steps, and the tick values in it. */
-export function niceTicks(lo: number, hi: number, target = 5): { lo: number; hi: number; ticks: number[] } {
+export function niceTicks(lo: number, hi: number, target = 5): { lo: number; hi: number; step: number; ticks: number[] } {
   const step = niceStep(hi - lo, target);
   const a = Math.floor(lo / step + 1e-9) * step;
   const b = Math.ceil(hi / step - 1e-9) * step;
   const ticks: number[] = [];
   for (let k = 0; a + k * step <= b + step * 1e-9; k++) ticks.push(Number((a + k * step).toPrecision(12)));
-  return { lo: a, hi: b > a ? b : a + step, ticks };
+  return { lo: a, hi: b > a ? b : a + step, step, ticks };
 }
 
 /** Log axis ticks: 1, 2, 5 × 10^k inside [lo, hi] (only powers of ten when the range spans many decades). */
@@ -79,10 +87,10 @@ function frame(
   );
   for (const yv of yt ? yt.ticks : logTicks(range.y0, range.y1)) {
     parts.push(
-      `<text x="${m.l - 4}" y="${py(yv) + 4}" text-anchor="end">${fmt(yv)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(yv)}" y2="${py(yv)}" stroke="#eee"/>`,
+      `<text x="${m.l - 4}" y="${py(yv) + 4}" text-anchor="end">${yt ? tickLabel(yv, yt.step) : yv.toExponential(1)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(yv)}" y2="${py(yv)}" stroke="#eee"/>`,
     );
   }
-  for (const xv of xt.ticks) parts.push(`<text x="${px(xv)}" y="${height - m.b + 14}" text-anchor="middle">${fmt(xv)}</text>`);
+  for (const xv of xt.ticks) parts.push(`<text x="${px(xv)}" y="${height - m.b + 14}" text-anchor="middle">${tickLabel(xv, xt.step)}</text>`);
   parts.push(`<text x="${(m.l + width - m.r) / 2}" y="${height - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
   parts.push(`<text x="14" y="${height / 2}" text-anchor="middle" transform="rotate(-90 14 ${height / 2})">${esc(yLabel)}</text>`);
   return { px, py, parts };
@@ -146,7 +154,11 @@ export function scatterChart(
   const { px, py, parts } = frame(title, xLabel, yLabel, range, width, height, m);
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
-    const pts = s.x.map((x, j) => [x, s.y[j]!] as const).filter(([, y]) => !opts.logY || y > 0);
+    // Joined left to right, whatever order the points came in.
+    const pts = s.x
+      .map((x, j) => [x, s.y[j]!] as const)
+      .filter(([, y]) => !opts.logY || y > 0)
+      .sort((p, q) => p[0] - q[0]);
     if (pts.length > 1) parts.push(`<path d="${pathD(pts, px, py)}" fill="none" stroke="${c}" stroke-width="1" stroke-dasharray="4 3"/>`);
     for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="4" fill="${c}"/>`);
     legend(parts, width - m.r + 10, m.t, i, c, s.name);
@@ -168,7 +180,7 @@ export function barChart(title: string, yLabel: string, bars: readonly { label: 
   parts.push(`<text x="14" y="${(m.t + height - m.b) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(m.t + height - m.b) / 2})">${esc(yLabel)}</text>`);
   for (const v of yt.ticks)
     parts.push(
-      `<text x="${m.l - 4}" y="${py(v) + 4}" text-anchor="end">${fmt(v)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(v)}" y2="${py(v)}" stroke="#eee"/>`,
+      `<text x="${m.l - 4}" y="${py(v) + 4}" text-anchor="end">${tickLabel(v, yt.step)}</text><line x1="${m.l}" x2="${width - m.r}" y1="${py(v)}" y2="${py(v)}" stroke="#eee"/>`,
     );
   bars.forEach((b, i) => {
     const x = m.l + i * bw + bw * 0.15;
