@@ -15,6 +15,7 @@ import { pickBest, rollingOrigin, type ModelScore, type Preference } from "../se
 import { fitPooledLinear, type PooledLinearModel } from "../services/control/src/forecast/global-linear-forecaster.js";
 import type { Forecaster, ForecasterName, SeriesContext } from "../services/control/src/forecast/forecaster.js";
 import { FORECASTER_NAMES } from "../services/control/src/forecast/forecaster.js";
+import { FORECAST_SETUP, choosePerHorizon } from "../services/control/src/forecast/forecast-setup.js";
 import { DEFAULT_LAMBDA } from "../services/control/src/forecast/linear-forecaster.js";
 
 const HORIZONS = [1, 5];
@@ -209,16 +210,17 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
         timing[name],
       );
     const factories = Object.fromEntries(opts.models.map((m) => [m, make(m)]));
-    const validation = rollingOrigin(train, trainCtx, factories, { horizons: HORIZONS, folds: 2 });
+    const validation = rollingOrigin(train, trainCtx, factories, { horizons: HORIZONS, folds: FORECAST_SETUP.folds });
     const testOpts = { horizons: HORIZONS, minTrain: trainEnd, folds: Math.max(1, Math.ceil((n - trainEnd) / opts.refitEvery)) };
     const test = rollingOrigin(s.values, s.context, factories, testOpts);
     const lookAhead = usePooled ? rollingOrigin(s.values, s.context, { "global-linear": () => pooledFor(s, opts.lookAheadPooled, true) }, testOpts) : undefined;
-    for (const h of HORIZONS) {
+    // The live control loop's choice rule (a model that fell back in validation is no candidate).
+    const candidates = validation.scores.filter((v) => v.fallbackFolds === 0);
+    const choice = choosePerHorizon(validation.scores, HORIZONS, preference(opts.margin));
+    HORIZONS.forEach((h, hi) => {
       const at = (sc: ModelScore) => sc.perHorizon.find((p) => p.horizon === h)!;
       if (lookAhead) bound[h]!.add(at(lookAhead.scores[0]!));
-      // A learned model that had to fall back in validation is not a candidate (its score is the baseline's).
-      const candidates = validation.scores.filter((v) => v.fallbackFolds === 0);
-      const best = pickBest(candidates, h, preference(opts.margin))?.name ?? "ewma";
+      const best = choice[hi]!;
       chosenCounts[h]![best] = (chosenCounts[h]![best] ?? 0) + 1;
       MARGINS.forEach((m, k) => {
         const b = pickBest(candidates, h, preference(m))?.name ?? "ewma";
@@ -226,7 +228,7 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
       });
       for (const sc of test.scores) pools[sc.name][h]!.add(at(sc));
       pools.chosen[h]!.add(at(test.scores.find((sc) => sc.name === best)!));
-    }
+    });
     if (++done % 100 === 0) process.stderr.write(`  ${dataset}: ${done}/${series.length} series, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   }
   const errors = Object.fromEntries(
@@ -327,7 +329,10 @@ function markdown(results: DatasetResult[], meta: Record<string, unknown>): stri
     "`global-linear` is one model per group (a PlanetLab day: all its VMs, not only the sampled ones; an Alibaba",
     "metric), fitted for each fit's cut time on every series of the group up to that time only, so neither",
     "validation nor test forecasts see anything after their fit's last sample. The per-series choice keeps it unless",
-    "another model's validation MAE is lower by more than `margin`.",
+    "another model's validation MAE is lower by more than `margin`. By default the model set, the choice rule",
+    "(per horizon, `choosePerHorizon`) and the folds are the live control loop's (`FORECAST_SETUP`, used by",
+    "services/control/src/rebalance/forecast-cache.ts). Hand-written notes of earlier runs (random forest, feature",
+    "selection, what was tried for Alibaba): `git log -p bench/results/forecast.md`.",
     "",
     "```",
     JSON.stringify(meta),
@@ -381,11 +386,11 @@ async function main(): Promise<void> {
     .option("--forest-trees <n>", "trees per random forest", "12")
     .option("--out <dir>", "results folder", "bench/results")
     .option("--only <dataset>", "planetlab | alibaba")
-    .option("--models <list>", "comma-separated forecasters", FORECASTER_NAMES.join(","))
+    .option("--models <list>", "comma-separated forecasters (default: the live control loop's set)", FORECAST_SETUP.models.join(","))
     .option("--lambda <x>", "ridge penalty of the linear model", String(DEFAULT_LAMBDA))
     .option("--loss <loss>", "linear model loss: absolute | squared", "squared")
-    .option("--no-select", "train on every feature (skip permutation-importance selection)")
-    .option("--margin <x>", "per-series choice keeps global-linear unless another model validates better by more than this fraction", "0.05")
+    .option("--select", "rank features by permutation importance and train on the selected ones (the live loop does not)", FORECAST_SETUP.selectFeatures)
+    .option("--margin <x>", "per-series choice keeps global-linear unless another model validates better by more than this fraction", String(FORECAST_SETUP.margin))
     .option("--pool-rows <n>", "rows (series × origin) drawn for each pooled fit", "50000")
     .parse();
   const o = cmd.opts<{

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { createLogger } from "../../../../shared/src/logger.js";
 import { InMemoryModelStore } from "../forecast/model-store.js";
 import { ForecastCache } from "./forecast-cache.js";
+import { FORECAST_SETUP } from "../forecast/forecast-setup.js";
+import { createForecaster } from "../forecast/model-codec.js";
 
 const log = createLogger({ level: "error" });
 
@@ -51,4 +53,24 @@ test("retrains at most trainsPerRound series per round", async () => {
   cache.beginRound();
   await cache.forecast("b", ar1(80, 40, 2));
   assert.deepEqual((await store.keys()).sort(), ["a", "b"]);
+});
+
+test("forecasts each horizon with the model the bench's rule chose for it, from the bench's model set", async () => {
+  const cache = new ForecastCache({ store: new InMemoryModelStore(), log, retrainMs: 60_000, horizon: 6 });
+  const fleet = [1, 2, 3, 4, 5, 6].map((k) => ar1(200, 20 + 10 * k, k));
+  cache.refreshPooled(fleet);
+  const pooled = cache.pooledModel()!;
+  cache.beginRound();
+  const history = ar1(200, 45, 11);
+  const f = await cache.forecast("c", history);
+  assert.equal(f.perHorizon?.length, 6);
+  for (const name of f.perHorizon!) assert.ok(FORECAST_SETUP.models.includes(name), `${name} is not in the bench's set`);
+  // Each horizon's value is that horizon's model, fitted on the same (newest 240) points.
+  const horizons = [1, 2, 3, 4, 5, 6];
+  f.perHorizon!.forEach((name, k) => {
+    const m = createForecaster(name, { metric: "cpu", horizons, pooled });
+    m.fit(history.slice(-240));
+    assert.ok(Math.abs(m.predict(history, 6)[k]! - f.values[k]!) < 1e-9, `h${k + 1}: ${name}`);
+  });
+  assert.match(f.reason, /per horizon .*h1 .*h6 /);
 });

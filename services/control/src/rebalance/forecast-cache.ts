@@ -5,9 +5,14 @@ import type { ForecasterName } from "../forecast/forecaster.js";
 import { createForecaster, type PersistableForecaster } from "../forecast/model-codec.js";
 import type { ModelStore } from "../forecast/model-store.js";
 import { fitPooledLinear, type PooledLinearModel } from "../forecast/global-linear-forecaster.js";
+import { FORECAST_SETUP, choosePerHorizon } from "../forecast/forecast-setup.js";
 
 interface Entry {
-  model: PersistableForecaster;
+  /** Fitted models, by name: the ones chosen for at least one horizon. */
+  models: Map<ForecasterName, PersistableForecaster>;
+  /** The model that forecasts each horizon (index 0 = one interval ahead). */
+  perHorizon: ForecasterName[];
+  /** The model chosen for the most horizons (the one persisted). */
   chosen: ForecasterName;
   reason: string;
   trainedAt: number;
@@ -22,10 +27,12 @@ export interface ForecastCacheOptions {
   /** Fewer points than this: forecast with the EWMA baseline and say so. */
   minPoints?: number;
   /**
-   * Candidate models. Training runs on the control service's event loop, so the default leaves
-   * out the random forest (seconds per series); `herd forecast` still shows it.
+   * Candidate models; default FORECAST_SETUP.models, what bench:forecast measures (without a
+   * pooled model, `global-linear` is left out).
    */
   models?: readonly ForecasterName[];
+  /** History points a model is trained on (the newest). */
+  maxHistory?: number;
   /** Retrains allowed per `beginRound()`; the other stale series keep their model until the next round. */
   trainsPerRound?: number;
   now?: () => number;
@@ -71,7 +78,7 @@ export class ForecastCache {
     this.trainsLeft = this.o.trainsPerRound ?? 4;
   }
 
-  async forecast(key: string, history: readonly number[]): Promise<{ values: number[]; model: ForecasterName; reason: string }> {
+  async forecast(key: string, history: readonly number[]): Promise<{ values: number[]; model: ForecasterName; perHorizon?: ForecasterName[]; reason: string }> {
     const minPoints = this.o.minPoints ?? 30;
     let entry = this.entries.get(key) ?? (await this.restore(key));
     if (history.length < minPoints) {
@@ -86,23 +93,53 @@ export class ForecastCache {
       const ewma = createForecaster("ewma", { metric: "cpu" });
       return { values: ewma.predict(history, this.o.horizon), model: "ewma", reason: "training failed: EWMA baseline" };
     }
-    return { values: entry.model.predict(history, this.o.horizon), model: entry.chosen, reason: entry.reason };
+    const byModel = new Map([...entry.models].map(([name, m]) => [name, m.predict(history, this.o.horizon)]));
+    const values = entry.perHorizon.map((name, k) => byModel.get(name)![k]!);
+    return { values, model: entry.chosen, perHorizon: entry.perHorizon, reason: entry.reason };
   }
 
+  /**
+   * bench:forecast's set-up and choice rule (FORECAST_SETUP, choosePerHorizon): rolling-origin
+   * validation of every candidate, then per horizon the lowest MAE, `global-linear` kept unless
+   * another model is better by more than the margin. Each chosen model is fitted on the history.
+   */
   private async train(key: string, history: readonly number[]): Promise<Entry | undefined> {
     try {
       const pooled = this.pooled?.model;
-      const models = this.o.models ?? (pooled ? (["last", "ewma", "linear", "global-linear"] as const) : (["last", "ewma", "linear"] as const));
+      const models = this.o.models ?? FORECAST_SETUP.models.filter((m) => pooled || m !== "global-linear");
+      const maxHistory = this.o.maxHistory ?? 240;
       const report = forecastReport(
         { metric: "cpu", values: history },
-        { horizon: this.o.horizon, folds: 2, maxHistory: 240, backtestPoints: 0, models, selectFeatures: false, ...(pooled ? { pooled } : {}) },
+        {
+          horizon: this.o.horizon,
+          folds: FORECAST_SETUP.folds,
+          maxHistory,
+          backtestPoints: 0,
+          models,
+          selectFeatures: FORECAST_SETUP.selectFeatures,
+          ...(pooled ? { pooled, prefer: { name: "global-linear", margin: FORECAST_SETUP.margin } } : {}),
+        },
       );
       const horizons = Array.from({ length: this.o.horizon }, (_, k) => k + 1);
-      const model = createForecaster(report.chosen.name, { metric: "cpu", horizons, selected: report.selected, ...(pooled ? { pooled } : {}) });
-      model.fit(history.slice(-240));
-      const entry: Entry = { model, chosen: report.chosen.name, reason: report.chosen.reason, trainedAt: this.now() };
+      const available = report.models.filter((m) => m.available).map((m) => m.validation);
+      const perHorizon = report.validation
+        ? choosePerHorizon(available, horizons, pooled ? { name: "global-linear", margin: FORECAST_SETUP.margin } : undefined)
+        : horizons.map(() => report.chosen.name);
+      const fitted = new Map<ForecasterName, PersistableForecaster>();
+      for (const name of new Set(perHorizon)) {
+        const model = createForecaster(name, { metric: "cpu", horizons, selected: report.selected, ...(pooled ? { pooled } : {}) });
+        model.fit(history.slice(-maxHistory));
+        fitted.set(name, model);
+      }
+      const counts = new Map<ForecasterName, number>();
+      for (const n of perHorizon) counts.set(n, (counts.get(n) ?? 0) + 1);
+      const chosen = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+      const reason = report.validation
+        ? `per horizon (rolling-origin MAE${pooled ? `, ${"global-linear"} kept unless beaten by > ${FORECAST_SETUP.margin * 100} %` : ""}): ${perHorizon.map((n, k) => `h${k + 1} ${n}`).join(", ")}`
+        : report.chosen.reason;
+      const entry: Entry = { models: fitted, perHorizon, chosen, reason, trainedAt: this.now() };
       this.entries.set(key, entry);
-      await this.o.store.save(key, model).catch((err: unknown) => this.o.log.warn("Could not persist model", { key, error: errorMessage(err) }));
+      await this.o.store.save(key, fitted.get(chosen)!).catch((err: unknown) => this.o.log.warn("Could not persist model", { key, error: errorMessage(err) }));
       return entry;
     } catch (err) {
       this.o.log.warn("Forecaster training failed", { key, error: errorMessage(err) });
@@ -114,7 +151,14 @@ export class ForecastCache {
     const model = await this.o.store.load(key).catch(() => undefined);
     if (!model) return undefined;
     // Trusted until the next retrain period from now: it was trained before the restart.
-    const entry: Entry = { model, chosen: model.name, reason: "restored from the model store", trainedAt: this.now() };
+    // Only the model chosen for the most horizons is persisted: it forecasts every horizon until the next retrain.
+    const entry: Entry = {
+      models: new Map([[model.name, model]]),
+      perHorizon: Array.from({ length: this.o.horizon }, () => model.name),
+      chosen: model.name,
+      reason: "restored from the model store",
+      trainedAt: this.now(),
+    };
     this.entries.set(key, entry);
     return entry;
   }
