@@ -24,6 +24,16 @@ export const commonSettings = {
   HERD_TRANSFER_PORT: intFromEnv(8730, 1, 65535),
 };
 
+/** Node QoS (issue 15): the loop, its period, and the CPU it divides among fair-shared containers. */
+function qosAgentSettings() {
+  return {
+    HERD_QOS: z.enum(["on", "off"]).default("on"),
+    HERD_QOS_PERIOD_MS: intFromEnv(1000, 100, 60_000),
+    /** CPU for fair-shared containers in thousandths of a core; 0 = every core of the node. */
+    HERD_QOS_CPU_MILLICORES: intFromEnv(0, 0, 1_000_000),
+  };
+}
+
 export const agentSettings = {
   ...commonSettings,
   HERD_NODE_ID: NodeId,
@@ -51,6 +61,7 @@ export const agentSettings = {
     .string()
     .regex(/^\d+\.\d+\.\d+\.\d+\/\d+(,\d+\.\d+\.\d+\.\d+\/\d+)*$/, "must be comma-separated IPv4 CIDRs, e.g. 10.77.0.0/24")
     .default("127.0.0.0/8,10.77.0.0/24"),
+  ...qosAgentSettings(),
 };
 
 export const controlSettings = {

@@ -7,6 +7,7 @@ import { registerBrainCommands } from "./brain-commands.js";
 import { registerSimulateCommand } from "./simulate-command.js";
 import { registerJobsCommands } from "./jobs-commands.js";
 import { registerStressCommand } from "./stress-command.js";
+import { registerQosCommand } from "./qos-command.js";
 import { formatAge, formatBytes, formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 interface NodeView {
@@ -189,6 +190,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerJobsCommands(program, api);
   registerStressCommand(program);
+  registerQosCommand(program, api);
   return program;
 }
 

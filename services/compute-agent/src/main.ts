@@ -21,6 +21,7 @@ import { ProcessGroups } from "./runtime/process-groups.js";
 import { RsyncDaemon } from "./runtime/rsync-daemon.js";
 import { RsyncFileTransfer } from "./runtime/rsync-file-transfer.js";
 import { SourceMigrationSteps } from "./runtime/source-migration-steps.js";
+import { createQosLoop } from "./qos/create-qos-loop.js";
 
 const s = loadSettingsOrExit(agentSettings);
 const log = createLogger({ level: s.HERD_LOG_LEVEL, format: s.HERD_LOG_FORMAT }).child({ component: "agent", nodeId: s.HERD_NODE_ID });
@@ -94,13 +95,15 @@ function migrationSupport() {
 const migration = migrationSupport();
 
 const bus = new AmqpMessageBus({ url: s.HERD_AMQP_URL, logger: log.child({ component: "bus" }), connectionName: `herd-agent-${s.HERD_NODE_ID}` });
+const discovery = new DockerContainerDiscovery(docker, log.child({ component: "discovery" }));
+const qos = createQosLoop(s, docker, discovery, bus, log);
 const agent = new ComputeAgent({
   nodeId: s.HERD_NODE_ID,
   address: s.HERD_NODE_ADDRESS,
   telemetryIntervalMs: s.HERD_TELEMETRY_INTERVAL_MS,
   heartbeatIntervalMs: s.HERD_HEARTBEAT_INTERVAL_MS,
   bus,
-  discovery: new DockerContainerDiscovery(docker, log.child({ component: "discovery" })),
+  discovery,
   sampler: new MetricSourceTelemetrySampler(new CgroupMetricSource({ cgroupRoot: s.HERD_CGROUP_ROOT, procRoot: s.HERD_PROC_ROOT })),
   handlers: { ...containerCommandHandlers(docker, log.child({ component: "containers" })), ...(migration?.handlers ?? {}) },
   capacity: {
@@ -114,7 +117,10 @@ const agent = new ComputeAgent({
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     log.info("Stopping", { signal });
-    void Promise.allSettled([agent.stop(), migration?.daemon.stop()]).finally(() => process.exit(0));
+    void qos
+      .stop()
+      .catch(() => undefined)
+      .finally(() => void Promise.allSettled([agent.stop(), migration?.daemon.stop()]).finally(() => process.exit(0)));
   });
 }
 (async () => {
@@ -124,6 +130,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   }
   await agent.start();
   await bus.start();
+  qos.start();
 })().catch((err: unknown) => {
   log.error("Agent failed to start", { error: errorMessage(err) });
   process.exit(1);

@@ -11,6 +11,7 @@ import { buildControlApi } from "./api/control-api.js";
 import { CommandClient } from "./commands/command-client.js";
 import { ControlMetrics } from "./control-metrics.js";
 import { MessageIngest } from "./ingest/message-ingest.js";
+import { QosEventHandler } from "./qos/qos-event-handler.js";
 import { MigrationOrchestrator } from "./migration/migration-orchestrator.js";
 import { RedisMigrationStore } from "./migration/migration-store.js";
 import { RedisModelStore } from "./forecast/redis-model-store.js";
@@ -74,7 +75,15 @@ export class ControlService {
     });
     this.bus = bus;
     this.commands = new CommandClient(bus, this.log.child({ component: "commands" }));
-    const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }), s.HERD_METRICS_PER_CONTAINER);
+    // The orchestrator is created below; QoS migration requests only arrive once it exists.
+    const qos = new QosEventHandler({
+      state: store,
+      migrations: { start: (req) => this.migrations.start(req) },
+      downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
+      log: this.log.child({ component: "qos" }),
+      onRejected: (reason) => this.metrics.rejected.inc({ queue: "events", reason }),
+    });
+    const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }), s.HERD_METRICS_PER_CONTAINER, (m) => qos.handle(m));
     // Messages the bus refuses before a handler sees them (malformed JSON) are counted too.
     const rejectedOn = (queue: string) => (reason: string) => this.metrics.rejected.inc({ queue, reason });
     const migrationStore = new RedisMigrationStore(redis);
@@ -178,6 +187,7 @@ export class ControlService {
       jobs: this.jobs,
       sampleMs: s.HERD_TELEMETRY_INTERVAL_MS,
       leader: lease,
+      qos,
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());

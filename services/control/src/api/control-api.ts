@@ -8,6 +8,7 @@ import { rebalanceRoutes } from "../rebalance/rebalance-routes.js";
 import type { Rebalancer } from "../rebalance/rebalancer.js";
 import { documentLeaderRoutes, leaderRoutes } from "../leader/leader-routes.js";
 import type { LeaderElection } from "../leader/leader-lease.js";
+import { documentQosRoutes, type QosEventHandler } from "../qos/qos-event-handler.js";
 import { createApi, type ApiDeps } from "./api-server.js";
 import { buildOpenApi, documentCoreRoutes, documentMigrationRoutes, documentRebalanceRoutes, type RouteDocumenter } from "./openapi.js";
 
@@ -19,6 +20,8 @@ export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocum
   sampleMs: number;
   /** With control replicas: GET /control/leader. */
   leader?: LeaderElection;
+  /** Node QoS status and actuations (issue 15). */
+  qos?: QosEventHandler;
 }
 
 /** Every group of routes under /api/v1 with its documentation: a route is added here together with its doc. */
@@ -28,6 +31,7 @@ export function controlRouteGroups(p: ControlApiParts): { router: express.Router
     { router: rebalanceRoutes(p.rebalancer, p.store, p.sampleMs), document: documentRebalanceRoutes },
     { router: jobRoutes(p.jobs), document: documentJobRoutes },
     ...(p.leader ? [{ router: leaderRoutes(p.leader, p.migrations), document: documentLeaderRoutes }] : []),
+    ...(p.qos ? [{ router: p.qos.routes(), document: documentQosRoutes }] : []),
   ];
 }
 

@@ -21,6 +21,8 @@ export class MessageIngest {
     private readonly log: Logger,
     /** Per-container gauges on /metrics (2 series per container): off at thousands of containers, where they dominate the scrape. */
     private readonly perContainerMetrics = true,
+    /** Node QoS events (`node.<id>.qos`, their own schema in qos-events.ts). */
+    private readonly qos?: (msg: IncomingMessage) => Promise<void>,
   ) {}
 
   /** Stores a node's batch and returns it (validated) for other listeners. */
@@ -55,6 +57,7 @@ export class MessageIngest {
   }
 
   async onEvent(msg: IncomingMessage): Promise<void> {
+    if (this.qos && msg.routingKey.endsWith(".qos")) return this.qos(msg);
     const parsed = HerdEvent.safeParse(msg.body);
     if (!parsed.success) throw this.reject("events", describeZodError(parsed.error));
     const event = parsed.data;
