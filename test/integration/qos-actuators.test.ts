@@ -1,0 +1,179 @@
+// Node QoS actuators against the real kernel: the cgroup limiter on real containers' cgroups
+// (v1 on this machine: cpu quota, blkio write throttling, memory soft limit; removal restores
+// them) and the tc HTB shaper on a veth pair between two network namespaces of our own.
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import { createLogger } from "../../shared/src/logger.js";
+import { parseProcCgroup } from "../../services/compute-agent/src/metrics/cgroup-parsers.js";
+import { blockDeviceOf } from "../../services/compute-agent/src/qos/block-device.js";
+import { CgroupFileLimiter } from "../../services/compute-agent/src/qos/cgroup-file-limiter.js";
+import { detectCgroupVersion } from "../../services/compute-agent/src/qos/cgroup-limits.js";
+import { runTool, type ToolRunner } from "../../services/compute-agent/src/qos/run-tool.js";
+import { TcHtbShaper } from "../../services/compute-agent/src/qos/tc-htb-shaper.js";
+import { PrivateDockerEngine } from "./metrics-private-engine.js";
+
+const execFileAsync = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = createLogger({ level: "warn", format: "text" });
+const CGROUP_ROOT = "/sys/fs/cgroup";
+
+/** The container's v1 cgroup directory for one controller. */
+function v1Dir(pid: number, controller: string): string {
+  const m = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, "utf8"));
+  const path = m.v1.get(controller);
+  if (path === undefined) throw new Error(`no ${controller} cgroup for ${pid}`);
+  return join(CGROUP_ROOT, controller, path);
+}
+const cpuNs = (pid: number) => Number(readFileSync(join(v1Dir(pid, "cpuacct"), "cpuacct.usage"), "utf8"));
+/** Bytes written to `device` as the blkio controller counts them for the container. */
+function blkioWritten(pid: number, device: string): number {
+  const text = readFileSync(join(v1Dir(pid, "blkio"), "blkio.throttle.io_service_bytes"), "utf8");
+  const line = text.split("\n").find((l) => l.startsWith(`${device} Write `));
+  return line ? Number(line.split(" ")[2]) : 0;
+}
+async function cpuShare(pid: number, ms: number): Promise<number> {
+  const a = cpuNs(pid);
+  const t = performance.now();
+  await sleep(ms);
+  return (cpuNs(pid) - a) / 1e6 / (performance.now() - t);
+}
+
+describe("cgroup limiter on real containers", { skip: detectCgroupVersion(CGROUP_ROOT) === 2 ? "this host runs cgroup v2: the v1 checks below do not apply (v2 is covered on a fake tree in the unit tests)" : false }, () => {
+  const engine = new PrivateDockerEngine({ name: "herd-qos-test", logger: log });
+  let burner: { id: string; pid: number };
+  let writer: { id: string; pid: number };
+  let device: string;
+  const limiter = new CgroupFileLimiter(1, log);
+
+  before(async () => {
+    await engine.start();
+    const image = await engine.ensureImage();
+    burner = await engine.run("burner", image.image, image.burnerCmd);
+    // 16 MB/s of writes, fsynced every second: well above the 1 MB/s limit set below.
+    writer = await engine.run("writer", image.image, ["/usr/local/bin/diskwrite", "/data", "16384", "64"]);
+    device = blockDeviceOf(engine.dataRoot);
+  });
+  after(async () => {
+    await engine.stop();
+  });
+
+  it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async () => {
+    const before = await cpuShare(burner.pid, 1_500);
+    assert.ok(before > 0.3, `unlimited burner uses ${before.toFixed(2)} cores`);
+    const writes = await limiter.apply(burner, { cpuMillicores: 200 });
+    assert.deepEqual(writes.map((w) => [w.file.split("/").pop(), w.value]), [["cpu.cfs_quota_us", "20000"]]);
+    await sleep(300);
+    const limited = await cpuShare(burner.pid, 2_000);
+    assert.ok(limited > 0.1 && limited < 0.26, `limited burner uses ${limited.toFixed(2)} cores`);
+    await limiter.clear(burner);
+    assert.equal(readFileSync(join(v1Dir(burner.pid, "cpu"), "cpu.cfs_quota_us"), "utf8").trim(), "-1");
+    const again = await cpuShare(burner.pid, 1_500);
+    assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
+  });
+
+  it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async () => {
+    const measure = async (ms: number) => {
+      const a = blkioWritten(writer.pid, device);
+      await sleep(ms);
+      return ((blkioWritten(writer.pid, device) - a) * 1000) / ms;
+    };
+    const free = await measure(3_000);
+    assert.ok(free > 4_000_000, `unthrottled writer reaches the disk at ${(free / 1e6).toFixed(1)} MB/s (the cgroup sees its fsynced writes)`);
+    await limiter.apply(writer, { writeBps: { device, bytesPerSecond: 1_000_000 } });
+    assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), `${device} 1000000`);
+    await sleep(1_500); // let the fsync in flight finish
+    const throttled = await measure(4_000);
+    assert.ok(throttled < 1_600_000, `throttled writer reaches the disk at ${(throttled / 1e6).toFixed(2)} MB/s`);
+    await limiter.clear(writer);
+    assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), "");
+    await sleep(1_500);
+    const recovered = await measure(3_000);
+    assert.ok(recovered > 4_000_000, `after removal ${(recovered / 1e6).toFixed(1)} MB/s`);
+  });
+
+  it("memory soft limit and CPU weight are written and restored to the values found", async () => {
+    const memFile = join(v1Dir(burner.pid, "memory"), "memory.soft_limit_in_bytes");
+    const sharesFile = join(v1Dir(burner.pid, "cpu"), "cpu.shares");
+    const memBefore = readFileSync(memFile, "utf8").trim();
+    const sharesBefore = readFileSync(sharesFile, "utf8").trim();
+    await limiter.apply(burner, { memorySoftBytes: 64 * 1024 * 1024, cpuWeight: 50 });
+    assert.equal(readFileSync(memFile, "utf8").trim(), String(64 * 1024 * 1024));
+    assert.equal(readFileSync(sharesFile, "utf8").trim(), "512");
+    await limiter.clear(burner);
+    assert.equal(readFileSync(memFile, "utf8").trim(), memBefore);
+    assert.equal(readFileSync(sharesFile, "utf8").trim(), sharesBefore);
+  });
+
+  it("clearing a container that is gone succeeds", async () => {
+    const image = await engine.ensureImage();
+    const doomed = await engine.run("doomed", image.image, image.idleCmd);
+    await limiter.apply(doomed, { cpuMillicores: 300 });
+    await engine.docker.getContainer(doomed.id).remove({ force: true });
+    await limiter.clear(doomed);
+  });
+});
+
+describe("tc HTB shaper on a veth pair in our own namespaces", () => {
+  const A = "herd-qost-a";
+  const B = "herd-qost-b";
+  const inA: ToolRunner = (file, args, timeoutMs) => runTool("ip", ["netns", "exec", A, file, ...args], timeoutMs);
+  const shaper = new TcHtbShaper(log, inA);
+
+  before(async () => {
+    for (const ns of [A, B]) await execFileAsync("ip", ["netns", "del", ns]).catch(() => undefined);
+    await execFileAsync("ip", ["netns", "add", A]);
+    await execFileAsync("ip", ["netns", "add", B]);
+    await execFileAsync("ip", ["-n", A, "link", "add", "qa", "type", "veth", "peer", "name", "qb", "netns", B]);
+    await execFileAsync("ip", ["-n", A, "addr", "add", "10.78.250.1/30", "dev", "qa"]);
+    await execFileAsync("ip", ["-n", B, "addr", "add", "10.78.250.2/30", "dev", "qb"]);
+    for (const [ns, dev] of [[A, "qa"], [B, "qb"], [A, "lo"], [B, "lo"]] as const) await execFileAsync("ip", ["-n", ns, "link", "set", dev, "up"]);
+  });
+  after(async () => {
+    for (const ns of [A, B]) await execFileAsync("ip", ["netns", "del", ns]).catch(() => undefined);
+  });
+
+  /** Seconds to push `bytes` from A to B over TCP (receiver in B, sender in A). */
+  async function transferSeconds(bytes: number): Promise<number> {
+    const server = spawn("ip", ["netns", "exec", B, process.execPath, "-e", `const s=require("net").createServer(c=>{let n=0;c.on("data",d=>n+=d.length);c.on("end",()=>{console.log("got",n);c.end();s.close()})});s.listen(5001,"10.78.250.2",()=>console.log("ready"))`], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error("receiver did not start")), 10_000);
+        server.stdout.once("data", () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      const { stdout } = await execFileAsync("ip", ["netns", "exec", A, process.execPath, "-e", `const t=performance.now();const c=require("net").connect(5001,"10.78.250.2",()=>{c.end(Buffer.alloc(${bytes}))});c.on("data",()=>{});c.on("close",()=>console.log((performance.now()-t)/1000))`], { timeout: 60_000 });
+      return Number(stdout.trim());
+    } finally {
+      server.kill("SIGKILL");
+    }
+  }
+
+  it("8 Mbit/s holds 2 MB to about 2 s; clearing it removes the root qdisc", async () => {
+    await shaper.setRate("qa", 8_000);
+    assert.equal(await shaper.currentRate("qa"), 8_000);
+    const shaped = await transferSeconds(2_000_000);
+    // 16 Mbit at 8 Mbit/s = 2 s (a little less: the burst, and TCP's first window)
+    assert.ok(shaped > 1.6 && shaped < 6, `shaped transfer took ${shaped.toFixed(2)} s`);
+    await shaper.setRate("qa", 80_000);
+    assert.equal(await shaper.currentRate("qa"), 80_000);
+    const faster = await transferSeconds(2_000_000);
+    assert.ok(faster < shaped / 3, `at 80 Mbit/s: ${faster.toFixed(2)} s`);
+    await shaper.clear("qa");
+    assert.equal(await shaper.currentRate("qa"), null);
+    const { stdout } = await execFileAsync("ip", ["netns", "exec", A, "tc", "qdisc", "show", "dev", "qa"]);
+    assert.ok(!/htb/.test(stdout), stdout);
+    await shaper.clear("qa"); // twice: nothing to remove is fine
+    await shaper.clear("nosuchif0"); // a container's veth that is gone
+  });
+
+  it("refuses a malformed interface name or rate before running tc", async () => {
+    await assert.rejects(shaper.setRate("qa; reboot", 1_000), /not an interface name/);
+    await assert.rejects(shaper.setRate("qa", 1), /at least 8/);
+  });
+});
