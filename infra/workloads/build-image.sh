@@ -13,7 +13,7 @@ STATE_DIR="${HERD_STATE_DIR:-/var/lib/herd}"
 OUT_DIR="${STATE_DIR}/images"
 TARBALL="${OUT_DIR}/workload.tar"
 HASH_FILE="${OUT_DIR}/workload.sha256"
-PROGRAMS=(counter memhold cpuburn diskwrite netecho)
+PROGRAMS=(counter memhold cpuburn diskwrite netecho cpusteps)
 BUSYBOX="$(command -v busybox || true)"
 
 [[ -n "$BUSYBOX" ]] || { echo "build-image: busybox not found (apt-get install busybox-static)" >&2; exit 1; }

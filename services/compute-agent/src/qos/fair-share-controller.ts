@@ -63,15 +63,22 @@ export class FairShareController implements QosController {
       const memTemplate = (cap.memoryBytes * o.weight) / totalWeight;
       memRequests.push({ id: m.id, estimate: st.memEstimate ?? memTemplate, min: 0, weight: o.weight });
     }
-    const cpu = allocateFairShare(cap.cpuMillicores, cpuRequests, this.cpuCredits);
-    this.cpuCredits = new Map([...this.cpuCredits, ...cpu.credits]);
-    const mem = cap.memoryBytes > 0 ? allocateFairShare(cap.memoryBytes, memRequests, this.memCredits) : undefined;
+    // Static baseline: those containers sit at their template; the credit scheme shares the rest.
+    const isStatic = new Set(fair.filter((f) => f.o.mode === "static").map((f) => f.m.id));
+    const staticCpu = cpuRequests.filter((r) => isStatic.has(r.id)).reduce((s, r) => s + (cap.cpuMillicores * (r.weight ?? 1)) / totalWeight, 0);
+    const staticMem = memRequests.filter((r) => isStatic.has(r.id)).reduce((s, r) => s + (cap.memoryBytes * (r.weight ?? 1)) / totalWeight, 0);
+    const fairCpu = cpuRequests.filter((r) => !isStatic.has(r.id));
+    const fairMem = memRequests.filter((r) => !isStatic.has(r.id));
+    const cpu = fairCpu.length ? allocateFairShare(cap.cpuMillicores - staticCpu, fairCpu, this.cpuCredits) : undefined;
+    if (cpu) this.cpuCredits = new Map([...this.cpuCredits, ...cpu.credits]);
+    const mem = cap.memoryBytes > 0 && fairMem.length ? allocateFairShare(cap.memoryBytes - staticMem, fairMem, this.memCredits) : undefined;
     if (mem) this.memCredits = new Map([...this.memCredits, ...mem.credits]);
+    const template = (id: string, total: number) => (total * (fair.find((f) => f.m.id === id)?.o.weight ?? 1)) / totalWeight;
     for (const { m } of fair) {
       const st = this.state.get(m.id) ?? {};
-      const cpuAlloc = Math.round(cpu.allocations.get(m.id) ?? 0);
+      const cpuAlloc = Math.round(isStatic.has(m.id) ? template(m.id, cap.cpuMillicores) : (cpu?.allocations.get(m.id) ?? 0));
       st.cpuAllocation = cpuAlloc;
-      const memAlloc = mem?.allocations.get(m.id);
+      const memAlloc = isStatic.has(m.id) ? (cap.memoryBytes > 0 ? template(m.id, cap.memoryBytes) : undefined) : mem?.allocations.get(m.id);
       const d: Desired = { cgroup: { cpuMillicores: cpuAlloc, ...(memAlloc !== undefined ? { memorySoftBytes: Math.round(memAlloc) } : {}) } };
       desired.set(m.id, d);
       status.push({
@@ -81,7 +88,7 @@ export class FairShareController implements QosController {
         qosClass: "fair",
         demand: Math.round(st.cpuEstimate ?? 0),
         allocation: cpuAlloc,
-        credits: Math.round(cpu.credits.get(m.id) ?? 0),
+        ...(isStatic.has(m.id) ? {} : { credits: Math.round(cpu?.credits.get(m.id) ?? 0) }),
         limits: limitsView(d),
       });
     }

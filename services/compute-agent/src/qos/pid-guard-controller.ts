@@ -96,9 +96,10 @@ export class PidGuardController implements QosController {
         const measured = await this.probe.measure({ address, port: o.probePort, bytes: o.probeBytes, samples: this.opts.probeSamples ?? 5, timeoutMs: this.opts.probeTimeoutMs ?? 800 });
         st.lastMeasured = measured;
         st.smoothed = st.smoothed === undefined ? measured : MEASUREMENT_EWMA * measured + (1 - MEASUREMENT_EWMA) * st.smoothed;
-        const step = st.pid.step(SETPOINT_PCT, (100 * st.smoothed) / o.targetMs, ctx.dtSeconds);
-        saturatedRounds = step.saturatedRounds;
-        if (step.saturatedRounds >= CONTROL_SATURATION_ROUNDS && ctx.now >= st.quietUntil) {
+        // Static baseline: measured and shown, but the split stays at the base shares.
+        const step = o.mode === "static" ? undefined : st.pid.step(SETPOINT_PCT, (100 * st.smoothed) / o.targetMs, ctx.dtSeconds);
+        saturatedRounds = step?.saturatedRounds ?? 0;
+        if (step && step.saturatedRounds >= CONTROL_SATURATION_ROUNDS && ctx.now >= st.quietUntil) {
           const heaviest = [...neighbours].sort((a, b) => b.n.baseBps - a.n.baseBps)[0];
           migrate = { container: heaviest?.m.name ?? m.name, reason: QOS_MIGRATION_REASON };
           st.quietUntil = ctx.now + (this.opts.migrationQuietMs ?? 60_000);

@@ -11,6 +11,8 @@ import { describeZodError } from "../../../../shared/src/contracts/index.js";
  *   around `herd.qos.write-mbps` (MB/s, default 20) never below `herd.qos.write-min-mbps` (default 2).
  * - `herd.share=fair`: ResCoin's credit fair share of CPU and memory, with `herd.share.weight`
  *   (default 1) and a guaranteed `herd.share.min-millicores` (default a tenth of its template).
+ * Baselines (what the bench compares against): `herd.qos.guard=static` holds the base split
+ * (no PID, no migration requests); `herd.share=static` holds each container at its template.
  */
 export const LABELS = {
   qosClass: "herd.qos.class",
@@ -23,6 +25,7 @@ export const LABELS = {
   share: "herd.share",
   shareWeight: "herd.share.weight",
   shareMin: "herd.share.min-millicores",
+  guard: "herd.qos.guard",
 } as const;
 
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
@@ -32,6 +35,7 @@ const NetworkLabels = z.object({
   [LABELS.probePort]: z.coerce.number().int().min(1).max(65_535).default(7000),
   [LABELS.probeBytes]: z.coerce.number().int().min(1).max(1_048_576).default(16_384),
   [LABELS.rateMbit]: num(0.1, 100_000).default(20),
+  [LABELS.guard]: z.enum(["pid", "static"]).default("pid"),
 });
 const StorageLabels = z.object({
   [LABELS.writeMbps]: num(0.1, 100_000).default(20),
@@ -43,9 +47,9 @@ const FairLabels = z.object({
 });
 
 export type QosOptIn =
-  | { kind: "network"; targetMs: number; probePort: number; probeBytes: number; baseKbit: number }
+  | { kind: "network"; targetMs: number; probePort: number; probeBytes: number; baseKbit: number; mode: "pid" | "static" }
   | { kind: "storage"; baseBps: number; minBps: number }
-  | { kind: "fair"; weight: number; minMillicores: number | undefined };
+  | { kind: "fair"; weight: number; minMillicores: number | undefined; mode: "fair" | "static" };
 
 export type LabelResult = { ok: true; optIns: QosOptIn[] } | { ok: false; error: string };
 
@@ -60,7 +64,7 @@ export function parseQosLabels(labels: Readonly<Record<string, string>>): LabelR
   if (cls === "network") {
     const r = NetworkLabels.safeParse(labels);
     if (!r.success) return fail(r);
-    optIns.push({ kind: "network", targetMs: r.data[LABELS.target], probePort: r.data[LABELS.probePort], probeBytes: r.data[LABELS.probeBytes], baseKbit: r.data[LABELS.rateMbit] * 1000 });
+    optIns.push({ kind: "network", targetMs: r.data[LABELS.target], probePort: r.data[LABELS.probePort], probeBytes: r.data[LABELS.probeBytes], baseKbit: r.data[LABELS.rateMbit] * 1000, mode: r.data[LABELS.guard] });
   } else if (cls === "storage") {
     const r = StorageLabels.safeParse(labels);
     if (!r.success) return fail(r);
@@ -72,12 +76,12 @@ export function parseQosLabels(labels: Readonly<Record<string, string>>): LabelR
     return { ok: false, error: `label ${LABELS.qosClass}: must be "network" or "storage", got "${cls}"` };
   }
   const share = labels[LABELS.share];
-  if (share === "fair") {
+  if (share === "fair" || share === "static") {
     const r = FairLabels.safeParse(labels);
     if (!r.success) return fail(r);
-    optIns.push({ kind: "fair", weight: r.data[LABELS.shareWeight], minMillicores: r.data[LABELS.shareMin] });
+    optIns.push({ kind: "fair", weight: r.data[LABELS.shareWeight], minMillicores: r.data[LABELS.shareMin], mode: share });
   } else if (share !== undefined) {
-    return { ok: false, error: `label ${LABELS.share}: must be "fair", got "${share}"` };
+    return { ok: false, error: `label ${LABELS.share}: must be "fair" or "static", got "${share}"` };
   }
   return { ok: true, optIns };
 }

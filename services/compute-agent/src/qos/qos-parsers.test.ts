@@ -15,9 +15,10 @@ const log = createLogger({ level: "error", format: "text" });
 describe("parseQosLabels", () => {
   const cases: Array<{ name: string; labels: Record<string, string>; want: string }> = [
     { name: "no labels: nothing", labels: {}, want: "[]" },
-    { name: "network with defaults", labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": "20" }, want: '[{"kind":"network","targetMs":20,"probePort":7000,"probeBytes":16384,"baseKbit":20000}]' },
+    { name: "network with defaults", labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": "20" }, want: '[{"kind":"network","targetMs":20,"probePort":7000,"probeBytes":16384,"baseKbit":20000,"mode":"pid"}]' },
     { name: "storage", labels: { "herd.qos.class": "storage", "herd.qos.write-mbps": "10" }, want: '[{"kind":"storage","baseBps":10000000,"minBps":2000000}]' },
-    { name: "fair", labels: { "herd.share": "fair", "herd.share.weight": "2" }, want: '[{"kind":"fair","weight":2}]' },
+    { name: "fair", labels: { "herd.share": "fair", "herd.share.weight": "2" }, want: '[{"kind":"fair","weight":2,"mode":"fair"}]' },
+    { name: "static baselines", labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": "5", "herd.qos.guard": "static", "herd.share": "static" }, want: '[{"kind":"network","targetMs":5,"probePort":7000,"probeBytes":16384,"baseKbit":20000,"mode":"static"},{"kind":"fair","weight":1,"mode":"static"}]' },
     { name: "network without a target is refused, naming the label", labels: { "herd.qos.class": "network" }, want: "error:label herd.qos.target-latency-ms" },
     { name: "unknown class", labels: { "herd.qos.class": "gold" }, want: 'error:label herd.qos.class: must be "network" or "storage", got "gold"' },
     { name: "minimum above base", labels: { "herd.qos.class": "storage", "herd.qos.write-mbps": "1", "herd.qos.write-min-mbps": "5" }, want: "error:label herd.qos.write-min-mbps" },
