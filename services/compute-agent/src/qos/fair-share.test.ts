@@ -139,7 +139,7 @@ describe("estimateDemand and jainIndex", () => {
   it("EWMA with ResCoin's α, raised above a cap the container hits", () => {
     assert.equal(estimateDemand(undefined, 50, undefined, 0.7), 50);
     assert.ok(near(estimateDemand(50, 100, undefined, 0.7), 85));
-    assert.ok(near(estimateDemand(50, 100, 100, 0.7), 125), "usage at its allocation: probe above it");
+    assert.ok(near(estimateDemand(50, 100, 100, 0.7), 150), "usage at its allocation: probe above it");
     assert.ok(near(estimateDemand(50, 20, 100, 0.7), 29));
     assert.throws(() => estimateDemand(1, 1, 1, 0), RangeError);
   });

@@ -110,9 +110,9 @@ function waterFill(remainder: number, wanting: Array<{ id: string; room: number;
 /**
  * ResCoin's EWMA demand estimate, e = α·usage + (1−α)·e_prev, with one addition for a capped
  * container: usage pinned at its allocation hides the real demand, so the estimate is raised
- * above the cap (by `probe`) to find out whether it wants more.
+ * above the cap (by `probe`, 1.5×: demand hidden under a cap is found in a few periods) to find out whether it wants more.
  */
-export function estimateDemand(previous: number | undefined, usage: number, allocation: number | undefined, alpha: number, probe = 1.25): number {
+export function estimateDemand(previous: number | undefined, usage: number, allocation: number | undefined, alpha: number, probe = 1.5): number {
   if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`alpha must be in (0, 1], got ${alpha}`);
   const ewma = previous === undefined ? usage : alpha * usage + (1 - alpha) * previous;
   if (allocation !== undefined && allocation > 0 && usage >= 0.9 * allocation) return Math.max(ewma, allocation * probe);

@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { ExternalError } from "../../../../shared/src/errors.js";
 
 export interface ProbeTarget {
@@ -8,51 +8,107 @@ export interface ProbeTarget {
   bytes: number;
   /** Round trips per measurement; the median is reported. */
   samples: number;
+  /** Deadline of the whole measurement. */
   timeoutMs: number;
 }
 
-/** Measures a service's latency. Contract: resolves with the median round trip in ms, or rejects within timeoutMs. */
+/**
+ * Measures a service's latency. Contract: resolves with the median round trip in ms within
+ * timeoutMs; a round trip still unanswered at the deadline counts as the time it has waited (a
+ * lower bound: "at least this slow"); rejects only when the service cannot be reached at all.
+ */
 export interface LatencyProbe {
   measure(target: ProbeTarget): Promise<number>;
+  close(): void;
+}
+
+interface Conn {
+  socket: Socket;
+  pending: number;
+  onDone?: () => void;
+  broken?: Error;
 }
 
 /**
- * Round trips against a TCP echo service (the workload image's `netecho`): one connection per
- * measurement, `samples` sequential echoes of `bytes` bytes. From the node's namespace the bytes
- * cross the container's veth, i.e. the interface the shaper sets a rate on.
+ * Round trips against a TCP echo service (the workload image's `netecho`) over one kept-open
+ * connection per service (a fresh connection per period would measure TCP slow start, not the
+ * queue). From the node's namespace the bytes cross the container's veth, i.e. the interface the
+ * shaper sets a rate on.
  */
 export class TcpEchoProbe implements LatencyProbe {
-  measure(target: ProbeTarget): Promise<number> {
+  private readonly conns = new Map<string, Conn>();
+
+  async measure(target: ProbeTarget): Promise<number> {
+    const deadline = performance.now() + target.timeoutMs;
+    const conn = await this.connection(target, target.timeoutMs);
+    const payload = Buffer.alloc(target.bytes, 0x71);
+    const rtts: number[] = [];
+    for (let k = 0; k < target.samples; k++) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      const started = performance.now();
+      const answered = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), left);
+        conn.pending = target.bytes;
+        conn.onDone = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        conn.socket.write(payload);
+      });
+      rtts.push(performance.now() - started);
+      if (conn.broken) throw conn.broken;
+      if (!answered) {
+        // The echo is still queued: this connection's byte stream is out of step, start afresh.
+        this.drop(target);
+        break;
+      }
+    }
+    if (rtts.length === 0) throw new ExternalError(`latency probe to ${target.address}:${target.port}: no round trip within ${target.timeoutMs} ms`, { retryable: true });
+    return median(rtts);
+  }
+
+  close(): void {
+    for (const c of this.conns.values()) c.socket.destroy();
+    this.conns.clear();
+  }
+
+  private drop(target: ProbeTarget): void {
+    const key = `${target.address}:${target.port}`;
+    this.conns.get(key)?.socket.destroy();
+    this.conns.delete(key);
+  }
+
+  private connection(target: ProbeTarget, timeoutMs: number): Promise<Conn> {
+    const key = `${target.address}:${target.port}`;
+    const open = this.conns.get(key);
+    if (open && !open.broken) return Promise.resolve(open);
+    this.drop(target);
     return new Promise((resolve, reject) => {
       const socket = connect({ host: target.address, port: target.port, noDelay: true });
-      const payload = Buffer.alloc(target.bytes, 0x71);
-      const rtts: number[] = [];
-      let pending = 0;
-      let sentAt = 0;
-      const timer = setTimeout(() => finish(new ExternalError(`latency probe to ${target.address}:${target.port} timed out after ${target.timeoutMs} ms`, { retryable: true })), target.timeoutMs);
-      const finish = (err?: Error) => {
-        clearTimeout(timer);
+      const conn: Conn = { socket, pending: 0 };
+      const timer = setTimeout(() => {
         socket.destroy();
-        if (err) reject(err);
-        else resolve(median(rtts));
-      };
-      const send = () => {
-        pending = target.bytes;
-        sentAt = performance.now();
-        socket.write(payload);
-      };
-      socket.on("connect", send);
+        reject(new ExternalError(`latency probe to ${key}: no connection within ${timeoutMs} ms`, { retryable: true }));
+      }, timeoutMs);
+      socket.on("connect", () => {
+        clearTimeout(timer);
+        this.conns.set(key, conn);
+        resolve(conn);
+      });
       socket.on("data", (chunk: Buffer) => {
-        pending -= chunk.length;
-        if (pending > 0) return;
-        rtts.push(performance.now() - sentAt);
-        if (rtts.length >= target.samples) finish();
-        else send();
+        conn.pending -= chunk.length;
+        if (conn.pending <= 0) conn.onDone?.();
       });
-      socket.on("error", (err) => finish(new ExternalError(`latency probe to ${target.address}:${target.port}: ${err.message}`, { cause: err, retryable: true })));
-      socket.on("close", () => {
-        if (rtts.length < target.samples) finish(new ExternalError(`latency probe to ${target.address}:${target.port}: connection closed`, { retryable: true }));
-      });
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        conn.broken = new ExternalError(`latency probe to ${key}: ${err.message}`, { cause: err, retryable: true });
+        if (this.conns.get(key) === conn) this.conns.delete(key);
+        conn.onDone?.();
+        reject(conn.broken);
+      };
+      socket.on("error", fail);
+      socket.on("close", () => fail(new Error("connection closed")));
     });
   }
 }

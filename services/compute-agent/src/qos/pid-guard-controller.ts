@@ -79,7 +79,8 @@ export class PidGuardController implements QosController {
     const status: QosContainerStatus[] = [];
     const services = members.flatMap((m) => m.optIns.flatMap((o) => (o.kind === "network" ? [{ m, o }] : [])));
     const neighbours = members.flatMap((m) => m.optIns.flatMap((o) => (o.kind === "storage" ? [{ m, n: { id: m.id, baseBps: o.baseBps, minBps: o.minBps } }] : [])));
-    if (services.length === 0 && neighbours.length === 0) return { desired, status };
+    // Storage is only throttled to protect a guarded service: without one, neighbours run free.
+    if (services.length === 0) return { desired, status };
     let migrate: ControllerDecision["migrate"];
     // Several guarded services share the neighbours: the most demanding output wins the split.
     let storageOutput = CONTROL_LIMITS.min;
@@ -93,7 +94,7 @@ export class PidGuardController implements QosController {
       try {
         const address = await this.addresses.addressOf(m.id);
         if (address === null) throw new Error("no address to probe (is it on a network?)");
-        const measured = await this.probe.measure({ address, port: o.probePort, bytes: o.probeBytes, samples: this.opts.probeSamples ?? 5, timeoutMs: this.opts.probeTimeoutMs ?? 800 });
+        const measured = await this.probe.measure({ address, port: o.probePort, bytes: o.probeBytes, samples: this.opts.probeSamples ?? 3, timeoutMs: this.opts.probeTimeoutMs ?? 700 });
         st.lastMeasured = measured;
         st.smoothed = st.smoothed === undefined ? measured : MEASUREMENT_EWMA * measured + (1 - MEASUREMENT_EWMA) * st.smoothed;
         // Static baseline: measured and shown, but the split stays at the base shares.
