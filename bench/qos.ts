@@ -33,6 +33,7 @@ import { engineOf, newCluster, waitFor } from "../test/integration/support/clust
 
 const OUT = resolve(process.env.HERD_BENCH_OUT ?? "bench/results");
 const SCALE = Number(process.env.HERD_BENCH_QOS_SCALE ?? "1");
+const ROUNDS = Math.max(1, Number(process.env.HERD_BENCH_QOS_ROUNDS ?? "2"));
 const IMAGE = "herd/workload:latest";
 const TARGET_MS = 30;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -303,6 +304,24 @@ async function shareRun(docker: Dockerode, scheme: "none" | "static" | "fair"): 
   };
 }
 
+/** One row per scheme over all rounds: Jain averaged over every second, work summed. */
+function mergeRounds(rounds: ShareRun[]): ShareRun[] {
+  return (["none", "static", "fair"] as const).map((scheme) => {
+    const rs = rounds.filter((r) => r.scheme === scheme);
+    const perContainer: ShareRun["perContainer"] = {};
+    for (const r of rs) for (const [n, c] of Object.entries(r.perContainer)) perContainer[n] = { cpuSeconds: (perContainer[n]?.cpuSeconds ?? 0) + c.cpuSeconds, loops: (perContainer[n]?.loops ?? 0) + c.loops };
+    const jainPerSecond = rs[0]?.jainPerSecond ?? [];
+    return {
+      scheme,
+      jainMean: mean(rs.flatMap((r) => r.jainPerSecond.map((j) => j.jain))),
+      jainPerSecond,
+      totalLoops: rs.reduce((a, r) => a + r.totalLoops, 0),
+      cpuSeconds: rs.reduce((a, r) => a + r.cpuSeconds, 0),
+      perContainer,
+    };
+  });
+}
+
 async function main(): Promise<void> {
   await mkdir(OUT, { recursive: true });
   const cluster = newCluster();
@@ -322,18 +341,21 @@ async function main(): Promise<void> {
       // The QoS migration may have moved the writer to n2: leave n2 clean for the next run.
       await engineOf(info, "n2").getContainer("qos-disk").remove({ force: true }).catch(() => undefined);
     }
-    const share: ShareRun[] = [];
-    for (const scheme of ["none", "static", "fair"] as const) {
-      console.error(`(b) share ${scheme}…`);
-      share.push(await shareRun(docker, scheme));
+    // Rounds alternate the schemes so the machine's other load falls on all of them alike.
+    const rounds: ShareRun[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scheme of ["none", "static", "fair"] as const) {
+        console.error(`(b) round ${round + 1}/${ROUNDS}: ${scheme}…`);
+        rounds.push(await shareRun(docker, scheme));
+      }
     }
-    await report(guard, share);
+    await report(guard, mergeRounds(rounds), rounds);
   } finally {
     await cluster.down().catch((err: unknown) => console.error("down failed", err));
   }
 }
 
-async function report(guard: GuardRun[], share: ShareRun[]): Promise<void> {
+async function report(guard: GuardRun[], share: ShareRun[], rounds: ShareRun[]): Promise<void> {
   const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(d));
   const latency: Series[] = guard.map((g) => ({ name: `probe RTT, guard ${g.mode === "pid" ? "on (PID)" : "off (static split)"}`, x: g.probe.map((p) => p.t), y: g.probe.map((p) => p.ms) }));
   latency.push({ name: `target ${TARGET_MS} ms`, x: [0, Math.max(...guard.flatMap((g) => g.probe.map((p) => p.t)))], y: [TARGET_MS, TARGET_MS] });
@@ -388,13 +410,19 @@ Ratio phase-1 median latency off/on: ${f((stat?.phase1MedianMs ?? NaN) / (pid?.p
 |---|---|---|---|---|
 ${share.map((s) => `| ${s.scheme === "none" ? "no limits" : s.scheme === "static" ? "static equal shares" : "credit fair share"} | ${f(s.jainMean, 3)} | ${f(s.totalLoops / 1e6, 1)} | ${f(s.cpuSeconds, 1)} | ${f((100 * s.totalLoops) / (none?.totalLoops ?? NaN), 1)} % |`).join("\n")}
 
+Per round (${ROUNDS} rounds, schemes alternating; the plot shows round 1):
+
+| round | scheme | mean Jain | work (M loops) | CPU s |
+|---|---|---|---|---|
+${rounds.map((r, i) => `| ${Math.floor(i / 3) + 1} | ${r.scheme} | ${f(r.jainMean, 3)} | ${f(r.totalLoops / 1e6, 2)} | ${f(r.cpuSeconds, 1)} |`).join("\n")}
+
 Fair share vs static shares: Jain ${f(fair?.jainMean, 3)} vs ${f(stat2?.jainMean, 3)}; work ${f((100 * (fair?.totalLoops ?? NaN)) / (stat2?.totalLoops ?? NaN), 1)} % of static's, ${f((100 * (fair?.totalLoops ?? NaN)) / (none?.totalLoops ?? NaN), 1)} % of no limits'.
 
 ![fairness](qos-fairness.svg)
 ![work](qos-work.svg)
 `;
   await writeFile(join(OUT, "qos.md"), md);
-  await writeFile(join(OUT, "qos.json"), JSON.stringify({ guard, share }, null, 1));
+  await writeFile(join(OUT, "qos.json"), JSON.stringify({ guard, share, rounds }, null, 1));
   console.log(md);
 }
 
