@@ -103,7 +103,12 @@ async function timedLogs(docker: Dockerode, id: string): Promise<Array<{ at: num
     });
 }
 
-async function run(docker: Dockerode, name: string, cmd: string[], opts: { labels?: Record<string, string>; network?: string; cpuset?: string } = {}): Promise<{ id: string; pid: number }> {
+async function run(
+  docker: Dockerode,
+  name: string,
+  cmd: string[],
+  opts: { labels?: Record<string, string>; network?: string; cpuset?: string } = {},
+): Promise<{ id: string; pid: number }> {
   await docker
     .getContainer(name)
     .remove({ force: true })
@@ -137,7 +142,9 @@ async function guardRun(docker: Dockerode, api: ApiClient, device: string, mode:
     labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": String(TARGET_MS), "herd.qos.rate-mbit": "10", "herd.qos.guard": mode },
   });
   const ip = Object.values((await docker.getContainer(svc.id).inspect()).NetworkSettings.Networks)[0]?.IPAddress ?? "";
-  const disk = await run(docker, "qos-disk", ["diskwrite", "/data", "16384", "64"], { labels: { "herd.qos.class": "storage", "herd.qos.write-mbps": "10", "herd.qos.write-min-mbps": "2" } });
+  const disk = await run(docker, "qos-disk", ["diskwrite", "/data", "16384", "64"], {
+    labels: { "herd.qos.class": "storage", "herd.qos.write-mbps": "10", "herd.qos.write-min-mbps": "2" },
+  });
   await sleep(500);
   const start = Date.now();
   const probe = await run(docker, "qos-probe", ["netecho", "client", ip, "7000", "250", "16384"], { network: "qos-net" });
@@ -192,14 +199,20 @@ async function guardRun(docker: Dockerode, api: ApiClient, device: string, mode:
     }
     if (k === 0) settleS = 0;
   }
-  const migrations = (await api.get<{ migrations: MigrationRecord[] }>("/migrations?limit=20")).migrations.filter((m) => m.createdAt >= start && m.reason === QOS_MIGRATION_REASON);
+  const migrations = (await api.get<{ migrations: MigrationRecord[] }>("/migrations?limit=20")).migrations.filter(
+    (m) => m.createdAt >= start && m.reason === QOS_MIGRATION_REASON,
+  );
   const mig = migrations.sort((a, b) => a.createdAt - b.createdAt)[0];
   let settled: MigrationRecord | undefined = mig;
   if (mig) {
-    settled = await waitFor("the QoS migration to settle", async () => {
-      const r = await api.get<MigrationRecord>(`/migrations/${mig.id}`);
-      return r.state === "running" || r.state === "rolling-back" ? undefined : r;
-    }, 120_000).catch(() => mig);
+    settled = await waitFor(
+      "the QoS migration to settle",
+      async () => {
+        const r = await api.get<MigrationRecord>(`/migrations/${mig.id}`);
+        return r.state === "running" || r.state === "rolling-back" ? undefined : r;
+      },
+      120_000,
+    ).catch(() => mig);
   }
   for (const name of ["qos-probe", "qos-load1", "qos-load2", "qos-load3", "qos-svc", "qos-disk"]) {
     await docker
@@ -219,7 +232,17 @@ async function guardRun(docker: Dockerode, api: ApiClient, device: string, mode:
     phase2MedianMs: median(p2.map((p) => p.ms)),
     diskMBps: { phase1: diskP(20, phase2At), phase2: diskP(phase2At + 5, Infinity) },
     ...(settled
-      ? { migration: { id: settled.id, container: settled.containerName, from: settled.source, to: settled.destination, state: settled.state, reason: settled.reason, requestedAfterS: (settled.createdAt - start) / 1000 - phase2At } }
+      ? {
+          migration: {
+            id: settled.id,
+            container: settled.containerName,
+            from: settled.source,
+            to: settled.destination,
+            state: settled.state,
+            reason: settled.reason,
+            requestedAfterS: (settled.createdAt - start) / 1000 - phase2At,
+          },
+        }
       : {}),
   };
 }
@@ -244,7 +267,10 @@ async function shareRun(docker: Dockerode, scheme: "none" | "static" | "fair"): 
   const seconds = stepS * 6;
   const started: Record<string, { id: string; pid: number }> = {};
   for (const [name, fr] of Object.entries(SCHEDULES)) {
-    started[name] = await run(docker, `fair-${name}`, ["cpusteps", String(stepS), ...fr.map(String)], { cpuset: "1", labels: scheme === "none" ? {} : { "herd.share": scheme } });
+    started[name] = await run(docker, `fair-${name}`, ["cpusteps", String(stepS), ...fr.map(String)], {
+      cpuset: "1",
+      labels: scheme === "none" ? {} : { "herd.share": scheme },
+    });
   }
   const t0 = Date.now();
   const last: Record<string, number> = Object.fromEntries(Object.entries(started).map(([n, c]) => [n, cpuNs(c.pid)]));
@@ -309,7 +335,9 @@ function mergeRounds(rounds: ShareRun[]): ShareRun[] {
   return (["none", "static", "fair"] as const).map((scheme) => {
     const rs = rounds.filter((r) => r.scheme === scheme);
     const perContainer: ShareRun["perContainer"] = {};
-    for (const r of rs) for (const [n, c] of Object.entries(r.perContainer)) perContainer[n] = { cpuSeconds: (perContainer[n]?.cpuSeconds ?? 0) + c.cpuSeconds, loops: (perContainer[n]?.loops ?? 0) + c.loops };
+    for (const r of rs)
+      for (const [n, c] of Object.entries(r.perContainer))
+        perContainer[n] = { cpuSeconds: (perContainer[n]?.cpuSeconds ?? 0) + c.cpuSeconds, loops: (perContainer[n]?.loops ?? 0) + c.loops };
     const jainPerSecond = rs[0]?.jainPerSecond ?? [];
     return {
       scheme,
@@ -333,13 +361,23 @@ async function main(): Promise<void> {
   const node = info.nodes.find((n) => n.id === "n1");
   const device = blockDeviceOf(node?.dataRoot ?? "/var/lib/herd");
   try {
-    await docker.createNetwork({ Name: "qos-net", Driver: "bridge", IPAM: { Config: [{ Subnet: "10.78.1.0/24" }] }, Options: { "com.docker.network.bridge.name": "hq0" } }).catch(() => undefined);
+    await docker
+      .createNetwork({
+        Name: "qos-net",
+        Driver: "bridge",
+        IPAM: { Config: [{ Subnet: "10.78.1.0/24" }] },
+        Options: { "com.docker.network.bridge.name": "hq0" },
+      })
+      .catch(() => undefined);
     const guard: GuardRun[] = [];
     for (const mode of ["static", "pid"] as const) {
       console.error(`(a) guard ${mode}…`);
       guard.push(await guardRun(docker, api, device, mode));
       // The QoS migration may have moved the writer to n2: leave n2 clean for the next run.
-      await engineOf(info, "n2").getContainer("qos-disk").remove({ force: true }).catch(() => undefined);
+      await engineOf(info, "n2")
+        .getContainer("qos-disk")
+        .remove({ force: true })
+        .catch(() => undefined);
     }
     // Rounds alternate the schemes so the machine's other load falls on all of them alike.
     const rounds: ShareRun[] = [];
@@ -357,11 +395,23 @@ async function main(): Promise<void> {
 
 async function report(guard: GuardRun[], share: ShareRun[], rounds: ShareRun[]): Promise<void> {
   const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(d));
-  const latency: Series[] = guard.map((g) => ({ name: `probe RTT, guard ${g.mode === "pid" ? "on (PID)" : "off (static split)"}`, x: g.probe.map((p) => p.t), y: g.probe.map((p) => p.ms) }));
+  const latency: Series[] = guard.map((g) => ({
+    name: `probe RTT, guard ${g.mode === "pid" ? "on (PID)" : "off (static split)"}`,
+    x: g.probe.map((p) => p.t),
+    y: g.probe.map((p) => p.ms),
+  }));
   latency.push({ name: `target ${TARGET_MS} ms`, x: [0, Math.max(...guard.flatMap((g) => g.probe.map((p) => p.t)))], y: [TARGET_MS, TARGET_MS] });
   const pid = guard.find((g) => g.mode === "pid");
   const stat = guard.find((g) => g.mode === "static");
-  await writeFile(join(OUT, "qos-latency.svg"), lineChart(`(a) latency of the network service next to diskwrite (phase 2 from ${f(pid?.phase2At, 0)} s: 3× load)`, "time (s)", "round trip, 16 KB (ms)", latency));
+  await writeFile(
+    join(OUT, "qos-latency.svg"),
+    lineChart(
+      `(a) latency of the network service next to diskwrite (phase 2 from ${f(pid?.phase2At, 0)} s: 3× load)`,
+      "time (s)",
+      "round trip, 16 KB (ms)",
+      latency,
+    ),
+  );
   if (pid) {
     await writeFile(
       join(OUT, "qos-guard.svg"),
@@ -373,8 +423,30 @@ async function report(guard: GuardRun[], share: ShareRun[], rounds: ShareRun[]):
       ]),
     );
   }
-  await writeFile(join(OUT, "qos-fairness.svg"), lineChart("(b) Jain's index of CPU received ÷ demand, per second", "time (s)", "Jain index", share.map((s) => ({ name: s.scheme === "none" ? "no limits" : s.scheme === "static" ? "static equal shares" : "credit fair share", x: s.jainPerSecond.map((j) => j.t), y: s.jainPerSecond.map((j) => j.jain) }))));
-  await writeFile(join(OUT, "qos-work.svg"), barChart("(b) total work done (million loops)", "million loops", share.map((s) => ({ label: s.scheme === "none" ? "no limits" : s.scheme === "static" ? "static equal shares" : "credit fair share", value: s.totalLoops / 1e6 }))));
+  await writeFile(
+    join(OUT, "qos-fairness.svg"),
+    lineChart(
+      "(b) Jain's index of CPU received ÷ demand, per second",
+      "time (s)",
+      "Jain index",
+      share.map((s) => ({
+        name: s.scheme === "none" ? "no limits" : s.scheme === "static" ? "static equal shares" : "credit fair share",
+        x: s.jainPerSecond.map((j) => j.t),
+        y: s.jainPerSecond.map((j) => j.jain),
+      })),
+    ),
+  );
+  await writeFile(
+    join(OUT, "qos-work.svg"),
+    barChart(
+      "(b) total work done (million loops)",
+      "million loops",
+      share.map((s) => ({
+        label: s.scheme === "none" ? "no limits" : s.scheme === "static" ? "static equal shares" : "credit fair share",
+        value: s.totalLoops / 1e6,
+      })),
+    ),
+  );
   const fair = share.find((s) => s.scheme === "fair");
   const stat2 = share.find((s) => s.scheme === "static");
   const none = share.find((s) => s.scheme === "none");

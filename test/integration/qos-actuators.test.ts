@@ -42,80 +42,92 @@ async function cpuShare(pid: number, ms: number): Promise<number> {
   return (cpuNs(pid) - a) / 1e6 / (performance.now() - t);
 }
 
-describe("cgroup limiter on real containers", { skip: detectCgroupVersion(CGROUP_ROOT) === 2 ? "this host runs cgroup v2: the v1 checks below do not apply (v2 is covered on a fake tree in the unit tests)" : false }, () => {
-  const engine = new PrivateDockerEngine({ name: "herd-qos-test", logger: log });
-  let burner: { id: string; pid: number };
-  let writer: { id: string; pid: number };
-  let device: string;
-  const limiter = new CgroupFileLimiter(1, log);
+describe(
+  "cgroup limiter on real containers",
+  {
+    skip:
+      detectCgroupVersion(CGROUP_ROOT) === 2
+        ? "this host runs cgroup v2: the v1 checks below do not apply (v2 is covered on a fake tree in the unit tests)"
+        : false,
+  },
+  () => {
+    const engine = new PrivateDockerEngine({ name: "herd-qos-test", logger: log });
+    let burner: { id: string; pid: number };
+    let writer: { id: string; pid: number };
+    let device: string;
+    const limiter = new CgroupFileLimiter(1, log);
 
-  before(async () => {
-    await engine.start();
-    const image = await engine.ensureImage();
-    burner = await engine.run("burner", image.image, image.burnerCmd);
-    // 16 MB/s of writes, fsynced every second: well above the 1 MB/s limit set below.
-    writer = await engine.run("writer", image.image, ["/usr/local/bin/diskwrite", "/data", "16384", "64"]);
-    device = blockDeviceOf(engine.dataRoot);
-  });
-  after(async () => {
-    await engine.stop();
-  });
+    before(async () => {
+      await engine.start();
+      const image = await engine.ensureImage();
+      burner = await engine.run("burner", image.image, image.burnerCmd);
+      // 16 MB/s of writes, fsynced every second: well above the 1 MB/s limit set below.
+      writer = await engine.run("writer", image.image, ["/usr/local/bin/diskwrite", "/data", "16384", "64"]);
+      device = blockDeviceOf(engine.dataRoot);
+    });
+    after(async () => {
+      await engine.stop();
+    });
 
-  it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async () => {
-    const before = await cpuShare(burner.pid, 1_500);
-    assert.ok(before > 0.3, `unlimited burner uses ${before.toFixed(2)} cores`);
-    const writes = await limiter.apply(burner, { cpuMillicores: 200 });
-    assert.deepEqual(writes.map((w) => [w.file.split("/").pop(), w.value]), [["cpu.cfs_quota_us", "20000"]]);
-    await sleep(300);
-    const limited = await cpuShare(burner.pid, 2_000);
-    assert.ok(limited > 0.1 && limited < 0.26, `limited burner uses ${limited.toFixed(2)} cores`);
-    await limiter.clear(burner);
-    assert.equal(readFileSync(join(v1Dir(burner.pid, "cpu"), "cpu.cfs_quota_us"), "utf8").trim(), "-1");
-    const again = await cpuShare(burner.pid, 1_500);
-    assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
-  });
+    it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async () => {
+      const before = await cpuShare(burner.pid, 1_500);
+      assert.ok(before > 0.3, `unlimited burner uses ${before.toFixed(2)} cores`);
+      const writes = await limiter.apply(burner, { cpuMillicores: 200 });
+      assert.deepEqual(
+        writes.map((w) => [w.file.split("/").pop(), w.value]),
+        [["cpu.cfs_quota_us", "20000"]],
+      );
+      await sleep(300);
+      const limited = await cpuShare(burner.pid, 2_000);
+      assert.ok(limited > 0.1 && limited < 0.26, `limited burner uses ${limited.toFixed(2)} cores`);
+      await limiter.clear(burner);
+      assert.equal(readFileSync(join(v1Dir(burner.pid, "cpu"), "cpu.cfs_quota_us"), "utf8").trim(), "-1");
+      const again = await cpuShare(burner.pid, 1_500);
+      assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
+    });
 
-  it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async () => {
-    const measure = async (ms: number) => {
-      const a = blkioWritten(writer.pid, device);
-      await sleep(ms);
-      return ((blkioWritten(writer.pid, device) - a) * 1000) / ms;
-    };
-    const free = await measure(3_000);
-    assert.ok(free > 4_000_000, `unthrottled writer reaches the disk at ${(free / 1e6).toFixed(1)} MB/s (the cgroup sees its fsynced writes)`);
-    await limiter.apply(writer, { writeBps: { device, bytesPerSecond: 1_000_000 } });
-    assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), `${device} 1000000`);
-    await sleep(1_500); // let the fsync in flight finish
-    const throttled = await measure(4_000);
-    assert.ok(throttled < 1_600_000, `throttled writer reaches the disk at ${(throttled / 1e6).toFixed(2)} MB/s`);
-    await limiter.clear(writer);
-    assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), "");
-    await sleep(1_500);
-    const recovered = await measure(3_000);
-    assert.ok(recovered > 4_000_000, `after removal ${(recovered / 1e6).toFixed(1)} MB/s`);
-  });
+    it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async () => {
+      const measure = async (ms: number) => {
+        const a = blkioWritten(writer.pid, device);
+        await sleep(ms);
+        return ((blkioWritten(writer.pid, device) - a) * 1000) / ms;
+      };
+      const free = await measure(3_000);
+      assert.ok(free > 4_000_000, `unthrottled writer reaches the disk at ${(free / 1e6).toFixed(1)} MB/s (the cgroup sees its fsynced writes)`);
+      await limiter.apply(writer, { writeBps: { device, bytesPerSecond: 1_000_000 } });
+      assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), `${device} 1000000`);
+      await sleep(1_500); // let the fsync in flight finish
+      const throttled = await measure(4_000);
+      assert.ok(throttled < 1_600_000, `throttled writer reaches the disk at ${(throttled / 1e6).toFixed(2)} MB/s`);
+      await limiter.clear(writer);
+      assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), "");
+      await sleep(1_500);
+      const recovered = await measure(3_000);
+      assert.ok(recovered > 4_000_000, `after removal ${(recovered / 1e6).toFixed(1)} MB/s`);
+    });
 
-  it("memory soft limit and CPU weight are written and restored to the values found", async () => {
-    const memFile = join(v1Dir(burner.pid, "memory"), "memory.soft_limit_in_bytes");
-    const sharesFile = join(v1Dir(burner.pid, "cpu"), "cpu.shares");
-    const memBefore = readFileSync(memFile, "utf8").trim();
-    const sharesBefore = readFileSync(sharesFile, "utf8").trim();
-    await limiter.apply(burner, { memorySoftBytes: 64 * 1024 * 1024, cpuWeight: 50 });
-    assert.equal(readFileSync(memFile, "utf8").trim(), String(64 * 1024 * 1024));
-    assert.equal(readFileSync(sharesFile, "utf8").trim(), "512");
-    await limiter.clear(burner);
-    assert.equal(readFileSync(memFile, "utf8").trim(), memBefore);
-    assert.equal(readFileSync(sharesFile, "utf8").trim(), sharesBefore);
-  });
+    it("memory soft limit and CPU weight are written and restored to the values found", async () => {
+      const memFile = join(v1Dir(burner.pid, "memory"), "memory.soft_limit_in_bytes");
+      const sharesFile = join(v1Dir(burner.pid, "cpu"), "cpu.shares");
+      const memBefore = readFileSync(memFile, "utf8").trim();
+      const sharesBefore = readFileSync(sharesFile, "utf8").trim();
+      await limiter.apply(burner, { memorySoftBytes: 64 * 1024 * 1024, cpuWeight: 50 });
+      assert.equal(readFileSync(memFile, "utf8").trim(), String(64 * 1024 * 1024));
+      assert.equal(readFileSync(sharesFile, "utf8").trim(), "512");
+      await limiter.clear(burner);
+      assert.equal(readFileSync(memFile, "utf8").trim(), memBefore);
+      assert.equal(readFileSync(sharesFile, "utf8").trim(), sharesBefore);
+    });
 
-  it("clearing a container that is gone succeeds", async () => {
-    const image = await engine.ensureImage();
-    const doomed = await engine.run("doomed", image.image, image.idleCmd);
-    await limiter.apply(doomed, { cpuMillicores: 300 });
-    await engine.docker.getContainer(doomed.id).remove({ force: true });
-    await limiter.clear(doomed);
-  });
-});
+    it("clearing a container that is gone succeeds", async () => {
+      const image = await engine.ensureImage();
+      const doomed = await engine.run("doomed", image.image, image.idleCmd);
+      await limiter.apply(doomed, { cpuMillicores: 300 });
+      await engine.docker.getContainer(doomed.id).remove({ force: true });
+      await limiter.clear(doomed);
+    });
+  },
+);
 
 describe("tc HTB shaper on a veth pair in our own namespaces", () => {
   const A = "herd-qost-a";
@@ -130,7 +142,13 @@ describe("tc HTB shaper on a veth pair in our own namespaces", () => {
     await execFileAsync("ip", ["-n", A, "link", "add", "qa", "type", "veth", "peer", "name", "qb", "netns", B]);
     await execFileAsync("ip", ["-n", A, "addr", "add", "10.78.250.1/30", "dev", "qa"]);
     await execFileAsync("ip", ["-n", B, "addr", "add", "10.78.250.2/30", "dev", "qb"]);
-    for (const [ns, dev] of [[A, "qa"], [B, "qb"], [A, "lo"], [B, "lo"]] as const) await execFileAsync("ip", ["-n", ns, "link", "set", dev, "up"]);
+    for (const [ns, dev] of [
+      [A, "qa"],
+      [B, "qb"],
+      [A, "lo"],
+      [B, "lo"],
+    ] as const)
+      await execFileAsync("ip", ["-n", ns, "link", "set", dev, "up"]);
   });
   after(async () => {
     for (const ns of [A, B]) await execFileAsync("ip", ["netns", "del", ns]).catch(() => undefined);
@@ -138,7 +156,18 @@ describe("tc HTB shaper on a veth pair in our own namespaces", () => {
 
   /** Seconds to push `bytes` from A to B over TCP (receiver in B, sender in A). */
   async function transferSeconds(bytes: number): Promise<number> {
-    const server = spawn("ip", ["netns", "exec", B, process.execPath, "-e", `const s=require("net").createServer(c=>{let n=0;c.on("data",d=>n+=d.length);c.on("end",()=>{console.log("got",n);c.end();s.close()})});s.listen(5001,"10.78.250.2",()=>console.log("ready"))`], { stdio: ["ignore", "pipe", "inherit"] });
+    const server = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        B,
+        process.execPath,
+        "-e",
+        `const s=require("net").createServer(c=>{let n=0;c.on("data",d=>n+=d.length);c.on("end",()=>{console.log("got",n);c.end();s.close()})});s.listen(5001,"10.78.250.2",()=>console.log("ready"))`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error("receiver did not start")), 10_000);
@@ -147,7 +176,18 @@ describe("tc HTB shaper on a veth pair in our own namespaces", () => {
           resolve();
         });
       });
-      const { stdout } = await execFileAsync("ip", ["netns", "exec", A, process.execPath, "-e", `const t=performance.now();const c=require("net").connect(5001,"10.78.250.2",()=>{c.end(Buffer.alloc(${bytes}))});c.on("data",()=>{});c.on("close",()=>console.log((performance.now()-t)/1000))`], { timeout: 60_000 });
+      const { stdout } = await execFileAsync(
+        "ip",
+        [
+          "netns",
+          "exec",
+          A,
+          process.execPath,
+          "-e",
+          `const t=performance.now();const c=require("net").connect(5001,"10.78.250.2",()=>{c.end(Buffer.alloc(${bytes}))});c.on("data",()=>{});c.on("close",()=>console.log((performance.now()-t)/1000))`,
+        ],
+        { timeout: 60_000 },
+      );
       return Number(stdout.trim());
     } finally {
       server.kill("SIGKILL");

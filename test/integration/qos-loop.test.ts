@@ -33,7 +33,12 @@ describe("node QoS loop on a real cluster", { timeout: 600_000 }, () => {
     const r = await herd("up", "--nodes", "2");
     assert.equal(r.code, 0, `herd up failed: ${r.stderr}`);
     info = cluster.info()!;
-    await engineOf(info, "n1").createNetwork({ Name: "qos-it", Driver: "bridge", IPAM: { Config: [{ Subnet: "10.78.2.0/24" }] }, Options: { "com.docker.network.bridge.name": "hqit0" } });
+    await engineOf(info, "n1").createNetwork({
+      Name: "qos-it",
+      Driver: "bridge",
+      IPAM: { Config: [{ Subnet: "10.78.2.0/24" }] },
+      Options: { "com.docker.network.bridge.name": "hqit0" },
+    });
   });
   after(async () => {
     if (cluster.info() !== undefined) await cluster.down().catch(() => undefined);
@@ -49,7 +54,10 @@ describe("node QoS loop on a real cluster", { timeout: 600_000 }, () => {
     // A reachable target with a generous base: the guard has no reason to move much.
     await start("it-svc", ["netecho", "7000"], { "herd.qos.class": "network", "herd.qos.target-latency-ms": "500", "herd.qos.rate-mbit": "40" }, "qos-it");
     const diskPid = await start("it-disk", ["diskwrite", "/data", "1024", "16"], { "herd.qos.class": "storage", "herd.qos.write-mbps": "10" });
-    const fairPids = [await start("it-fair1", ["cpuburn", "1", "0.5"], { "herd.share": "fair" }), await start("it-fair2", ["cpuburn", "1", "0.5"], { "herd.share": "fair" })];
+    const fairPids = [
+      await start("it-fair1", ["cpuburn", "1", "0.5"], { "herd.share": "fair" }),
+      await start("it-fair2", ["cpuburn", "1", "0.5"], { "herd.share": "fair" }),
+    ];
     await start("it-bad", ["sleep", "3600"], { "herd.qos.class": "gold" });
 
     const rows = await waitFor(
@@ -57,7 +65,12 @@ describe("node QoS loop on a real cluster", { timeout: 600_000 }, () => {
       async () => {
         const r = await rowsOf();
         const svc = r.find((x) => x.name === "it-svc");
-        return svc?.measuredMs !== undefined && svc.limits.iface && r.some((x) => x.name === "it-disk" && x.limits.writeBps) && r.filter((x) => x.name.startsWith("it-fair") && x.limits.cpuMillicores).length === 2 ? r : undefined;
+        return svc?.measuredMs !== undefined &&
+          svc.limits.iface &&
+          r.some((x) => x.name === "it-disk" && x.limits.writeBps) &&
+          r.filter((x) => x.name.startsWith("it-fair") && x.limits.cpuMillicores).length === 2
+          ? r
+          : undefined;
       },
       60_000,
     );
@@ -81,11 +94,20 @@ describe("node QoS loop on a real cluster", { timeout: 600_000 }, () => {
 
     const acts = await herdJson<QosActuation[]>("qos", "--actuations");
     assert.ok(acts.some((a) => a.containerName === "it-svc" && a.actuator === "tc" && a.action === "set" && a.limits.iface === iface));
-    assert.ok(acts.some((a) => a.containerName === "it-disk" && a.actuator === "cgroup" && a.writes?.some((w) => w.file.endsWith("blkio.throttle.write_bps_device"))));
+    assert.ok(
+      acts.some((a) => a.containerName === "it-disk" && a.actuator === "cgroup" && a.writes?.some((w) => w.file.endsWith("blkio.throttle.write_bps_device"))),
+    );
 
     // A fair-shared container leaves: the other's quota is recomputed, the leaver's limits removed (event).
     await n1.getContainer("it-fair2").remove({ force: true });
-    await waitFor("a cleanup event for it-fair2", async () => (await herdJson<QosActuation[]>("qos", "--actuations")).some((a) => a.containerName === "it-fair2" && a.action === "clear" && a.reason === "container left the node"), 20_000);
+    await waitFor(
+      "a cleanup event for it-fair2",
+      async () =>
+        (await herdJson<QosActuation[]>("qos", "--actuations")).some(
+          (a) => a.containerName === "it-fair2" && a.action === "clear" && a.reason === "container left the node",
+        ),
+      20_000,
+    );
     // The service leaves: its qdisc goes (with its veth), its row disappears.
     await n1.getContainer("it-svc").remove({ force: true });
     await waitFor("it-svc gone from herd qos", async () => !(await rowsOf()).some((x) => x.name === "it-svc"), 20_000);

@@ -28,7 +28,11 @@ export function renderQos(view: QosView): string {
       `${c.controller}/${c.qosClass}`,
       c.targetMs !== undefined ? `${c.targetMs} ms` : "-",
       c.measuredMs !== undefined ? `${c.measuredMs.toFixed(1)} ms` : c.demand !== undefined ? `${(c.demand / 1000).toFixed(2)} cores` : "-",
-      c.output !== undefined ? `${c.output.toFixed(1)}${c.saturatedRounds ? ` (sat ${c.saturatedRounds})` : ""}` : c.allocation !== undefined ? `${(c.allocation / 1000).toFixed(2)} cores` : "-",
+      c.output !== undefined
+        ? `${c.output.toFixed(1)}${c.saturatedRounds ? ` (sat ${c.saturatedRounds})` : ""}`
+        : c.allocation !== undefined
+          ? `${(c.allocation / 1000).toFixed(2)} cores`
+          : "-",
       formatLimits(c),
       dash(c.credits),
       c.error ?? "",
@@ -54,7 +58,16 @@ export function registerQosCommand(program: Command, api: () => ApiClient): void
         print(opts.output, view.actuations, () =>
           renderTable(
             ["AT", "NODE", "CONTAINER", "CONTROLLER", "ACTUATOR", "ACTION", "LIMITS", "REASON"],
-            view.actuations.map((a) => [new Date(a.at).toISOString().slice(11, 23), a.nodeId, a.containerName, a.controller, a.actuator, a.action, JSON.stringify(a.limits), a.reason]),
+            view.actuations.map((a) => [
+              new Date(a.at).toISOString().slice(11, 23),
+              a.nodeId,
+              a.containerName,
+              a.controller,
+              a.actuator,
+              a.action,
+              JSON.stringify(a.limits),
+              a.reason,
+            ]),
           ),
         );
         return;

@@ -18,7 +18,11 @@ interface CgroupLayout {
   version: 1 | 2;
   dirFor(membership: CgroupMembership, controller: "cpu" | "memory" | "blkio", target: CgroupTarget): string;
   /** Writes for the limits: [file, value, unlimited value, how to read the current value back]. */
-  writes(limits: ContainerLimits, dir: (c: "cpu" | "memory" | "blkio") => string, read: (file: string) => string): Array<{ file: string; value: string; unlimited: string; originalOf?: (text: string) => string }>;
+  writes(
+    limits: ContainerLimits,
+    dir: (c: "cpu" | "memory" | "blkio") => string,
+    read: (file: string) => string,
+  ): Array<{ file: string; value: string; unlimited: string; originalOf?: (text: string) => string }>;
 }
 
 const V1: CgroupLayout = {
@@ -29,7 +33,11 @@ const V1: CgroupLayout = {
     if (limits.cpuMillicores !== undefined) {
       const periodText = read(join(dir("cpu"), "cpu.cfs_period_us")).trim();
       const period = Number(periodText) || 100_000;
-      out.push({ file: join(dir("cpu"), "cpu.cfs_quota_us"), value: String(Math.max(1_000, Math.round((limits.cpuMillicores * period) / 1000))), unlimited: "-1" });
+      out.push({
+        file: join(dir("cpu"), "cpu.cfs_quota_us"),
+        value: String(Math.max(1_000, Math.round((limits.cpuMillicores * period) / 1000))),
+        unlimited: "-1",
+      });
     }
     if (limits.cpuWeight !== undefined) {
       out.push({ file: join(dir("cpu"), "cpu.shares"), value: String(Math.max(2, Math.round((limits.cpuWeight * 1024) / 100))), unlimited: "1024" });
@@ -40,7 +48,12 @@ const V1: CgroupLayout = {
     if (limits.writeBps !== undefined) {
       const dev = checkDevice(limits.writeBps.device);
       // One line per device; the "original" of this device is "no rule" (0 removes the rule).
-      out.push({ file: join(dir("blkio"), "blkio.throttle.write_bps_device"), value: `${dev} ${Math.round(limits.writeBps.bytesPerSecond)}`, unlimited: `${dev} 0`, originalOf: (text: string) => v1DeviceRule(text, dev) });
+      out.push({
+        file: join(dir("blkio"), "blkio.throttle.write_bps_device"),
+        value: `${dev} ${Math.round(limits.writeBps.bytesPerSecond)}`,
+        unlimited: `${dev} 0`,
+        originalOf: (text: string) => v1DeviceRule(text, dev),
+      });
     }
     return out;
   },
@@ -52,8 +65,17 @@ const V2: CgroupLayout = {
   writes(limits, dir, read) {
     const out = [];
     if (limits.cpuMillicores !== undefined) {
-      const period = Number(read(join(dir("cpu"), "cpu.max")).trim().split(/\s+/)[1]) || 100_000;
-      out.push({ file: join(dir("cpu"), "cpu.max"), value: `${Math.max(1_000, Math.round((limits.cpuMillicores * period) / 1000))} ${period}`, unlimited: `max ${period}` });
+      const period =
+        Number(
+          read(join(dir("cpu"), "cpu.max"))
+            .trim()
+            .split(/\s+/)[1],
+        ) || 100_000;
+      out.push({
+        file: join(dir("cpu"), "cpu.max"),
+        value: `${Math.max(1_000, Math.round((limits.cpuMillicores * period) / 1000))} ${period}`,
+        unlimited: `max ${period}`,
+      });
     }
     if (limits.cpuWeight !== undefined) {
       out.push({ file: join(dir("cpu"), "cpu.weight"), value: String(Math.min(10_000, Math.max(1, Math.round(limits.cpuWeight)))), unlimited: "100" });
@@ -63,7 +85,12 @@ const V2: CgroupLayout = {
     }
     if (limits.writeBps !== undefined) {
       const dev = checkDevice(limits.writeBps.device);
-      out.push({ file: join(dir("blkio"), "io.max"), value: `${dev} wbps=${Math.round(limits.writeBps.bytesPerSecond)}`, unlimited: `${dev} wbps=max`, originalOf: (text: string) => v2DeviceRule(text, dev) });
+      out.push({
+        file: join(dir("blkio"), "io.max"),
+        value: `${dev} wbps=${Math.round(limits.writeBps.bytesPerSecond)}`,
+        unlimited: `${dev} wbps=max`,
+        originalOf: (text: string) => v2DeviceRule(text, dev),
+      });
     }
     return out;
   },

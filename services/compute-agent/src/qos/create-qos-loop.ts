@@ -45,7 +45,8 @@ export function createQosLoop(s: QosSettings, docker: Dockerode, discovery: Cont
     limiter: new CgroupFileLimiter(detectCgroupVersion(s.HERD_CGROUP_ROOT), qlog, s.HERD_CGROUP_ROOT, s.HERD_PROC_ROOT),
     shaper: new TcHtbShaper(qlog),
     interfaces: new VethPeerInterfaces(s.HERD_PROC_ROOT),
-    publish: (event) => bus.publish(EXCHANGES.events, qosRoutingKey(s.HERD_NODE_ID), event, { timeoutMs: event.kind === "qos.status" ? 0 : 5_000, expirationMs: 60_000 }),
+    publish: (event) =>
+      bus.publish(EXCHANGES.events, qosRoutingKey(s.HERD_NODE_ID), event, { timeoutMs: event.kind === "qos.status" ? 0 : 5_000, expirationMs: 60_000 }),
     log: qlog,
   });
 }

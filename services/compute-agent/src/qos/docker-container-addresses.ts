@@ -11,7 +11,10 @@ export class DockerContainerAddresses implements ContainerAddresses {
     const hit = this.cache.get(containerId);
     if (hit !== undefined) return hit;
     const info = await this.docker.getContainer(containerId).inspect();
-    const address = Object.values(info.NetworkSettings.Networks ?? {}).map((n) => n.IPAddress).find((ip) => typeof ip === "string" && ip !== "") ?? null;
+    const address =
+      Object.values(info.NetworkSettings.Networks ?? {})
+        .map((n) => n.IPAddress)
+        .find((ip) => typeof ip === "string" && ip !== "") ?? null;
     if (this.cache.size > 1_000) this.cache.clear();
     this.cache.set(containerId, address);
     return address;

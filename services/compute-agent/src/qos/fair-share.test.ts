@@ -7,7 +7,14 @@ const near = (a: number, b: number, eps = 1e-6) => Math.abs(a - b) <= eps * Math
 const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((s, v) => s + v, 0);
 
 describe("allocateFairShare: table", () => {
-  const cases: Array<{ name: string; capacity: number; requests: ShareRequest[]; credits?: Record<string, number>; want: Record<string, number>; contended: boolean }> = [
+  const cases: Array<{
+    name: string;
+    capacity: number;
+    requests: ShareRequest[];
+    credits?: Record<string, number>;
+    want: Record<string, number>;
+    contended: boolean;
+  }> = [
     {
       name: "no contention: estimates granted, leftover spread by template",
       capacity: 100,
@@ -86,8 +93,30 @@ describe("allocateFairShare: table", () => {
   it("refuses malformed input with a reason", () => {
     assert.throws(() => allocateFairShare(0, [], new Map()), ShareInputError);
     assert.throws(() => allocateFairShare(10, [{ id: "a", estimate: -1, min: 0 }], new Map()), /estimate of a/);
-    assert.throws(() => allocateFairShare(10, [{ id: "a", estimate: 1, min: 6 }, { id: "b", estimate: 1, min: 0 }], new Map()), /exceeds its template/);
-    assert.throws(() => allocateFairShare(10, [{ id: "a", estimate: 1, min: 0 }, { id: "a", estimate: 1, min: 0 }], new Map()), /twice/);
+    assert.throws(
+      () =>
+        allocateFairShare(
+          10,
+          [
+            { id: "a", estimate: 1, min: 6 },
+            { id: "b", estimate: 1, min: 0 },
+          ],
+          new Map(),
+        ),
+      /exceeds its template/,
+    );
+    assert.throws(
+      () =>
+        allocateFairShare(
+          10,
+          [
+            { id: "a", estimate: 1, min: 0 },
+            { id: "a", estimate: 1, min: 0 },
+          ],
+          new Map(),
+        ),
+      /twice/,
+    );
   });
 });
 
@@ -130,7 +159,8 @@ describe("allocateFairShare: properties (2,000 seeded random periods)", () => {
       const credits = new Map(requests.map((q) => [q.id, rnd() * 50 - 10]));
       const r = allocateFairShare(capacity, requests, credits);
       if (!r.contended) continue;
-      for (const q of requests) assert.ok((r.allocations.get(q.id) ?? 0) <= Math.max(q.estimate, capacity / n) + 1e-9, `round ${round}: ${q.id} over its estimate`);
+      for (const q of requests)
+        assert.ok((r.allocations.get(q.id) ?? 0) <= Math.max(q.estimate, capacity / n) + 1e-9, `round ${round}: ${q.id} over its estimate`);
     }
   });
 });

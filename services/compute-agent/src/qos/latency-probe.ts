@@ -64,7 +64,8 @@ export class TcpEchoProbe implements LatencyProbe {
         break;
       }
     }
-    if (rtts.length === 0) throw new ExternalError(`latency probe to ${target.address}:${target.port}: no round trip within ${target.timeoutMs} ms`, { retryable: true });
+    if (rtts.length === 0)
+      throw new ExternalError(`latency probe to ${target.address}:${target.port}: no round trip within ${target.timeoutMs} ms`, { retryable: true });
     return median(rtts);
   }
 

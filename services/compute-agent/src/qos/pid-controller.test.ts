@@ -3,7 +3,12 @@ import { describe, it } from "node:test";
 import { CONTROL_GAINS, CONTROL_LIMITS, PidController } from "./pid-controller.js";
 
 describe("PidController", () => {
-  const cases: Array<{ name: string; target: number; measurements: number[]; expect: Array<Partial<{ p: number; i: number; output: number; saturated: boolean; saturatedRounds: number }>> }> = [
+  const cases: Array<{
+    name: string;
+    target: number;
+    measurements: number[];
+    expect: Array<Partial<{ p: number; i: number; output: number; saturated: boolean; saturatedRounds: number }>>;
+  }> = [
     {
       name: "on target: no output",
       target: 20,
@@ -15,7 +20,10 @@ describe("PidController", () => {
       target: 20,
       measurements: [30, 30],
       // second round: derivative 0 (same measurement)
-      expect: [{ p: 20, i: 0.5, output: 20.5 }, { p: 20, i: 1, output: 21 }],
+      expect: [
+        { p: 20, i: 0.5, output: 20.5 },
+        { p: 20, i: 1, output: 21 },
+      ],
     },
     {
       name: "far over target: clamped at 200 and counted as saturated",
@@ -32,7 +40,10 @@ describe("PidController", () => {
       name: "far under target: clamped at −50, never saturated (there is capacity to give back)",
       target: 100,
       measurements: [10, 10],
-      expect: [{ output: -50, saturated: false, saturatedRounds: 0 }, { output: -50, saturatedRounds: 0 }],
+      expect: [
+        { output: -50, saturated: false, saturatedRounds: 0 },
+        { output: -50, saturatedRounds: 0 },
+      ],
     },
   ];
   for (const c of cases) {

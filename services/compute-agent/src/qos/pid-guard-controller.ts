@@ -30,7 +30,11 @@ export interface StorageNeighbour {
  * write limits (in proportion to what each can give above its minimum; u < 0 gives them more).
  * `maxOutput` is how far u can go before a neighbour would drop below its minimum.
  */
-export function splitCapacity(u: number, baseKbit: number, neighbours: readonly StorageNeighbour[]): { rateKbit: number; writeBps: Map<string, number>; maxOutput: number } {
+export function splitCapacity(
+  u: number,
+  baseKbit: number,
+  neighbours: readonly StorageNeighbour[],
+): { rateKbit: number; writeBps: Map<string, number>; maxOutput: number } {
   const spare = neighbours.reduce((s, n) => s + (n.baseBps - n.minBps), 0);
   const baseBytes = (baseKbit * 1000) / 8;
   const maxOutput = neighbours.length === 0 ? CONTROL_LIMITS.max : clamp((100 * spare) / baseBytes, 1, CONTROL_LIMITS.max);
@@ -78,7 +82,9 @@ export class PidGuardController implements QosController {
     const desired = new Map<string, Desired>();
     const status: QosContainerStatus[] = [];
     const services = members.flatMap((m) => m.optIns.flatMap((o) => (o.kind === "network" ? [{ m, o }] : [])));
-    const neighbours = members.flatMap((m) => m.optIns.flatMap((o) => (o.kind === "storage" ? [{ m, n: { id: m.id, baseBps: o.baseBps, minBps: o.minBps } }] : [])));
+    const neighbours = members.flatMap((m) =>
+      m.optIns.flatMap((o) => (o.kind === "storage" ? [{ m, n: { id: m.id, baseBps: o.baseBps, minBps: o.minBps } }] : [])),
+    );
     // Storage is only throttled to protect a guarded service: without one, neighbours run free.
     if (services.length === 0) return { desired, status };
     let migrate: ControllerDecision["migrate"];
@@ -87,14 +93,24 @@ export class PidGuardController implements QosController {
     for (const { m, o } of services) {
       const st = this.state.get(m.id) ?? { pid: new PidController(), quietUntil: 0 };
       this.state.set(m.id, st);
-      const split0 = splitCapacity(0, o.baseKbit, neighbours.map((x) => x.n));
+      const split0 = splitCapacity(
+        0,
+        o.baseKbit,
+        neighbours.map((x) => x.n),
+      );
       st.pid.setLimits({ min: CONTROL_LIMITS.min, max: split0.maxOutput });
       let error: string | undefined;
       let saturatedRounds = st.pid.saturatedRounds;
       try {
         const address = await this.addresses.addressOf(m.id);
         if (address === null) throw new Error("no address to probe (is it on a network?)");
-        const measured = await this.probe.measure({ address, port: o.probePort, bytes: o.probeBytes, samples: this.opts.probeSamples ?? 3, timeoutMs: this.opts.probeTimeoutMs ?? 700 });
+        const measured = await this.probe.measure({
+          address,
+          port: o.probePort,
+          bytes: o.probeBytes,
+          samples: this.opts.probeSamples ?? 3,
+          timeoutMs: this.opts.probeTimeoutMs ?? 700,
+        });
         st.lastMeasured = measured;
         st.smoothed = st.smoothed === undefined ? measured : MEASUREMENT_EWMA * measured + (1 - MEASUREMENT_EWMA) * st.smoothed;
         // Static baseline: measured and shown, but the split stays at the base shares.
@@ -109,7 +125,11 @@ export class PidGuardController implements QosController {
         // No measurement this period: hold the current output (never act on a guess).
         error = errorMessage(err);
       }
-      const split = splitCapacity(st.pid.output, o.baseKbit, neighbours.map((x) => x.n));
+      const split = splitCapacity(
+        st.pid.output,
+        o.baseKbit,
+        neighbours.map((x) => x.n),
+      );
       storageOutput = Math.max(storageOutput, st.pid.output);
       const d: Desired = { rateKbit: split.rateKbit };
       desired.set(m.id, d);
@@ -127,7 +147,11 @@ export class PidGuardController implements QosController {
       });
     }
     const baseKbit = services[0]?.o.baseKbit ?? 0;
-    const split = splitCapacity(services.length ? storageOutput : 0, Math.max(baseKbit, 1), neighbours.map((x) => x.n));
+    const split = splitCapacity(
+      services.length ? storageOutput : 0,
+      Math.max(baseKbit, 1),
+      neighbours.map((x) => x.n),
+    );
     const device = this.storageDevice();
     for (const { m, n } of neighbours) {
       const bps = Math.round(split.writeBps.get(n.id) ?? n.baseBps);

@@ -64,7 +64,14 @@ export function parseQosLabels(labels: Readonly<Record<string, string>>): LabelR
   if (cls === "network") {
     const r = NetworkLabels.safeParse(labels);
     if (!r.success) return fail(r);
-    optIns.push({ kind: "network", targetMs: r.data[LABELS.target], probePort: r.data[LABELS.probePort], probeBytes: r.data[LABELS.probeBytes], baseKbit: r.data[LABELS.rateMbit] * 1000, mode: r.data[LABELS.guard] });
+    optIns.push({
+      kind: "network",
+      targetMs: r.data[LABELS.target],
+      probePort: r.data[LABELS.probePort],
+      probeBytes: r.data[LABELS.probeBytes],
+      baseKbit: r.data[LABELS.rateMbit] * 1000,
+      mode: r.data[LABELS.guard],
+    });
   } else if (cls === "storage") {
     const r = StorageLabels.safeParse(labels);
     if (!r.success) return fail(r);

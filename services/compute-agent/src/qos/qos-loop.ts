@@ -57,7 +57,12 @@ export class QosLoop {
 
   start(): void {
     this.timer = setInterval(() => void this.round(), this.o.periodMs);
-    this.o.log.info("QoS loop started", { enabled: this.o.enabled, periodMs: this.o.periodMs, cgroupVersion: this.o.limiter.version, controllers: this.o.controllers.map((c) => c.name) });
+    this.o.log.info("QoS loop started", {
+      enabled: this.o.enabled,
+      periodMs: this.o.periodMs,
+      cgroupVersion: this.o.limiter.version,
+      controllers: this.o.controllers.map((c) => c.name),
+    });
   }
 
   /** One control period; skipped if the previous one still runs. */
@@ -113,7 +118,14 @@ export class QosLoop {
         status.push(...decision.status);
         if (decision.migrate) {
           this.o.log.warn("Asking for a migration", { container: decision.migrate.container, reason: decision.migrate.reason });
-          await this.publish({ v: QOS_EVENT_VERSION, kind: "qos.migration-request", nodeId: this.o.nodeId, container: decision.migrate.container, reason: decision.migrate.reason, at: now });
+          await this.publish({
+            v: QOS_EVENT_VERSION,
+            kind: "qos.migration-request",
+            nodeId: this.o.nodeId,
+            container: decision.migrate.container,
+            reason: decision.migrate.reason,
+            at: now,
+          });
         }
       } catch (err) {
         this.o.log.warn("QoS controller failed", { controller: controller.name, error: errorMessage(err) });
@@ -134,7 +146,15 @@ export class QosLoop {
       const a = this.applied.get(s.id);
       if (a?.iface && s.limits.rateKbit !== undefined) s.limits.iface = a.iface;
     }
-    await this.publish({ v: QOS_EVENT_VERSION, kind: "qos.status", nodeId: this.o.nodeId, enabled: this.o.enabled, periodMs: this.o.periodMs, containers: status, at: now });
+    await this.publish({
+      v: QOS_EVENT_VERSION,
+      kind: "qos.status",
+      nodeId: this.o.nodeId,
+      enabled: this.o.enabled,
+      periodMs: this.o.periodMs,
+      containers: status,
+      at: now,
+    });
   }
 
   private async actuate(m: QosMember, d: Desired, controller: QosActuation["controller"]): Promise<void> {
@@ -178,9 +198,31 @@ export class QosLoop {
     }
   }
 
-  private async record(containerId: string, containerName: string, controller: QosActuation["controller"], actuator: "tc" | "cgroup", action: "set" | "clear", limits: QosActuation["limits"], writes: QosActuation["writes"], reason: string): Promise<void> {
+  private async record(
+    containerId: string,
+    containerName: string,
+    controller: QosActuation["controller"],
+    actuator: "tc" | "cgroup",
+    action: "set" | "clear",
+    limits: QosActuation["limits"],
+    writes: QosActuation["writes"],
+    reason: string,
+  ): Promise<void> {
     this.o.log.info("QoS actuation", { containerId, container: containerName, controller, actuator, action, limits, writes, reason });
-    await this.publish({ v: QOS_EVENT_VERSION, kind: "qos.actuation", nodeId: this.o.nodeId, containerId, containerName, controller, actuator, action, limits, ...(writes ? { writes } : {}), reason, at: this.now() });
+    await this.publish({
+      v: QOS_EVENT_VERSION,
+      kind: "qos.actuation",
+      nodeId: this.o.nodeId,
+      containerId,
+      containerName,
+      controller,
+      actuator,
+      action,
+      limits,
+      ...(writes ? { writes } : {}),
+      reason,
+      at: this.now(),
+    });
   }
 
   private async publish(event: QosEvent): Promise<void> {
@@ -219,6 +261,7 @@ function cgroupChanged(prev: ContainerLimits | undefined, next: ContainerLimits)
   if (next.cpuMillicores !== undefined && changed(prev.cpuMillicores, next.cpuMillicores)) return true;
   if (next.cpuWeight !== undefined && changed(prev.cpuWeight, next.cpuWeight)) return true;
   if (next.memorySoftBytes !== undefined && changed(prev.memorySoftBytes, next.memorySoftBytes)) return true;
-  if (next.writeBps !== undefined && (prev.writeBps?.device !== next.writeBps.device || changed(prev.writeBps?.bytesPerSecond, next.writeBps.bytesPerSecond))) return true;
+  if (next.writeBps !== undefined && (prev.writeBps?.device !== next.writeBps.device || changed(prev.writeBps?.bytesPerSecond, next.writeBps.bytesPerSecond)))
+    return true;
   return false;
 }

@@ -15,13 +15,25 @@ const log = createLogger({ level: "error", format: "text" });
 describe("parseQosLabels", () => {
   const cases: Array<{ name: string; labels: Record<string, string>; want: string }> = [
     { name: "no labels: nothing", labels: {}, want: "[]" },
-    { name: "network with defaults", labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": "20" }, want: '[{"kind":"network","targetMs":20,"probePort":7000,"probeBytes":16384,"baseKbit":20000,"mode":"pid"}]' },
+    {
+      name: "network with defaults",
+      labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": "20" },
+      want: '[{"kind":"network","targetMs":20,"probePort":7000,"probeBytes":16384,"baseKbit":20000,"mode":"pid"}]',
+    },
     { name: "storage", labels: { "herd.qos.class": "storage", "herd.qos.write-mbps": "10" }, want: '[{"kind":"storage","baseBps":10000000,"minBps":2000000}]' },
     { name: "fair", labels: { "herd.share": "fair", "herd.share.weight": "2" }, want: '[{"kind":"fair","weight":2,"mode":"fair"}]' },
-    { name: "static baselines", labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": "5", "herd.qos.guard": "static", "herd.share": "static" }, want: '[{"kind":"network","targetMs":5,"probePort":7000,"probeBytes":16384,"baseKbit":20000,"mode":"static"},{"kind":"fair","weight":1,"mode":"static"}]' },
+    {
+      name: "static baselines",
+      labels: { "herd.qos.class": "network", "herd.qos.target-latency-ms": "5", "herd.qos.guard": "static", "herd.share": "static" },
+      want: '[{"kind":"network","targetMs":5,"probePort":7000,"probeBytes":16384,"baseKbit":20000,"mode":"static"},{"kind":"fair","weight":1,"mode":"static"}]',
+    },
     { name: "network without a target is refused, naming the label", labels: { "herd.qos.class": "network" }, want: "error:label herd.qos.target-latency-ms" },
     { name: "unknown class", labels: { "herd.qos.class": "gold" }, want: 'error:label herd.qos.class: must be "network" or "storage", got "gold"' },
-    { name: "minimum above base", labels: { "herd.qos.class": "storage", "herd.qos.write-mbps": "1", "herd.qos.write-min-mbps": "5" }, want: "error:label herd.qos.write-min-mbps" },
+    {
+      name: "minimum above base",
+      labels: { "herd.qos.class": "storage", "herd.qos.write-mbps": "1", "herd.qos.write-min-mbps": "5" },
+      want: "error:label herd.qos.write-min-mbps",
+    },
     { name: "bad share value", labels: { "herd.share": "greedy" }, want: "error:label herd.share" },
   ];
   for (const c of cases) {
@@ -88,12 +100,23 @@ function fakeTree(version: 1 | 2) {
     writeFileSync(join(proc, "42", "cgroup"), "0::/system.slice/docker-abc.scope\n");
     const dir = join(root, "cg", "system.slice", "docker-abc.scope");
     mkdirSync(dir, { recursive: true });
-    Object.assign(files, { [join(dir, "cpu.max")]: "max 100000\n", [join(dir, "cpu.weight")]: "100\n", [join(dir, "memory.high")]: "max\n", [join(dir, "io.max")]: "" });
+    Object.assign(files, {
+      [join(dir, "cpu.max")]: "max 100000\n",
+      [join(dir, "cpu.weight")]: "100\n",
+      [join(dir, "memory.high")]: "max\n",
+      [join(dir, "io.max")]: "",
+    });
   } else {
     writeFileSync(join(proc, "42", "cgroup"), "12:blkio:/docker/abc\n11:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n");
     for (const c of ["cpu", "memory", "blkio"]) mkdirSync(join(root, "cg", c, "docker", "abc"), { recursive: true });
     const d = (c: string, f: string) => join(root, "cg", c, "docker", "abc", f);
-    Object.assign(files, { [d("cpu", "cpu.cfs_period_us")]: "100000\n", [d("cpu", "cpu.cfs_quota_us")]: "-1\n", [d("cpu", "cpu.shares")]: "1024\n", [d("memory", "memory.soft_limit_in_bytes")]: "9223372036854771712\n", [d("blkio", "blkio.throttle.write_bps_device")]: "" });
+    Object.assign(files, {
+      [d("cpu", "cpu.cfs_period_us")]: "100000\n",
+      [d("cpu", "cpu.cfs_quota_us")]: "-1\n",
+      [d("cpu", "cpu.shares")]: "1024\n",
+      [d("memory", "memory.soft_limit_in_bytes")]: "9223372036854771712\n",
+      [d("blkio", "blkio.throttle.write_bps_device")]: "",
+    });
   }
   for (const [f, v] of Object.entries(files)) writeFileSync(f, v);
   return { limiter: new CgroupFileLimiter(version, log, join(root, "cg"), proc), files };
@@ -102,7 +125,10 @@ function fakeTree(version: 1 | 2) {
 describe("CgroupFileLimiter on fake trees", () => {
   it("v2: cpu.max, cpu.weight, memory.high, io.max; clear restores what was there", async () => {
     const { limiter, files } = fakeTree(2);
-    const writes = await limiter.apply({ id: "abc", pid: 42 }, { cpuMillicores: 250, cpuWeight: 50, memorySoftBytes: 1 << 20, writeBps: { device: "254:0", bytesPerSecond: 2_000_000 } });
+    const writes = await limiter.apply(
+      { id: "abc", pid: 42 },
+      { cpuMillicores: 250, cpuWeight: 50, memorySoftBytes: 1 << 20, writeBps: { device: "254:0", bytesPerSecond: 2_000_000 } },
+    );
     const byName = Object.fromEntries(writes.map((w) => [w.file.split("/").pop(), w.value]));
     assert.deepEqual(byName, { "cpu.max": "25000 100000", "cpu.weight": "50", "memory.high": "1048576", "io.max": "254:0 wbps=2000000" });
     for (const w of writes) assert.equal(readFileSync(w.file, "utf8"), w.value);
@@ -112,9 +138,17 @@ describe("CgroupFileLimiter on fake trees", () => {
   });
   it("v1: cfs quota from the period, shares, soft limit, blkio rule; clear removes them", async () => {
     const { limiter, files } = fakeTree(1);
-    const writes = await limiter.apply({ id: "abc", pid: 42 }, { cpuMillicores: 1500, cpuWeight: 200, memorySoftBytes: 4096, writeBps: { device: "254:0", bytesPerSecond: 1_048_576 } });
+    const writes = await limiter.apply(
+      { id: "abc", pid: 42 },
+      { cpuMillicores: 1500, cpuWeight: 200, memorySoftBytes: 4096, writeBps: { device: "254:0", bytesPerSecond: 1_048_576 } },
+    );
     const byName = Object.fromEntries(writes.map((w) => [w.file.split("/").pop(), w.value]));
-    assert.deepEqual(byName, { "cpu.cfs_quota_us": "150000", "cpu.shares": "2048", "memory.soft_limit_in_bytes": "4096", "blkio.throttle.write_bps_device": "254:0 1048576" });
+    assert.deepEqual(byName, {
+      "cpu.cfs_quota_us": "150000",
+      "cpu.shares": "2048",
+      "memory.soft_limit_in_bytes": "4096",
+      "blkio.throttle.write_bps_device": "254:0 1048576",
+    });
     await limiter.clear({ id: "abc", pid: 42 });
     const after = Object.fromEntries(Object.keys(files).map((f) => [f.split("/").pop(), readFileSync(f, "utf8")]));
     assert.equal(after["cpu.cfs_quota_us"], "-1");

@@ -30,7 +30,27 @@ export class TcHtbShaper implements TrafficShaper {
     }
     // HTB's default quantum (rate / r2q) exceeds its 200000-byte maximum above ~16 Mbit/s.
     const quantum = String(Math.min(200_000, Math.max(1514, Math.round((rateKbit * 1000) / 8 / 10))));
-    await this.tc(["class", "replace", "dev", iface, "parent", "1:", "classid", CLASS, "htb", "rate", rate, "ceil", rate, "burst", burst, "cburst", burst, "quantum", quantum]);
+    await this.tc([
+      "class",
+      "replace",
+      "dev",
+      iface,
+      "parent",
+      "1:",
+      "classid",
+      CLASS,
+      "htb",
+      "rate",
+      rate,
+      "ceil",
+      rate,
+      "burst",
+      burst,
+      "cburst",
+      burst,
+      "quantum",
+      quantum,
+    ]);
     this.log.debug("tc rate set", { iface, rate });
   }
 
