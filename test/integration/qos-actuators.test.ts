@@ -21,20 +21,35 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = createLogger({ level: "warn", format: "text" });
 const CGROUP_ROOT = "/sys/fs/cgroup";
 
-/** The container's v1 cgroup directory for one controller. */
-function v1Dir(pid: number, controller: string): string {
+const VERSION = detectCgroupVersion(CGROUP_ROOT);
+
+/** The container's cgroup directory for one controller (v1) or its unified directory (v2). */
+function dirOf(pid: number, controller: string): string {
   const m = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, "utf8"));
-  const path = m.v1.get(controller);
-  if (path === undefined) throw new Error(`no ${controller} cgroup for ${pid}`);
-  return join(CGROUP_ROOT, controller, path);
+  const path = VERSION === 2 ? m.unified : m.v1.get(controller);
+  if (path === undefined || path === null) throw new Error(`no ${controller} cgroup for ${pid}`);
+  return VERSION === 2 ? join(CGROUP_ROOT, path) : join(CGROUP_ROOT, controller, path);
 }
-const cpuNs = (pid: number) => Number(readFileSync(join(v1Dir(pid, "cpuacct"), "cpuacct.usage"), "utf8"));
-/** Bytes written to `device` as the blkio controller counts them for the container. */
+const read = (file: string) => readFileSync(file, "utf8").trim();
+const cpuNs = (pid: number) =>
+  VERSION === 2
+    ? Number(/usage_usec (\d+)/.exec(read(join(dirOf(pid, "cpu"), "cpu.stat")))?.[1]) * 1000
+    : Number(read(join(dirOf(pid, "cpuacct"), "cpuacct.usage")));
+/** Bytes written to `device` as the io/blkio controller counts them for the container. */
 function blkioWritten(pid: number, device: string): number {
-  const text = readFileSync(join(v1Dir(pid, "blkio"), "blkio.throttle.io_service_bytes"), "utf8");
-  const line = text.split("\n").find((l) => l.startsWith(`${device} Write `));
+  if (VERSION === 2) {
+    const line = read(join(dirOf(pid, "io"), "io.stat"))
+      .split("\n")
+      .find((l) => l.startsWith(`${device} `));
+    return Number(/wbytes=(\d+)/.exec(line ?? "")?.[1] ?? 0);
+  }
+  const line = read(join(dirOf(pid, "blkio"), "blkio.throttle.io_service_bytes"))
+    .split("\n")
+    .find((l) => l.startsWith(`${device} Write `));
   return line ? Number(line.split(" ")[2]) : 0;
 }
+const fileOf = (pid: number, controller: "cpu" | "memory" | "blkio", v1: string, v2: string) =>
+  join(dirOf(pid, VERSION === 2 && controller === "blkio" ? "io" : controller), VERSION === 2 ? v2 : v1);
 async function cpuShare(pid: number, ms: number): Promise<number> {
   const a = cpuNs(pid);
   const t = performance.now();
@@ -42,92 +57,88 @@ async function cpuShare(pid: number, ms: number): Promise<number> {
   return (cpuNs(pid) - a) / 1e6 / (performance.now() - t);
 }
 
-describe(
-  "cgroup limiter on real containers",
-  {
-    skip:
-      detectCgroupVersion(CGROUP_ROOT) === 2
-        ? "this host runs cgroup v2: the v1 checks below do not apply (v2 is covered on a fake tree in the unit tests)"
-        : false,
-  },
-  () => {
-    const engine = new PrivateDockerEngine({ name: "herd-qos-test", logger: log });
-    let burner: { id: string; pid: number };
-    let writer: { id: string; pid: number };
-    let device: string;
-    const limiter = new CgroupFileLimiter(1, log);
+describe(`cgroup limiter on real containers (cgroup v${VERSION} on this host)`, () => {
+  const engine = new PrivateDockerEngine({ name: "herd-qos-test", logger: log });
+  let burner: { id: string; pid: number };
+  let writer: { id: string; pid: number };
+  let device: string;
+  const limiter = new CgroupFileLimiter(VERSION, log);
 
-    before(async () => {
-      await engine.start();
-      const image = await engine.ensureImage();
-      burner = await engine.run("burner", image.image, image.burnerCmd);
-      // 16 MB/s of writes, fsynced every second: well above the 1 MB/s limit set below.
-      writer = await engine.run("writer", image.image, ["/usr/local/bin/diskwrite", "/data", "16384", "64"]);
-      device = blockDeviceOf(engine.dataRoot);
-    });
-    after(async () => {
-      await engine.stop();
-    });
+  before(async () => {
+    await engine.start();
+    const image = await engine.ensureImage();
+    burner = await engine.run("burner", image.image, image.burnerCmd);
+    // 16 MB/s of writes, fsynced every second: well above the 1 MB/s limit set below.
+    writer = await engine.run("writer", image.image, ["/usr/local/bin/diskwrite", "/data", "16384", "64"]);
+    device = blockDeviceOf(engine.dataRoot);
+  });
+  after(async () => {
+    await engine.stop();
+  });
 
-    it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async () => {
-      const before = await cpuShare(burner.pid, 1_500);
-      assert.ok(before > 0.3, `unlimited burner uses ${before.toFixed(2)} cores`);
-      const writes = await limiter.apply(burner, { cpuMillicores: 200 });
-      assert.deepEqual(
-        writes.map((w) => [w.file.split("/").pop(), w.value]),
-        [["cpu.cfs_quota_us", "20000"]],
-      );
-      await sleep(300);
-      const limited = await cpuShare(burner.pid, 2_000);
-      assert.ok(limited > 0.1 && limited < 0.26, `limited burner uses ${limited.toFixed(2)} cores`);
-      await limiter.clear(burner);
-      assert.equal(readFileSync(join(v1Dir(burner.pid, "cpu"), "cpu.cfs_quota_us"), "utf8").trim(), "-1");
-      const again = await cpuShare(burner.pid, 1_500);
-      assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
-    });
+  it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async (t) => {
+    const before = await cpuShare(burner.pid, 1_500);
+    assert.ok(before > 0.3, `unlimited burner uses ${before.toFixed(2)} cores`);
+    const quotaFile = fileOf(burner.pid, "cpu", "cpu.cfs_quota_us", "cpu.max");
+    const original = read(quotaFile);
+    const writes = await limiter.apply(burner, { cpuMillicores: 200 });
+    assert.deepEqual(
+      writes.map((w) => [w.file, w.value]),
+      [[quotaFile, VERSION === 2 ? "20000 100000" : "20000"]],
+    );
+    assert.equal(read(quotaFile), writes[0]?.value);
+    await sleep(300);
+    const limited = await cpuShare(burner.pid, 2_000);
+    assert.ok(limited > 0.1 && limited < 0.26, `limited burner uses ${limited.toFixed(2)} cores`);
+    await limiter.clear(burner);
+    assert.equal(read(quotaFile), original);
+    const again = await cpuShare(burner.pid, 1_500);
+    assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
+  });
 
-    it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async () => {
-      const measure = async (ms: number) => {
-        const a = blkioWritten(writer.pid, device);
-        await sleep(ms);
-        return ((blkioWritten(writer.pid, device) - a) * 1000) / ms;
-      };
-      const free = await measure(3_000);
-      assert.ok(free > 4_000_000, `unthrottled writer reaches the disk at ${(free / 1e6).toFixed(1)} MB/s (the cgroup sees its fsynced writes)`);
-      await limiter.apply(writer, { writeBps: { device, bytesPerSecond: 1_000_000 } });
-      assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), `${device} 1000000`);
-      await sleep(1_500); // let the fsync in flight finish
-      const throttled = await measure(4_000);
-      assert.ok(throttled < 1_600_000, `throttled writer reaches the disk at ${(throttled / 1e6).toFixed(2)} MB/s`);
-      await limiter.clear(writer);
-      assert.equal(readFileSync(join(v1Dir(writer.pid, "blkio"), "blkio.throttle.write_bps_device"), "utf8").trim(), "");
-      await sleep(1_500);
-      const recovered = await measure(3_000);
-      assert.ok(recovered > 4_000_000, `after removal ${(recovered / 1e6).toFixed(1)} MB/s`);
-    });
+  it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async (t) => {
+    const measure = async (ms: number) => {
+      const a = blkioWritten(writer.pid, device);
+      await sleep(ms);
+      return ((blkioWritten(writer.pid, device) - a) * 1000) / ms;
+    };
+    const free = await measure(3_000);
+    assert.ok(free > 4_000_000, `unthrottled writer reaches the disk at ${(free / 1e6).toFixed(1)} MB/s (the cgroup sees its fsynced writes)`);
+    const ruleFile = fileOf(writer.pid, "blkio", "blkio.throttle.write_bps_device", "io.max");
+    const original = read(ruleFile);
+    await limiter.apply(writer, { writeBps: { device, bytesPerSecond: 1_000_000 } });
+    assert.match(read(ruleFile), new RegExp(`^${device} (.*wbps=)?1000000`, "m"));
+    await sleep(1_500); // let the fsync in flight finish
+    const throttled = await measure(4_000);
+    assert.ok(throttled < 1_600_000, `throttled writer reaches the disk at ${(throttled / 1e6).toFixed(2)} MB/s`);
+    await limiter.clear(writer);
+    assert.equal(read(ruleFile), original);
+    await sleep(1_500);
+    const recovered = await measure(3_000);
+    assert.ok(recovered > 4_000_000, `after removal ${(recovered / 1e6).toFixed(1)} MB/s`);
+  });
 
-    it("memory soft limit and CPU weight are written and restored to the values found", async () => {
-      const memFile = join(v1Dir(burner.pid, "memory"), "memory.soft_limit_in_bytes");
-      const sharesFile = join(v1Dir(burner.pid, "cpu"), "cpu.shares");
-      const memBefore = readFileSync(memFile, "utf8").trim();
-      const sharesBefore = readFileSync(sharesFile, "utf8").trim();
-      await limiter.apply(burner, { memorySoftBytes: 64 * 1024 * 1024, cpuWeight: 50 });
-      assert.equal(readFileSync(memFile, "utf8").trim(), String(64 * 1024 * 1024));
-      assert.equal(readFileSync(sharesFile, "utf8").trim(), "512");
-      await limiter.clear(burner);
-      assert.equal(readFileSync(memFile, "utf8").trim(), memBefore);
-      assert.equal(readFileSync(sharesFile, "utf8").trim(), sharesBefore);
-    });
+  it("memory soft limit and CPU weight are written and restored to the values found", async () => {
+    const memFile = fileOf(burner.pid, "memory", "memory.soft_limit_in_bytes", "memory.high");
+    const sharesFile = fileOf(burner.pid, "cpu", "cpu.shares", "cpu.weight");
+    const memBefore = readFileSync(memFile, "utf8").trim();
+    const sharesBefore = readFileSync(sharesFile, "utf8").trim();
+    await limiter.apply(burner, { memorySoftBytes: 64 * 1024 * 1024, cpuWeight: 50 });
+    assert.equal(readFileSync(memFile, "utf8").trim(), String(64 * 1024 * 1024));
+    assert.equal(readFileSync(sharesFile, "utf8").trim(), VERSION === 2 ? "50" : "512");
+    await limiter.clear(burner);
+    assert.equal(readFileSync(memFile, "utf8").trim(), memBefore);
+    assert.equal(readFileSync(sharesFile, "utf8").trim(), sharesBefore);
+  });
 
-    it("clearing a container that is gone succeeds", async () => {
-      const image = await engine.ensureImage();
-      const doomed = await engine.run("doomed", image.image, image.idleCmd);
-      await limiter.apply(doomed, { cpuMillicores: 300 });
-      await engine.docker.getContainer(doomed.id).remove({ force: true });
-      await limiter.clear(doomed);
-    });
-  },
-);
+  it("clearing a container that is gone succeeds", async () => {
+    const image = await engine.ensureImage();
+    const doomed = await engine.run("doomed", image.image, image.idleCmd);
+    await limiter.apply(doomed, { cpuMillicores: 300 });
+    await engine.docker.getContainer(doomed.id).remove({ force: true });
+    await limiter.clear(doomed);
+  });
+});
 
 describe("tc HTB shaper on a veth pair in our own namespaces", () => {
   const A = "herd-qost-a";
