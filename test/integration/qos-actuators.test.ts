@@ -50,6 +50,16 @@ function blkioWritten(pid: number, device: string): number {
 }
 const fileOf = (pid: number, controller: "cpu" | "memory" | "blkio", v1: string, v2: string) =>
   join(dirOf(pid, VERSION === 2 && controller === "blkio" ? "io" : controller), VERSION === 2 ? v2 : v1);
+/** Waits (bounded) for a window where the container uses more than `cores`: the machine may be busy. */
+async function cpuShareAbove(pid: number, cores: number, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let best = 0;
+  while (Date.now() < deadline) {
+    best = Math.max(best, await cpuShare(pid, 1_000));
+    if (best > cores) break;
+  }
+  return best;
+}
 async function cpuShare(pid: number, ms: number): Promise<number> {
   const a = cpuNs(pid);
   const t = performance.now();
@@ -77,7 +87,7 @@ describe(`cgroup limiter on real containers (cgroup v${VERSION} on this host)`, 
   });
 
   it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async (t) => {
-    const before = await cpuShare(burner.pid, 1_500);
+    const before = await cpuShareAbove(burner.pid, 0.3);
     assert.ok(before > 0.3, `unlimited burner uses ${before.toFixed(2)} cores`);
     const quotaFile = fileOf(burner.pid, "cpu", "cpu.cfs_quota_us", "cpu.max");
     const original = read(quotaFile);
@@ -89,10 +99,11 @@ describe(`cgroup limiter on real containers (cgroup v${VERSION} on this host)`, 
     assert.equal(read(quotaFile), writes[0]?.value);
     await sleep(300);
     const limited = await cpuShare(burner.pid, 2_000);
-    assert.ok(limited > 0.1 && limited < 0.26, `limited burner uses ${limited.toFixed(2)} cores`);
+    // The quota is a ceiling (on a busy machine the burner may get even less).
+    assert.ok(limited > 0 && limited < 0.23, `limited burner uses ${limited.toFixed(2)} cores`);
     await limiter.clear(burner);
     assert.equal(read(quotaFile), original);
-    const again = await cpuShare(burner.pid, 1_500);
+    const again = await cpuShareAbove(burner.pid, 0.3);
     assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
   });
 
