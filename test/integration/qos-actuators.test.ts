@@ -86,7 +86,7 @@ describe(`cgroup limiter on real containers (cgroup v${VERSION} on this host)`, 
     await engine.stop();
   });
 
-  it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async (t) => {
+  it("a CPU quota of 0.2 cores holds the burner near 20 %, and removing it lets it run again", async () => {
     const before = await cpuShareAbove(burner.pid, 0.3);
     assert.ok(before > 0.3, `unlimited burner uses ${before.toFixed(2)} cores`);
     const quotaFile = fileOf(burner.pid, "cpu", "cpu.cfs_quota_us", "cpu.max");
@@ -107,7 +107,7 @@ describe(`cgroup limiter on real containers (cgroup v${VERSION} on this host)`, 
     assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
   });
 
-  it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async (t) => {
+  it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async () => {
     const measure = async (ms: number) => {
       const a = blkioWritten(writer.pid, device);
       await sleep(ms);
