@@ -9,7 +9,7 @@
  *     throttles the writer (blkio). Two runs, one after the other: `herd.qos.guard=static` (the
  *     base split held, i.e. guard off) and `pid`. Phase 1 (1 load client) can be held; phase 2
  *     (3 clients) cannot — the guard saturates and asks control for a migration.
- * (b) Fair share. Four `cpusteps` containers pinned to one CPU with demands that change every
+ * (b) Fair share. Four `cpusteps` containers (on both CPUs) with demands that change every
  *     10 s; the agent divides 1 core (HERD_QOS_CPU_MILLICORES=1000) by credit fair share, by
  *     static equal shares, or not at all. Jain's index of (CPU received ÷ demand) per second, and
  *     the total work (loops) done.
@@ -255,27 +255,30 @@ const SCHEDULES: Record<string, number[]> = {
 };
 interface ShareRun {
   scheme: "none" | "static" | "fair";
+  /** Jain of (CPU received ÷ demand) per second, averaged. */
   jainMean: number;
+  /** Jain of (CPU granted, at most the demand ÷ demand): the scheme's own decision, free of the machine's other load. */
+  grantedJainMean: number;
   jainPerSecond: Array<{ t: number; jain: number }>;
   totalLoops: number;
   cpuSeconds: number;
   perContainer: Record<string, { cpuSeconds: number; loops: number }>;
 }
 
-async function shareRun(docker: Dockerode, scheme: "none" | "static" | "fair"): Promise<ShareRun> {
+async function shareRun(docker: Dockerode, api: ApiClient, scheme: "none" | "static" | "fair"): Promise<ShareRun> {
   const stepS = Math.max(4, Math.round(10 * SCALE));
   const seconds = stepS * 6;
   const started: Record<string, { id: string; pid: number }> = {};
   for (const [name, fr] of Object.entries(SCHEDULES)) {
     started[name] = await run(docker, `fair-${name}`, ["cpusteps", String(stepS), ...fr.map(String)], {
-      cpuset: "1",
+      cpuset: "0-1",
       labels: scheme === "none" ? {} : { "herd.share": scheme },
     });
   }
   const t0 = Date.now();
   const last: Record<string, number> = Object.fromEntries(Object.entries(started).map(([n, c]) => [n, cpuNs(c.pid)]));
   let lastAt = t0;
-  const received: Array<{ t: number; cores: Record<string, number> }> = [];
+  const received: Array<{ t: number; cores: Record<string, number>; granted: Record<string, number> }> = [];
   const cpuTotal: Record<string, number> = Object.fromEntries(Object.keys(started).map((n) => [n, 0]));
   while (Date.now() - t0 < seconds * 1000) {
     await sleep(1_000);
@@ -288,7 +291,16 @@ async function shareRun(docker: Dockerode, scheme: "none" | "static" | "fair"): 
       last[n] = v;
     }
     lastAt = now;
-    received.push({ t: (now - t0) / 1000, cores });
+    // What the scheme granted this second (the CPU quota in force); with no limits, CFS's answer is what was received.
+    const granted: Record<string, number> = {};
+    if (scheme !== "none") {
+      const view = await api.get<{ nodes: QosStatus[] }>("/qos").catch(() => ({ nodes: [] }));
+      for (const row of view.nodes.find((x) => x.nodeId === "n1")?.containers ?? []) {
+        const n = row.name.replace(/^fair-/, "");
+        if (row.limits.cpuMillicores !== undefined) granted[n] = row.limits.cpuMillicores / 1000;
+      }
+    }
+    received.push({ t: (now - t0) / 1000, cores, granted });
   }
   const perContainer: ShareRun["perContainer"] = {};
   const demandAt: Record<string, Array<{ at: number; fraction: number }>> = {};
@@ -317,12 +329,18 @@ async function shareRun(docker: Dockerode, scheme: "none" | "static" | "fair"): 
     for (const d of demandAt[n] ?? []) if (!best || Math.abs(d.at - at) < Math.abs(best.at - at)) best = d;
     return best?.fraction ?? NaN;
   };
+  const grantedJain = received
+    .filter((r) => r.t > 2)
+    .map((r) =>
+      jainIndex(Object.keys(r.cores).map((n) => Math.min(1, (scheme === "none" ? (r.cores[n] ?? 0) : (r.granted[n] ?? 0)) / Math.max(0.01, demand(n, r.t))))),
+    );
   const jainPerSecond = received
     .filter((r) => r.t > 2)
     .map((r) => ({ t: r.t, jain: jainIndex(Object.keys(r.cores).map((n) => Math.min(1.5, (r.cores[n] ?? 0) / Math.max(0.01, demand(n, r.t))))) }));
   return {
     scheme,
     jainMean: mean(jainPerSecond.map((j) => j.jain)),
+    grantedJainMean: mean(grantedJain),
     jainPerSecond,
     totalLoops: Object.values(perContainer).reduce((s, c) => s + c.loops, 0),
     cpuSeconds: Object.values(perContainer).reduce((s, c) => s + c.cpuSeconds, 0),
@@ -342,6 +360,7 @@ function mergeRounds(rounds: ShareRun[]): ShareRun[] {
     return {
       scheme,
       jainMean: mean(rs.flatMap((r) => r.jainPerSecond.map((j) => j.jain))),
+      grantedJainMean: mean(rs.map((r) => r.grantedJainMean)),
       jainPerSecond,
       totalLoops: rs.reduce((a, r) => a + r.totalLoops, 0),
       cpuSeconds: rs.reduce((a, r) => a + r.cpuSeconds, 0),
@@ -384,7 +403,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const scheme of ["none", "static", "fair"] as const) {
         console.error(`(b) round ${round + 1}/${ROUNDS}: ${scheme}…`);
-        rounds.push(await shareRun(docker, scheme));
+        rounds.push(await shareRun(docker, api, scheme));
       }
     }
     await report(guard, mergeRounds(rounds), rounds);
@@ -478,17 +497,20 @@ Ratio phase-1 median latency off/on: ${f((stat?.phase1MedianMs ?? NaN) / (pid?.p
 
 ## (b) Fair share: four \`cpusteps\` containers on one core, demands changing every ${Math.max(4, Math.round(10 * SCALE))} s
 
-| scheme | mean Jain index of (received ÷ demand) | total work (M loops) | CPU seconds | work vs no limits |
-|---|---|---|---|---|
-${share.map((s) => `| ${s.scheme === "none" ? "no limits" : s.scheme === "static" ? "static equal shares" : "credit fair share"} | ${f(s.jainMean, 3)} | ${f(s.totalLoops / 1e6, 1)} | ${f(s.cpuSeconds, 1)} | ${f((100 * s.totalLoops) / (none?.totalLoops ?? NaN), 1)} % |`).join("\n")}
+Capacity handed out: 1 core (HERD_QOS_CPU_MILLICORES=1000) to four containers on both CPUs; "granted" is the CPU quota in force each
+second (no limits: what CFS gave), capped at the demand; "received" is what each container's cgroup actually used.
+
+| scheme | Jain of (granted ÷ demand) | Jain of (received ÷ demand) | total work (M loops) | CPU seconds | work vs no limits |
+|---|---|---|---|---|---|
+${share.map((s) => `| ${s.scheme === "none" ? "no limits" : s.scheme === "static" ? "static equal shares" : "credit fair share"} | ${f(s.grantedJainMean, 3)} | ${f(s.jainMean, 3)} | ${f(s.totalLoops / 1e6, 1)} | ${f(s.cpuSeconds, 1)} | ${f((100 * s.totalLoops) / (none?.totalLoops ?? NaN), 1)} % |`).join("\n")}
 
 Per round (${ROUNDS} rounds, schemes alternating; the plot shows round 1):
 
-| round | scheme | mean Jain | work (M loops) | CPU s |
-|---|---|---|---|---|
-${rounds.map((r, i) => `| ${Math.floor(i / 3) + 1} | ${r.scheme} | ${f(r.jainMean, 3)} | ${f(r.totalLoops / 1e6, 2)} | ${f(r.cpuSeconds, 1)} |`).join("\n")}
+| round | scheme | Jain granted | Jain received | work (M loops) | CPU s |
+|---|---|---|---|---|---|
+${rounds.map((r, i) => `| ${Math.floor(i / 3) + 1} | ${r.scheme} | ${f(r.grantedJainMean, 3)} | ${f(r.jainMean, 3)} | ${f(r.totalLoops / 1e6, 2)} | ${f(r.cpuSeconds, 1)} |`).join("\n")}
 
-Fair share vs static shares: Jain ${f(fair?.jainMean, 3)} vs ${f(stat2?.jainMean, 3)}; work ${f((100 * (fair?.totalLoops ?? NaN)) / (stat2?.totalLoops ?? NaN), 1)} % of static's, ${f((100 * (fair?.totalLoops ?? NaN)) / (none?.totalLoops ?? NaN), 1)} % of no limits'.
+Fair share vs static shares: Jain granted ${f(fair?.grantedJainMean, 3)} vs ${f(stat2?.grantedJainMean, 3)}, received ${f(fair?.jainMean, 3)} vs ${f(stat2?.jainMean, 3)}; work ${f((100 * (fair?.totalLoops ?? NaN)) / (stat2?.totalLoops ?? NaN), 1)} % of static's, ${f((100 * (fair?.totalLoops ?? NaN)) / (none?.totalLoops ?? NaN), 1)} % of no limits'.
 
 ![fairness](qos-fairness.svg)
 ![work](qos-work.svg)

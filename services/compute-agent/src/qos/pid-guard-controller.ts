@@ -108,8 +108,9 @@ export class PidGuardController implements QosController {
           address,
           port: o.probePort,
           bytes: o.probeBytes,
-          samples: this.opts.probeSamples ?? 3,
+          samples: this.opts.probeSamples ?? 5,
           timeoutMs: this.opts.probeTimeoutMs ?? 700,
+          statistic: "mean",
         });
         st.lastMeasured = measured;
         st.smoothed = st.smoothed === undefined ? measured : MEASUREMENT_EWMA * measured + (1 - MEASUREMENT_EWMA) * st.smoothed;
