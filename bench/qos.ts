@@ -412,10 +412,20 @@ async function main(): Promise<void> {
   }
 }
 
+/** A series with only its finite points (a missing status row must not break the chart's range). */
+function finite(name: string, xs: number[], ys: number[]): Series {
+  const keep = xs.map((_, i) => i).filter((i) => Number.isFinite(xs[i]) && Number.isFinite(ys[i]));
+  return { name, x: keep.map((i) => xs[i] ?? 0), y: keep.map((i) => ys[i] ?? 0) };
+}
+/** Trailing moving average over `n` points (fsync makes the writer's disk writes arrive in bursts). */
+function smooth(ys: number[], n: number): number[] {
+  return ys.map((_, i) => mean(ys.slice(Math.max(0, i - n + 1), i + 1)));
+}
+
 async function report(guard: GuardRun[], share: ShareRun[], rounds: ShareRun[]): Promise<void> {
   const f = (v: number | undefined, d = 1) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(d));
   const latency: Series[] = guard.map((g) => ({
-    name: `probe RTT, guard ${g.mode === "pid" ? "on (PID)" : "off (static split)"}`,
+    name: g.mode === "pid" ? "guard on (PID)" : "guard off (static)",
     x: g.probe.map((p) => p.t),
     y: g.probe.map((p) => p.ms),
   }));
@@ -435,10 +445,29 @@ async function report(guard: GuardRun[], share: ShareRun[], rounds: ShareRun[]):
     await writeFile(
       join(OUT, "qos-guard.svg"),
       lineChart("(a) PID guard: output and the capacity it moves", "time (s)", "output (%) / Mbit/s / MB/s", [
-        { name: "PID output u (% of base shifted)", x: pid.samples.map((s) => s.t), y: pid.samples.map((s) => s.output ?? NaN) },
-        { name: "service tc rate (Mbit/s)", x: pid.samples.map((s) => s.t), y: pid.samples.map((s) => (s.rateKbit ?? NaN) / 1000) },
-        { name: "writer blkio limit (MB/s)", x: pid.samples.map((s) => s.t), y: pid.samples.map((s) => (s.writeLimitBps ?? NaN) / 1e6) },
-        { name: "writer measured disk writes (MB/s)", x: pid.samples.map((s) => s.t), y: pid.samples.map((s) => (s.diskWriteBps ?? NaN) / 1e6) },
+        finite(
+          "PID output u (%)",
+          pid.samples.map((s) => s.t),
+          pid.samples.map((s) => s.output ?? NaN),
+        ),
+        finite(
+          "service rate Mbit/s",
+          pid.samples.map((s) => s.t),
+          pid.samples.map((s) => (s.rateKbit ?? NaN) / 1000),
+        ),
+        finite(
+          "writer limit MB/s",
+          pid.samples.map((s) => s.t),
+          pid.samples.map((s) => (s.writeLimitBps ?? NaN) / 1e6),
+        ),
+        finite(
+          "writer disk MB/s (3 s avg)",
+          pid.samples.map((s) => s.t),
+          smooth(
+            pid.samples.map((s) => (s.diskWriteBps ?? NaN) / 1e6),
+            3,
+          ),
+        ),
       ]),
     );
   }
@@ -520,7 +549,15 @@ Fair share vs static shares: Jain granted ${f(fair?.grantedJainMean, 3)} vs ${f(
   console.log(md);
 }
 
-main().catch((err: unknown) => {
+/** `--report <qos.json>`: writes the markdown and plots again from a run's saved figures (no cluster). */
+async function reportOnly(file: string): Promise<void> {
+  const saved = JSON.parse(readFileSync(file, "utf8")) as { guard: GuardRun[]; rounds: ShareRun[] };
+  await mkdir(OUT, { recursive: true });
+  await report(saved.guard, mergeRounds(saved.rounds), saved.rounds);
+}
+
+const reportArg = process.argv.indexOf("--report");
+(reportArg > 0 ? reportOnly(process.argv[reportArg + 1] ?? "") : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
