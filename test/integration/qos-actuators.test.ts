@@ -105,28 +105,49 @@ describe(`cgroup limiter on real containers (cgroup v${VERSION} on this host)`, 
     assert.equal(read(quotaFile), original);
     const again = await cpuShareAbove(burner.pid, 0.3);
     assert.ok(again > 0.3, `after removal the burner uses ${again.toFixed(2)} cores`);
+    console.log(`burner: free ${before.toFixed(2)} cores, quota 0.2 → ${limited.toFixed(3)}, removed ${again.toFixed(2)}`);
   });
 
-  it("blkio write throttling: the disk writer's block writes drop to the limit, and recover when removed", async () => {
+  it("blkio write throttling: the disk writer slows to the limit, and recovers when removed", async () => {
+    // Two views of the writer: what its cgroup sends to the disk (block layer), and what the
+    // program itself gets written per second (write() bytes in /proc/<pid>/io: fsync blocks it).
+    const appWritten = () => Number(/^wchar: (\d+)$/m.exec(readFileSync(`/proc/${writer.pid}/io`, "utf8"))?.[1] ?? NaN);
     const measure = async (ms: number) => {
       const a = blkioWritten(writer.pid, device);
+      const w = appWritten();
       await sleep(ms);
-      return ((blkioWritten(writer.pid, device) - a) * 1000) / ms;
+      return { disk: ((blkioWritten(writer.pid, device) - a) * 1000) / ms, app: ((appWritten() - w) * 1000) / ms };
     };
-    const free = await measure(3_000);
-    assert.ok(free > 4_000_000, `unthrottled writer reaches the disk at ${(free / 1e6).toFixed(1)} MB/s (the cgroup sees its fsynced writes)`);
+    /** Bounded wait for a window above `bps` on both counters (the disk is shared with other work). */
+    const measureAbove = async (bps: number) => {
+      let best = { disk: 0, app: 0 };
+      for (let k = 0; k < 8 && (best.disk <= bps || best.app <= bps); k++) {
+        const m = await measure(3_000);
+        best = { disk: Math.max(best.disk, m.disk), app: Math.max(best.app, m.app) };
+      }
+      return best;
+    };
+    const free = await measureAbove(4_000_000);
+    assert.ok(free.disk > 4_000_000, `unthrottled writer reaches the disk at ${(free.disk / 1e6).toFixed(1)} MB/s (the cgroup sees its fsynced writes)`);
+    assert.ok(free.app > 4_000_000, `unthrottled writer writes ${(free.app / 1e6).toFixed(1)} MB/s`);
     const ruleFile = fileOf(writer.pid, "blkio", "blkio.throttle.write_bps_device", "io.max");
     const original = read(ruleFile);
     await limiter.apply(writer, { writeBps: { device, bytesPerSecond: 1_000_000 } });
     assert.match(read(ruleFile), new RegExp(`^${device} (.*wbps=)?1000000`, "m"));
-    await sleep(1_500); // let the fsync in flight finish
-    const throttled = await measure(4_000);
-    assert.ok(throttled < 1_600_000, `throttled writer reaches the disk at ${(throttled / 1e6).toFixed(2)} MB/s`);
+    await sleep(3_000); // the fsync in flight when the limit came drains at the new rate
+    const throttled = await measure(8_000);
+    assert.ok(throttled.disk < 1_600_000, `throttled writer reaches the disk at ${(throttled.disk / 1e6).toFixed(2)} MB/s`);
+    assert.ok(throttled.app < 2_500_000, `throttled writer writes ${(throttled.app / 1e6).toFixed(2)} MB/s`);
     await limiter.clear(writer);
     assert.equal(read(ruleFile), original);
-    await sleep(1_500);
-    const recovered = await measure(3_000);
-    assert.ok(recovered > 4_000_000, `after removal ${(recovered / 1e6).toFixed(1)} MB/s`);
+    const recovered = await measureAbove(4_000_000);
+    assert.ok(
+      recovered.disk > 4_000_000 && recovered.app > 4_000_000,
+      `after removal ${(recovered.disk / 1e6).toFixed(1)} / ${(recovered.app / 1e6).toFixed(1)} MB/s`,
+    );
+    console.log(
+      `writer on ${device}, MB/s disk (cgroup) / app (write()): free ${(free.disk / 1e6).toFixed(2)} / ${(free.app / 1e6).toFixed(2)}, limit 1 MB/s → ${(throttled.disk / 1e6).toFixed(2)} / ${(throttled.app / 1e6).toFixed(2)}, removed ${(recovered.disk / 1e6).toFixed(2)} / ${(recovered.app / 1e6).toFixed(2)}`,
+    );
   });
 
   it("memory soft limit and CPU weight are written and restored to the values found", async () => {
