@@ -18,6 +18,7 @@ import { ForecastCache } from "../rebalance/forecast-cache.js";
 import { Rebalancer } from "../rebalance/rebalancer.js";
 import { RedisStateStore } from "../state/redis-state-store.js";
 import { buildControlApi } from "./control-api.js";
+import { QosEventHandler } from "../qos/qos-event-handler.js";
 import { mountedRoutes } from "./mounted-routes.js";
 
 const TOKEN = "t".repeat(32);
@@ -67,6 +68,7 @@ function controlApp() {
     rebalancer,
     jobs,
     sampleMs: 1000,
+    qos: new QosEventHandler({ state: store, migrations, downAfterMs: 6000, log }),
   });
   return { app, redis };
 }

@@ -27,7 +27,7 @@ export const documentQosRoutes: RouteDocumenter = (reg, base) => {
 
 /** The orchestrator's existing entry point, as much of it as QoS needs. */
 export interface MigrationStarter {
-  start(req: { container: string; to: string; reason?: string }): Promise<MigrationRecord>;
+  start(req: { container: string; to: string; reason?: string }): Promise<Pick<MigrationRecord, "id">>;
 }
 
 /** Pure: the up node (not the source) with the least CPU in use, then the fewest containers. */
@@ -48,7 +48,7 @@ export class QosEventHandler {
 
   constructor(
     private readonly o: {
-      state: StateStore;
+      state: Pick<StateStore, "listNodes">;
       migrations: MigrationStarter;
       downAfterMs: number;
       log: Logger;
