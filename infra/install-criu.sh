@@ -2,19 +2,27 @@
 # Installs CRIU 4.x for Herd's live migration on Debian 12, idempotently. Run as root.
 #
 # Why not Debian 12's own criu: 3.17 fails on recent kernels ("vdso: Unexpected rt vDSO area
-# bounds"). Debian 13's criu 4.1.1 works but needs glibc >= 2.38, so we fetch it and its library
-# closure from trixie with a PRIVATE apt state (the system's sources, lists and dpkg status stay
+# bounds"). Debian 13's criu 4.1.1 passes `criu check` but cannot dump any INET socket on kernels
+# >= 6.16 (`sockets: Can't get 1:16 opt: Operation not supported`: the kernel now refuses
+# SO_PASSCRED/SO_PASSSEC on INET sockets; criu issues #2705/#2718), so a container that listens or
+# holds a TCP connection cannot be checkpointed. criu 4.2.x (Debian forky) can. It needs a newer
+# glibc than Debian 12's, so we fetch it and its library closure from forky with a PRIVATE apt state (the system's sources, lists and dpkg status stay
 # untouched), unpack the .debs with `dpkg -x` into a private prefix, and run criu through that
 # prefix's own dynamic loader. The system libc is never replaced.
 #
+# Upgrade path: a machine that has an older criu in the prefix (e.g. trixie's 4.1.1 from an earlier
+# version of this script) fails the version check below and gets the new one swapped in.
+#
 # Env: HERD_CRIU_PREFIX (default /opt/herd/criu), HERD_CRIU_WRAPPER (default /usr/local/bin/criu),
-#      HERD_CRIU_MIRROR (default http://deb.debian.org/debian), HERD_CRIU_FORCE=1 to reinstall.
+#      HERD_CRIU_MIRROR (default http://deb.debian.org/debian), HERD_CRIU_SUITE (default forky),
+#      HERD_CRIU_MIN_VERSION (default 4.2), HERD_CRIU_FORCE=1 to reinstall.
 set -euo pipefail
 
 PREFIX="${HERD_CRIU_PREFIX:-/opt/herd/criu}"
 WRAPPER="${HERD_CRIU_WRAPPER:-/usr/local/bin/criu}"
 MIRROR="${HERD_CRIU_MIRROR:-http://deb.debian.org/debian}"
-SUITE=trixie
+SUITE="${HERD_CRIU_SUITE:-forky}"
+MIN_VERSION="${HERD_CRIU_MIN_VERSION:-4.2}"
 APTDIR="$PREFIX.apt"
 
 log() { echo "install-criu: $*" >&2; }
@@ -24,7 +32,9 @@ log() { echo "install-criu: $*" >&2; }
 criu_ok() {
   local v
   v="$("$WRAPPER" --version 2>/dev/null | sed -n 's/^Version: *//p')" || return 1
-  case "$v" in 4.*) ;; *) return 1 ;; esac
+  [ -n "$v" ] || return 1
+  # version >= MIN_VERSION (sort -V puts the smaller first)
+  [ "$(printf '%s\n%s\n' "$MIN_VERSION" "$v" | sort -V | head -1)" = "$MIN_VERSION" ] || return 1
   "$WRAPPER" check >/dev/null 2>&1
 }
 
@@ -45,10 +55,15 @@ if [ "${HERD_CRIU_FORCE:-0}" != 1 ] && [ -x "$WRAPPER" ] && criu_ok; then
 fi
 
 command -v apt-get >/dev/null || { log "apt-get not found (Debian only)"; exit 1; }
-for kr in /usr/share/keyrings/debian-archive-trixie-stable.gpg /etc/apt/trusted.gpg.d/debian-archive-trixie-stable.asc; do
+# forky (testing) is signed with the trixie archive keys, which Debian 12's debian-archive-keyring
+# ships (bookworm-updates).
+for kr in /usr/share/keyrings/debian-archive-trixie-automatic.gpg /etc/apt/trusted.gpg.d/debian-archive-trixie-automatic.asc; do
   [ -e "$kr" ] && HAVE_KEY=1
 done
 [ "${HAVE_KEY:-0}" = 1 ] || { log "trixie archive key missing: apt-get install debian-archive-keyring"; exit 1; }
+if [ -x "$WRAPPER" ]; then
+  log "upgrading: found criu $("$WRAPPER" --version 2>/dev/null | sed -n 's/^Version: *//p' || true), want >= $MIN_VERSION from $SUITE"
+fi
 
 # --- private apt state: nothing here touches /etc/apt or /var/lib/apt or /var/lib/dpkg
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/sourceparts" "$APTDIR/debs"
