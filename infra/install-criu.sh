@@ -15,7 +15,8 @@
 #
 # Env: HERD_CRIU_PREFIX (default /opt/herd/criu), HERD_CRIU_WRAPPER (default /usr/local/bin/criu),
 #      HERD_CRIU_MIRROR (default http://deb.debian.org/debian), HERD_CRIU_SUITE (default forky),
-#      HERD_CRIU_MIN_VERSION (default 4.2), HERD_CRIU_FORCE=1 to reinstall.
+#      HERD_CRIU_MIN_VERSION (default 4.2), HERD_CRIU_FORCE=1 to reinstall,
+#      HERD_CRIU_RUNC_CONF (default /etc/criu/runc.conf).
 set -euo pipefail
 
 PREFIX="${HERD_CRIU_PREFIX:-/opt/herd/criu}"
@@ -47,6 +48,21 @@ check_docker_sees_it() {
     return 1
   fi
 }
+
+# runc hands CRIU this file on every checkpoint and restore (Docker's `start --checkpoint` has no
+# flag for it), and its options override runc's: `tcp-established` lets a container keep its
+# established TCP connections across a move (TCP repair). Other lines (e.g. a test's
+# action-script) are left alone; only a missing line is appended.
+RUNC_CONF="${HERD_CRIU_RUNC_CONF:-/etc/criu/runc.conf}"
+ensure_runc_conf() {
+  mkdir -p "$(dirname "$RUNC_CONF")"
+  if ! grep -qx 'tcp-established' "$RUNC_CONF" 2>/dev/null; then
+    if [ -s "$RUNC_CONF" ] && [ -n "$(tail -c1 "$RUNC_CONF")" ]; then echo >> "$RUNC_CONF"; fi
+    echo 'tcp-established' >> "$RUNC_CONF"
+    log "added tcp-established to $RUNC_CONF"
+  fi
+}
+ensure_runc_conf
 
 if [ "${HERD_CRIU_FORCE:-0}" != 1 ] && [ -x "$WRAPPER" ] && criu_ok; then
   check_docker_sees_it || true

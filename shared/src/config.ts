@@ -69,6 +69,14 @@ export const controlSettings = {
   HERD_API_HOST: z.string().default("127.0.0.1"),
   HERD_API_PORT: intFromEnv(7070, 1, 65535),
   HERD_API_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  /**
+   * Addresses control hands out on the cluster network ("<first>-<last>", e.g.
+   * 10.77.0.128-10.77.0.254); unset = no cluster network, new containers get network none.
+   */
+  HERD_CLUSTER_RANGE: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+$/, "must be <first>-<last> IPv4 addresses, e.g. 10.77.0.128-10.77.0.254")
+    .optional(),
   HERD_NODE_DOWN_AFTER_MS: intFromEnv(6000, 500, 600_000),
   /** Every migration is committed, rolled back or failed (with the container's whereabouts) within this bound. */
   HERD_MIGRATION_DEADLINE_MS: intFromEnv(120_000, 10_000, 3_600_000),

@@ -32,8 +32,19 @@ interface ContainerView {
   cpuPct: number;
   memBytes: number;
   memLimitBytes: number | null;
+  /** On the cluster network. */
+  address?: string;
 }
 
+const networkOption = () =>
+  new Option("--network <network>", "cluster (an address on the cluster network that moves with the container; the default when control has one) or none").choices([
+    "cluster",
+    "none",
+  ]);
+const ipArg = (v: string) => {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.split(".").some((o) => Number(o) > 255)) throw new InvalidArgumentError(`--ip must be an IPv4 address, got "${v}"`);
+  return v;
+};
 const stateDirOption = () => new Option("--state-dir <dir>", "where the local cluster keeps its state").default(process.env.HERD_STATE_DIR ?? "/var/lib/herd");
 const outputOption = () => new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat);
 const intArg = (name: string, min: number, max: number) => (v: string) => {
@@ -123,11 +134,12 @@ export function buildProgram(): Command {
       const shown = opts.all ? containers : containers.filter((c) => c.state === "running" || c.state === "paused");
       print(opts.output, shown, () =>
         renderTable(
-          ["CONTAINER", "NAME", "NODE", "IMAGE", "STATE", "CPU", "MEMORY"],
+          ["CONTAINER", "NAME", "NODE", "ADDRESS", "IMAGE", "STATE", "CPU", "MEMORY"],
           shown.map((c) => [
             c.id.slice(0, 12),
             c.name,
             c.nodeStatus === "up" ? c.nodeId : `${c.nodeId} (down)`,
+            c.address ?? "-",
             c.image,
             c.state,
             formatPct(c.cpuPct),
@@ -143,18 +155,26 @@ export function buildProgram(): Command {
     .requiredOption("--node <id>", "node to run on", nodeArg)
     .requiredOption("--name <name>", "container name")
     .option("-m, --memory <mb>", "memory limit in MiB", intArg("--memory", 4, 1_048_576))
+    .addOption(networkOption())
+    .option("--ip <address>", "a wanted address in the cluster network's range (default: the next free one)", ipArg)
     .addOption(outputOption())
     .argument("<image>", "image, e.g. herd/workload:latest")
     .argument("[cmd...]", "command and arguments")
-    .action(async (image: string, cmd: string[], opts: { node: string; name: string; memory?: number; output: OutputFormat }) => {
-      const r = await api().post<{ id: string; created: boolean }>("/containers", {
+    .action(async (image: string, cmd: string[], opts: { node: string; name: string; memory?: number; network?: string; ip?: string; output: OutputFormat }) => {
+      const r = await api().post<{ id: string; created: boolean; network: string; address?: string }>("/containers", {
         node: opts.node,
         name: opts.name,
         image,
         cmd,
         ...(opts.memory ? { memoryBytes: opts.memory * 1024 * 1024 } : {}),
+        ...(opts.network ? { network: opts.network } : {}),
+        ...(opts.ip ? { ipv4Address: opts.ip } : {}),
       });
-      print(opts.output, r, () => `${r.created ? "started" : "already running"} ${opts.name} (${r.id.slice(0, 12)}) on ${opts.node}`);
+      print(
+        opts.output,
+        r,
+        () => `${r.created ? "started" : "already running"} ${opts.name} (${r.id.slice(0, 12)}) on ${opts.node}, network ${r.network}${r.address ? ` at ${r.address}` : ""}`,
+      );
     });
 
   program

@@ -22,6 +22,7 @@ export class MetricSourceTelemetrySampler implements TelemetrySampler {
         image: c.image,
         state: c.state,
         labels: c.labels,
+        ...(c.address ? { address: c.address } : {}),
         ...ZERO_CONTAINER_USAGE,
         memLimitBytes: c.memoryLimitBytes,
         ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),

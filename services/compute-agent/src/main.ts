@@ -15,6 +15,7 @@ import { DockerMigrationEngineOps, migrationCommandHandlers } from "./commands/m
 import { DestinationMigrationSteps } from "./runtime/destination-migration-steps.js";
 import { DockerCheckpointer } from "./runtime/docker-checkpointer.js";
 import { dumpKey, RuncCheckpointer } from "./runtime/runc-checkpointer.js";
+import { ArpingAddressAnnouncer } from "./runtime/address-announcer.js";
 import { DockerContainerRuntime } from "./runtime/docker-container-runtime.js";
 import { DockerImageCache } from "./runtime/docker-image-cache.js";
 import { ProcessGroups } from "./runtime/process-groups.js";
@@ -75,6 +76,7 @@ function migrationSupport() {
     },
     runtimeLog,
   );
+  const announcer = new ArpingAddressAnnouncer(runtimeLog, { run, procRoot: s.HERD_PROC_ROOT });
   const handlers = migrationCommandHandlers({
     source: new SourceMigrationSteps({
       runtime,
@@ -84,8 +86,9 @@ function migrationSupport() {
       imageCacheDir: join(s.HERD_STATE_DIR, "images"),
       log: runtimeLog,
       transferOptions: s.HERD_TRANSFER_BWLIMIT_KBPS ? { bandwidthLimitKiBps: s.HERD_TRANSFER_BWLIMIT_KBPS } : {},
+      announcer,
     }),
-    destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog, run }),
+    destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog, run, announcer }),
     runtime,
     engine: new DockerMigrationEngineOps(docker),
     log: runtimeLog,

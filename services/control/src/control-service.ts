@@ -26,6 +26,9 @@ import { RedisStateStore } from "./state/redis-state-store.js";
 import { ContainerNameGuard } from "./names/name-guard.js";
 import { RedisContainerNames } from "./names/redis-container-names.js";
 import type { StateStore } from "./state/state-store.js";
+import { parseAddressRange } from "../../../shared/src/contracts/cluster-network.js";
+import { NetworkAttachments } from "./network/network-attachment.js";
+import { RedisAddressClaims } from "./network/redis-address-claims.js";
 
 export type ControlSettings = Settings<typeof controlSettings>;
 
@@ -172,6 +175,7 @@ export class ControlService {
 
     await this.jobs.start();
 
+    const claims = s.HERD_CLUSTER_RANGE ? new RedisAddressClaims(redis, parseAddressRange(s.HERD_CLUSTER_RANGE, "HERD_CLUSTER_RANGE")) : undefined;
     const app = buildControlApi({
       store,
       commands: this.commands,
@@ -188,6 +192,8 @@ export class ControlService {
       sampleMs: s.HERD_TELEMETRY_INTERVAL_MS,
       leader: lease,
       qos,
+      network: new NetworkAttachments(claims),
+      addressClaims: claims,
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NodeId } from "./common.js";
+import { NetworkChoice } from "./cluster-network.js";
 import { migrationProtocol } from "./migration-protocol.js";
 
 export const COMMAND_VERSION = 1 as const;
@@ -13,6 +14,10 @@ export const ContainerRunPayload = z.object({
   labels: z.record(z.string(), z.string()).default({}),
   memoryBytes: z.number().int().positive().optional(),
   cpus: z.number().positive().max(64).optional(),
+  /** "cluster": on the cluster network at `ipv4Address` (claimed by control); "none" or absent: no network. */
+  network: NetworkChoice.optional(),
+  /** Required with network "cluster" (the agent refuses the command without it). */
+  ipv4Address: z.ipv4().optional(),
 });
 export type ContainerRunPayload = z.infer<typeof ContainerRunPayload>;
 

@@ -81,6 +81,11 @@ export const ContainerSpec = z.object({
   restartPolicy: RestartPolicySpec,
   /** "none", "bridge", "host", a network name, or "container:<id>". */
   networkMode: z.string(),
+  /**
+   * The static address the container was given on the `networkMode` network (the cluster
+   * network's addresses are fixed by control and move with the container); absent otherwise.
+   */
+  ipv4Address: z.ipv4().optional(),
   /** "" (private), "host" or "container:<id>" for each namespace. */
   pidMode: z.string(),
   ipcMode: z.string(),

@@ -5,3 +5,4 @@ export * from "./commands.js";
 export * from "./container-spec.js";
 export * from "./migration-protocol.js";
 export * from "./migration-api.js";
+export * from "./cluster-network.js";

@@ -28,6 +28,8 @@ export const ContainerSample = z.object({
   pids: nonNeg,
   /** The main process's exit code once the container has exited (optional: older agents omit it). */
   exitCode: z.number().int().optional(),
+  /** Address on the cluster network, when the container is on it. */
+  address: z.string().optional(),
 });
 export type ContainerSample = z.infer<typeof ContainerSample>;
 

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { CLUSTER_NETWORK_NAME, formatAddressRange, type AddressRange } from "../../../../shared/src/contracts/cluster-network.js";
 import { ValidationError } from "../../../../shared/src/errors.js";
 import { REDIS_USER, withRedisCredentials } from "../../../../shared/src/redis-credentials.js";
 
@@ -29,6 +30,21 @@ export interface NodePlan {
   agentLog: string;
 }
 
+/** The cluster network every node engine gets (see shared/src/contracts/cluster-network.ts). */
+export interface ClusterNetworkPlan {
+  /** Docker network name on every engine. */
+  name: string;
+  /** The whole /24 of the cluster bridge, e.g. 10.77.0.0/24: containers share it with the host and the nodes. */
+  subnet: string;
+  gateway: string;
+  /** Docker's own pool (never used: every container gets control's address), kept off the nodes' addresses. */
+  ipRange: string;
+  /** What control hands out: above the nodes' addresses, at most .128-.254. */
+  range: AddressRange;
+  /** The node's interface on the cluster bridge, the macvlan parent. */
+  parent: string;
+}
+
 export interface ClusterPlan {
   /** Prefix of every machine-wide name (bridge, netns, broker users, vhost); "herd" by default. */
   name: string;
@@ -56,6 +72,7 @@ export interface ClusterPlan {
   controlLog: string;
   apiPort: number;
   vhost: string;
+  clusterNetwork: ClusterNetworkPlan;
   nodes: NodePlan[];
 }
 
@@ -152,6 +169,14 @@ export function planCluster(opts: PlanOptions): ClusterPlan {
     controlLog: join(logDir, "control.log"),
     apiPort: opts.apiPort ?? 7070,
     vhost: name,
+    clusterNetwork: {
+      name: CLUSTER_NETWORK_NAME,
+      subnet: `${subnet}.0/24`,
+      gateway: `${subnet}.1`,
+      ipRange: `${subnet}.128/25`,
+      range: { first: `${subnet}.${Math.max(128, 11 + opts.nodes)}`, last: `${subnet}.254` },
+      parent: "eth0",
+    },
     nodes,
   };
 }
@@ -196,6 +221,7 @@ export function controlEnv(plan: ClusterPlan, secrets: Secrets): Record<string, 
     HERD_API_TOKEN: secrets.apiToken,
     HERD_API_PORT: String(plan.apiPort),
     HERD_STATE_DIR: plan.stateDir,
+    HERD_CLUSTER_RANGE: formatAddressRange(plan.clusterNetwork.range),
   };
 }
 

@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { spawn } from "node:child_process";
 import { ExternalError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
-import { dockerdArgs, type NodePlan } from "./cluster-plan.js";
+import { dockerdArgs, type ClusterNetworkPlan, type NodePlan } from "./cluster-plan.js";
 import { WORKLOAD_REPO, type NodeEngine, type WorkloadImage } from "./node-engine.js";
 import { pidFromFile } from "./detached-process.js";
 import { isAlive, waitForExit } from "./process-table.js";
@@ -114,6 +114,32 @@ export class DockerdNodeEngine implements NodeEngine {
     await docker.getImage(`${WORKLOAD_REPO}:${versionTag}`).tag({ repo: WORKLOAD_REPO, tag: "latest" });
     log.debug("Workload image ready", { tag: versionTag });
     return "imported";
+  }
+
+  async ensureClusterNetwork(node: NodePlan, net: ClusterNetworkPlan): Promise<"ok" | "created"> {
+    const docker = this.client(node);
+    const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [net.name] }) });
+    const same = existing.find((n) => n.Name === net.name);
+    if (same) {
+      const cfg = same.IPAM?.Config?.[0];
+      if (same.Driver === "macvlan" && cfg?.Subnet === net.subnet && same.Options?.parent === net.parent) return "ok";
+      throw new ExternalError(
+        `node ${node.id}'s engine has a network ${net.name} that is not the cluster network (driver ${same.Driver}, subnet ${cfg?.Subnet ?? "?"}); remove it or run herd down`,
+      );
+    }
+    this.log.debug("Creating cluster network", { nodeId: node.id, network: net.name, subnet: net.subnet, parent: net.parent });
+    // macvlan in bridge mode: containers on one node reach each other directly and everything
+    // else through the node's interface on the cluster bridge, with their own MAC (Docker derives
+    // it from the address, so a moved container keeps it).
+    await docker.createNetwork({
+      Name: net.name,
+      Driver: "macvlan",
+      CheckDuplicate: true,
+      IPAM: { Driver: "default", Config: [{ Subnet: net.subnet, Gateway: net.gateway, IPRange: net.ipRange }] },
+      Options: { parent: net.parent, macvlan_mode: "bridge" },
+      Labels: { "herd.cluster-network": "true" },
+    });
+    return "created";
   }
 
   async removeAllContainers(node: NodePlan): Promise<number> {

@@ -198,7 +198,8 @@ export class LocalCluster {
       // One after the other: the first node imports the image, the others load its saved copy.
       for (const node of plan.nodes) {
         const imported = await this.engine.ensureImage(node, image);
-        this.log.debug("Engine ready", { nodeId: node.id, image: imported });
+        const network = await this.engine.ensureClusterNetwork(node, plan.clusterNetwork);
+        this.log.debug("Engine ready", { nodeId: node.id, image: imported, network });
       }
     });
     const startProcesses = opts.startProcesses ?? this.processesBuilt();

@@ -1,4 +1,4 @@
-import type { NodePlan } from "./cluster-plan.js";
+import type { ClusterNetworkPlan, NodePlan } from "./cluster-plan.js";
 
 /** The workload image every node engine must hold (built by infra/workloads/build-image.sh). */
 export interface WorkloadImage {
@@ -18,6 +18,8 @@ export interface NodeEngine {
   start(node: NodePlan, netnsPath: string, mark: string): Promise<void>;
   ping(node: NodePlan): Promise<boolean>;
   ensureImage(node: NodePlan, image: WorkloadImage): Promise<"ok" | "imported">;
+  /** The cluster network (a macvlan over the node's interface) on the node's engine. */
+  ensureClusterNetwork(node: NodePlan, net: ClusterNetworkPlan): Promise<"ok" | "created">;
   /** Returns the number of containers removed. */
   removeAllContainers(node: NodePlan): Promise<number>;
   stop(node: NodePlan): Promise<void>;

@@ -1,4 +1,5 @@
 import type Dockerode from "dockerode";
+import { CLUSTER_NETWORK_NAME } from "../../../../shared/src/contracts/cluster-network.js";
 import type { ContainerRunPayload } from "../../../../shared/src/contracts/commands.js";
 import { ExternalError, NotFoundError, ValidationError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
@@ -25,6 +26,7 @@ export function containerCommandHandlers(docker: Dockerode, log: Logger): Comman
       } catch (err) {
         if (statusOf(err) !== 404) throw new ExternalError(`cannot inspect ${p.name}`, { cause: err });
       }
+      if (p.network === "cluster" && !p.ipv4Address) throw new ValidationError("payload.ipv4Address", "a container on the cluster network needs the address control claimed for it");
       let container: Dockerode.Container;
       try {
         container = await docker.createContainer({
@@ -34,12 +36,16 @@ export function containerCommandHandlers(docker: Dockerode, log: Logger): Comman
           Env: Object.entries(p.env).map(([k, v]) => `${k}=${v}`),
           Labels: { ...p.labels, "herd.managed": "true" },
           HostConfig: {
-            NetworkMode: "none",
+            // The cluster network (a macvlan over this node's interface) at control's address, or none.
+            NetworkMode: p.network === "cluster" ? CLUSTER_NETWORK_NAME : "none",
             Memory: p.memoryBytes,
             NanoCpus: p.cpus ? Math.round(p.cpus * 1e9) : undefined,
           },
+          ...(p.network === "cluster" ? { NetworkingConfig: { EndpointsConfig: { [CLUSTER_NETWORK_NAME]: { IPAMConfig: { IPv4Address: p.ipv4Address } } } } } : {}),
         });
       } catch (err) {
+        if (statusOf(err) === 404 && /network/i.test((err as Error).message))
+          throw new ValidationError("payload.network", `this node's engine has no ${CLUSTER_NETWORK_NAME} network (herd up creates it; see README "Cluster network")`);
         if (statusOf(err) === 404) throw new ValidationError("payload.image", `image ${p.image} is not on this node`);
         if (statusOf(err) === 409) throw new ExternalError(`a container named ${p.name} is being created concurrently`, { cause: err });
         throw new ExternalError(`cannot create ${p.name}: ${(err as Error).message}`, { cause: err, retryable: false });

@@ -12,6 +12,8 @@ export interface DiscoveredContainer {
   memoryLimitBytes: number | null;
   /** The main process's exit code, once exited. */
   exitCode?: number;
+  /** Its address on the cluster network, if it is on it. */
+  address?: string;
 }
 
 /**

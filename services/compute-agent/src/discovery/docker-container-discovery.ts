@@ -1,4 +1,5 @@
 import type Dockerode from "dockerode";
+import { CLUSTER_NETWORK_NAME } from "../../../../shared/src/contracts/cluster-network.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { ExternalError } from "../../../../shared/src/errors.js";
 import type { ContainerDiscovery, DiscoveredContainer } from "./container-discovery.js";
@@ -53,6 +54,7 @@ export class DockerContainerDiscovery implements ContainerDiscovery {
         cgroupParent: cached.facts.cgroupParent,
         memoryLimitBytes: cached.facts.memoryLimitBytes,
         ...(state === "exited" || state === "dead" ? { exitCode: cached.facts.exitCode } : {}),
+        ...clusterAddress(s),
       });
     }
     for (const id of this.facts.keys()) if (!seen.has(id)) this.facts.delete(id);
@@ -75,4 +77,11 @@ export class DockerContainerDiscovery implements ContainerDiscovery {
       throw new ExternalError(`cannot inspect container ${id}`, { cause: err });
     }
   }
+}
+
+/** The address on the cluster network: the static one control gave (kept while stopped), else the live one. */
+function clusterAddress(s: Dockerode.ContainerInfo): { address?: string } {
+  const ep = s.NetworkSettings?.Networks?.[CLUSTER_NETWORK_NAME];
+  const ip = ep?.IPAMConfig?.IPv4Address || ep?.IPAddress;
+  return ip ? { address: ip } : {};
 }

@@ -4,6 +4,7 @@ import { ExternalError, NotFoundError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
 import type { Checkpointer } from "./checkpointer.js";
+import type { AddressAnnouncer } from "./address-announcer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
 import type { ImageCache } from "./image-cache.js";
@@ -23,6 +24,8 @@ export interface DestinationStepsOptions {
   log: Logger;
   now?: () => number;
   run?: ProcessRunner;
+  /** Announces a kept address at its new place after a restore (containers with a static address). */
+  announcer?: AddressAnnouncer;
 }
 
 export interface InstallReport {
@@ -132,6 +135,7 @@ export class DestinationMigrationSteps {
     if (!after.state.running) {
       throw new ExternalError(`container ${target.id} is ${after.state.status} right after restore`, { retryable: false });
     }
+    if (after.ipv4Address && this.o.announcer) await this.o.announcer.announce(after.state.pid, after.ipv4Address);
     return { durationMs: r.durationMs, runningAt: after.state.startedAt ?? this.now() };
   }
 

@@ -78,5 +78,7 @@ export function mapCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreate
       CapDrop: spec.capDrop,
       SecurityOpt: spec.securityOpt,
     },
+    // The same address on the destination: Docker derives the MAC from it, so peers' ARP entries stay right.
+    ...(spec.ipv4Address ? { NetworkingConfig: { EndpointsConfig: { [spec.networkMode]: { IPAMConfig: { IPv4Address: spec.ipv4Address } } } } } : {}),
   };
 }

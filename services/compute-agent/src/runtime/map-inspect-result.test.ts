@@ -99,6 +99,18 @@ describe("mapInspectResult", () => {
     assert.equal(s.upperDir, null);
   });
 
+  it("keeps a static address on the container's network, and only a static one", () => {
+    assert.equal(spec.ipv4Address, undefined, "web-1 got its address from the engine");
+    const pinned: RawInspectResult = {
+      ...web,
+      HostConfig: { ...web.HostConfig, NetworkMode: "herd-cluster" },
+      NetworkSettings: { Networks: { "herd-cluster": { IPAMConfig: { IPv4Address: "10.77.0.130" }, IPAddress: "" } } },
+    };
+    const s = mapInspectResult(pinned);
+    assert.equal(s.ipv4Address, "10.77.0.130");
+    assert.deepEqual(mapCreateOptions(s).NetworkingConfig, { EndpointsConfig: { "herd-cluster": { IPAMConfig: { IPv4Address: "10.77.0.130" } } } });
+  });
+
   it("rejects an unknown restart policy", () => {
     assert.throws(() => mapInspectResult({ ...web, HostConfig: { ...web.HostConfig, RestartPolicy: { Name: "sometimes" } } }), /restart policy/);
   });

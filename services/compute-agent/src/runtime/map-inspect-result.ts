@@ -57,6 +57,9 @@ export interface RawInspectResult {
     RW?: boolean;
   }> | null;
   GraphDriver?: { Name?: string; Data?: Record<string, string> | null } | null;
+  NetworkSettings?: {
+    Networks?: Record<string, { IPAMConfig?: { IPv4Address?: string } | null; IPAddress?: string } | null> | null;
+  } | null;
 }
 
 const RESTART_POLICIES = new Set(["", "no", "always", "unless-stopped", "on-failure"]);
@@ -159,6 +162,9 @@ export function mapInspectResult(raw: RawInspectResult): ContainerSpec {
       maximumRetryCount: host.RestartPolicy?.MaximumRetryCount ?? 0,
     },
     networkMode: host.NetworkMode ?? "default",
+    // Only a static address (the cluster network's, fixed by control) is part of the spec; an
+    // engine-assigned one would differ on another node anyway.
+    ...staticAddress(raw, host.NetworkMode),
     pidMode: host.PidMode ?? "",
     ipcMode: normaliseIpcMode(host.IpcMode),
     utsMode: host.UTSMode ?? "",
@@ -181,4 +187,9 @@ export function mapInspectResult(raw: RawInspectResult): ContainerSpec {
 function startedAt(raw: string | undefined): number | undefined {
   const t = raw ? Date.parse(raw) : NaN;
   return Number.isFinite(t) && t > 0 ? t : undefined;
+}
+
+function staticAddress(raw: RawInspectResult, networkMode: string | undefined): { ipv4Address?: string } {
+  const ip = networkMode ? raw.NetworkSettings?.Networks?.[networkMode]?.IPAMConfig?.IPv4Address : undefined;
+  return ip ? { ipv4Address: ip } : {};
 }

@@ -36,10 +36,24 @@ describe("parseConnectedTcp", () => {
 });
 
 describe("connectionRefusals", () => {
-  it("names each connection and why it stops a migration", () => {
-    const [r] = connectionRefusals([{ local: "127.0.0.1:9000", remote: "127.0.0.1:50000", state: "ESTABLISHED" }]);
-    assert.equal(r?.code, "tcp-connection");
-    assert.match(r?.detail ?? "", /127\.0\.0\.1:9000 -> 127\.0\.0\.1:50000/);
-    assert.match(r?.reason ?? "", /TCP/);
-  });
+  const outside = { local: "172.18.0.2:7000", remote: "172.18.0.3:43210", state: "ESTABLISHED" };
+  const loopback = { local: "127.0.0.1:9000", remote: "127.0.0.1:50000", state: "ESTABLISHED" };
+  const cases: Array<{ name: string; spec: { networkMode: string; ipv4Address?: string }; conns: (typeof outside)[]; refused: string[] }> = [
+    { name: "cluster network: every connection moves with the address", spec: { networkMode: "herd-cluster", ipv4Address: "10.77.0.130" }, conns: [outside, loopback], refused: [] },
+    { name: "another network: a connection to an outside peer is refused", spec: { networkMode: "bridge" }, conns: [outside, loopback], refused: ["172.18.0.2:7000 -> 172.18.0.3:43210 (ESTABLISHED)"] },
+    { name: "no network: loopback connections stay inside and move", spec: { networkMode: "none" }, conns: [loopback, { ...loopback, remote: "[::1]:50001" }], refused: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = connectionRefusals(c.spec, c.conns);
+      assert.deepEqual(
+        r.map((x) => x.detail),
+        c.refused,
+      );
+      for (const x of r) {
+        assert.equal(x.code, "tcp-connection");
+        assert.match(x.reason, /reset/);
+      }
+    });
+  }
 });

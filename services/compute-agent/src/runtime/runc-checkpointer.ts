@@ -69,7 +69,11 @@ export class RuncCheckpointer implements Checkpointer {
       let code: number;
       let stderr: string;
       try {
-        ({ code, stderr } = await this.runc(["checkpoint", "--image-path", dir, "--work-path", work, id], opts.signal, dumpKey(id)));
+        // --tcp-established: established connections are dumped with TCP repair instead of failing
+        // the dump. Only containers that keep their address (the cluster network) get here with
+        // any: the others are refused up front (socket-refusals). The restore side reads
+        // tcp-established from /etc/criu/runc.conf (infra/install-criu.sh writes it).
+        ({ code, stderr } = await this.runc(["checkpoint", "--tcp-established", "--image-path", dir, "--work-path", work, id], opts.signal, dumpKey(id)));
       } catch (err) {
         // Killed on its deadline (a CRIU that hangs): the container must run on, untraced and thawed.
         const criu = await this.criuLogTail(work);

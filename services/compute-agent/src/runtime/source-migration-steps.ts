@@ -4,6 +4,7 @@ import type { Logger } from "../../../../shared/src/logger.js";
 import { checkMigratable } from "./check-migratable.js";
 import { connectedTcp, connectionRefusals, type TcpConnection } from "./open-connections.js";
 import type { Checkpointer } from "./checkpointer.js";
+import type { AddressAnnouncer } from "./address-announcer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
 import type { FileTransfer, TransferOptions, TransferProgress, TransferStats } from "./file-transfer.js";
@@ -47,6 +48,8 @@ export interface SourceStepsOptions {
   transferOptions?: Omit<TransferOptions, "signal">;
   /** Connected TCP sockets in the namespace of the container's init (default: read from /proc). */
   connections?: (pid: number) => Promise<TcpConnection[]>;
+  /** Announces a kept address back at the source after a rollback's resume. */
+  announcer?: AddressAnnouncer;
 }
 
 /** Docker checkpoint names allow [a-zA-Z0-9][a-zA-Z0-9_.-]+; migration ids are checked to fit. */
@@ -71,8 +74,9 @@ export class SourceMigrationSteps {
   /** The container's spec, refusing what cannot be migrated (ValidationError listing why). */
   async describe(container: string): Promise<ContainerSpec> {
     const spec = await this.o.runtime.inspect(container);
-    // Refused here, before anything is frozen: a checkpoint would fail on these at the freeze step.
-    const refusals = [...checkMigratable(spec), ...connectionRefusals(spec.state.running ? await (this.o.connections ?? connectedTcp)(spec.state.pid) : [])];
+    // Refused here, before anything is frozen: what cannot keep working on another node (see
+    // connectionRefusals; a container on the cluster network keeps its address and connections).
+    const refusals = [...checkMigratable(spec), ...connectionRefusals(spec, spec.state.running ? await (this.o.connections ?? connectedTcp)(spec.state.pid) : [])];
     if (refusals.length > 0) {
       throw new ValidationError("container", `${spec.name} cannot be live-migrated: ${refusals.map((r) => `${r.detail}: ${r.reason}`).join("; ")}`);
     }
@@ -119,6 +123,10 @@ export class SourceMigrationSteps {
   /** Rollback after `freeze`: the source continues from its own checkpoint. */
   async resume(spec: ContainerSpec, migrationId: string, signal?: AbortSignal): Promise<void> {
     await this.o.checkpointer.restore(spec.id, checkpointNameFor(migrationId), { signal });
+    if (spec.ipv4Address && this.o.announcer) {
+      const now = await this.o.runtime.inspect(spec.id);
+      if (now.state.running) await this.o.announcer.announce(now.state.pid, spec.ipv4Address);
+    }
   }
 
   /** Makes sure a container the engine shows running is not left frozen or traced by an unfinished dump. */

@@ -6,6 +6,7 @@ import type { Logger } from "../../../../shared/src/logger.js";
 import type { CommandClient } from "../commands/command-client.js";
 import type { ControlMetrics } from "../control-metrics.js";
 import type { ContainerNameGuard } from "../names/name-guard.js";
+import { NetworkAttachments } from "../network/network-attachment.js";
 import { nodeStatus } from "../registry/node-liveness.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
@@ -31,6 +32,8 @@ export interface ApiDeps {
   names?: ContainerNameGuard;
   /** The OpenAPI document, served at /openapi.json with Swagger UI at /docs. */
   openApiDocument?: () => unknown;
+  /** The cluster network's addresses; without it new containers get no network. */
+  network?: NetworkAttachments;
 }
 
 const RunResult = z.object({ id: z.string().min(1) });
@@ -133,18 +136,28 @@ export function createApi(deps: ApiDeps): express.Express {
       const node = await deps.store.getNode(body.node);
       if (!node) throw new NotFoundError(`no node ${body.node}`);
       if (nodeStatus(node, now(), deps.downAfterMs) !== "up") throw new ConflictError(`node ${body.node} is down`);
-      const { node: nodeId, ...payload } = body;
-      const claim = await deps.names?.claim(payload.name, nodeId);
-      // Without an answer the node may still create it later: the claim then stays until it is stale.
+      const { node: nodeId, network, ipv4Address, ...rest } = body;
+      const claim = await deps.names?.claim(rest.name, nodeId);
+      const networks = deps.network ?? new NetworkAttachments(undefined);
+      let attachment;
+      try {
+        attachment = await networks.attach(rest.name, network, ipv4Address);
+      } catch (err) {
+        if (claim) await deps.names?.release(claim);
+        throw err;
+      }
+      const payload = { ...rest, ...attachment };
+      // Without an answer the node may still create it later: the claims then stay (the name's until it is stale).
       const result = await deps.commands.send(nodeId, "container.run", payload, { timeoutMs: 60_000 });
       if (!result.ok) {
         if (claim) await deps.names?.release(claim);
+        await networks.detach(rest.name, attachment);
         res.status(result.error?.code === "VALIDATION" ? 400 : 502).json({ error: result.error?.message, code: result.error?.code });
         return;
       }
       const created = RunResult.safeParse(result.result);
       if (claim && created.success) await deps.names?.confirm(claim, created.data.id);
-      res.status(201).json(result.result);
+      res.status(201).json({ ...result.result, network: attachment.network, ...(attachment.ipv4Address ? { address: attachment.ipv4Address } : {}) });
     }),
   );
 

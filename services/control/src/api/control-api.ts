@@ -2,6 +2,8 @@ import type express from "express";
 import { documentJobRoutes, jobRoutes } from "../jobs/job-routes.js";
 import type { JobManager } from "../jobs/job-manager.js";
 import { migrationRoutes } from "../migration/migration-routes.js";
+import type { AddressClaims } from "../network/address-claims.js";
+import { documentNetworkRoutes, networkRoutes } from "../network/network-routes.js";
 import type { MigrationOrchestrator } from "../migration/migration-orchestrator.js";
 import type { MigrationStore } from "../migration/migration-store.js";
 import { rebalanceRoutes } from "../rebalance/rebalance-routes.js";
@@ -22,6 +24,8 @@ export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocum
   leader?: LeaderElection;
   /** Node QoS status and actuations (issue 15). */
   qos?: QosEventHandler;
+  /** The cluster network's address claims (GET /network); absent without a cluster network. */
+  addressClaims?: AddressClaims;
 }
 
 /** Every group of routes under /api/v1 with its documentation: a route is added here together with its doc. */
@@ -32,6 +36,7 @@ export function controlRouteGroups(p: ControlApiParts): { router: express.Router
     { router: jobRoutes(p.jobs), document: documentJobRoutes },
     ...(p.leader ? [{ router: leaderRoutes(p.leader, p.migrations), document: documentLeaderRoutes }] : []),
     ...(p.qos ? [{ router: p.qos.routes(), document: documentQosRoutes }] : []),
+    { router: networkRoutes(p.addressClaims), document: documentNetworkRoutes },
   ];
 }
 

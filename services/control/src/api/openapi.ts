@@ -116,7 +116,7 @@ export const documentCoreRoutes: RouteDocumenter = (reg, base) => {
     tags,
     summary: "Start a container on a given node",
     request: { body: json(RunBody) },
-    responses: { 201: untypedJson("{ id, created }"), ...errorResponses(400, 401, 404, 409, 502) },
+    responses: { 201: untypedJson("{ id, created, network, address? }"), ...errorResponses(400, 401, 404, 409, 502) },
   });
 };
 

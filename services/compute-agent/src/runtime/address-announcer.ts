@@ -1,0 +1,49 @@
+import { errorMessage } from "../../../../shared/src/errors.js";
+import type { Logger } from "../../../../shared/src/logger.js";
+import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
+
+/**
+ * Tells the cluster segment where an address now lives, after a container kept its address
+ * across a move (or came back to its source on a rollback): the switch (the cluster bridge)
+ * learns the MAC's new port and peers refresh their neighbour entries. Best effort by contract:
+ * the restored container's own traffic does the same a moment later; a failure is logged, never
+ * thrown.
+ */
+export interface AddressAnnouncer {
+  announce(containerPid: number, address: string): Promise<void>;
+}
+
+/** Unsolicited ARP from inside the container's network namespace (busybox arping on the host). */
+export class ArpingAddressAnnouncer implements AddressAnnouncer {
+  constructor(
+    private readonly log: Logger,
+    private readonly o: { run?: ProcessRunner; procRoot?: string; busybox?: string; iface?: string; timeoutMs?: number } = {},
+  ) {}
+
+  async announce(containerPid: number, address: string): Promise<void> {
+    const run = this.o.run ?? runProcess;
+    const args = [
+      `--net=${this.o.procRoot ?? "/proc"}/${containerPid}/ns/net`,
+      this.o.busybox ?? "busybox",
+      "arping",
+      "-U",
+      "-c",
+      "2",
+      "-w",
+      "1",
+      "-I",
+      this.o.iface ?? "eth0",
+      address,
+    ];
+    try {
+      const r = await run("nsenter", args, { timeoutMs: this.o.timeoutMs ?? 5_000 });
+      if (r.code !== 0) {
+        this.log.warn("Gratuitous ARP failed", { address, containerPid, exitCode: r.code, stderr: r.stderr.trim() });
+        return;
+      }
+      this.log.debug("Announced address", { address, containerPid });
+    } catch (err) {
+      this.log.warn("Gratuitous ARP failed", { address, containerPid, error: errorMessage(err) });
+    }
+  }
+}
