@@ -1,7 +1,8 @@
 /*
  * netecho: a TCP echo server, and a client that measures round trips against it.
  *
- *   netecho [port]                              server (env NETECHO_PORT, default 7000)
+ *   netecho [port] [hold_mb]                    server (env NETECHO_PORT, default 7000), optionally
+ *                                               holding hold_mb MB of written memory
  *   netecho client <host> <port> [interval_ms] [size]
  *                                               sends `size` bytes (default 64) every interval
  *                                               (default 100 ms) on one connection, checks each
@@ -155,6 +156,14 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "client") == 0) return client(argc, argv);
   if (argc > 1 && strcmp(argv[1], "probe") == 0) return probe(argc, argv);
   int port = argc > 1 ? atoi(argv[1]) : getenv("NETECHO_PORT") ? atoi(getenv("NETECHO_PORT")) : 7000;
+  /* Optional ballast: a server holding <mb> MB of written memory, so a move has that much to carry. */
+  long hold_mb = argc > 2 ? atol(argv[2]) : 0;
+  if (hold_mb > 0) {
+    size_t n = (size_t)hold_mb << 20;
+    unsigned char *ballast = malloc(n);
+    if (!ballast) { perror("netecho: ballast"); return 1; }
+    for (size_t i = 0; i < n; i += 4096) ballast[i] = (unsigned char)(i >> 12);
+  }
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

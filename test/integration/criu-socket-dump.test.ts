@@ -74,7 +74,12 @@ describe("criu: TCP sockets", { timeout: 120_000 }, () => {
       await execFileAsync("criu", ["dump", "-t", String(serverPid), "-D", images, "--tcp-established", "-v4", "-o", "dump.log"], { timeout: 60_000 });
     } catch (err) {
       const log = await readFile(join(images, "dump.log"), "utf8").catch(() => "");
-      assert.fail(`criu dump failed: ${String(err)}\n${log.split("\n").filter((l) => /Error/.test(l)).join("\n")}`);
+      assert.fail(
+        `criu dump failed: ${String(err)}\n${log
+          .split("\n")
+          .filter((l) => /Error/.test(l))
+          .join("\n")}`,
+      );
     }
     await exited(server); // dump kills it; reaped here so its pid is free for the restore
     const before = echoedCount(clientOut);
@@ -86,7 +91,12 @@ describe("criu: TCP sockets", { timeout: 120_000 }, () => {
       });
     } catch (err) {
       const log = await readFile(join(images, "restore.log"), "utf8").catch(() => "");
-      assert.fail(`criu restore failed: ${String(err)}\n${log.split("\n").filter((l) => /Error/.test(l)).join("\n")}`);
+      assert.fail(
+        `criu restore failed: ${String(err)}\n${log
+          .split("\n")
+          .filter((l) => /Error/.test(l))
+          .join("\n")}`,
+      );
     }
     restoredPid = Number((await readFile(join(dir, "restored.pid"), "utf8")).trim());
     assert.equal(restoredPid, serverPid, "CRIU restores the same pid");

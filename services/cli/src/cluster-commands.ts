@@ -1,6 +1,8 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalCluster } from "./local-cluster/local-cluster.js";
+import { ApiClient, resolveApiTarget } from "./api-client.js";
+import { startNetworkedDemo, type NetworkedDemo } from "./networked-demo.js";
 import { formatDuration, renderTable } from "./output.js";
 
 /** The repository root, found from this compiled file (dist/services/cli/src/…). */
@@ -21,7 +23,14 @@ export async function upCommand(opts: {
     controls: opts.controls,
     ...(capacity ? { capacity: Object.fromEntries(cluster.plan(opts.nodes).nodes.map((n) => [n.id, capacity])) } : {}),
   });
-  if (opts.demo) await cluster.demo();
+  let networked: NetworkedDemo | undefined;
+  if (opts.demo) {
+    await cluster.demo();
+    networked = await startNetworkedDemo(
+      demoApi(opts.stateDir),
+      info.nodes.map((n) => n.id),
+    );
+  }
   process.stdout.write(
     `Herd is up with ${info.nodes.length} node(s) in ${formatDuration(Date.now() - started)}.\n\n` +
       renderTable(
@@ -30,7 +39,8 @@ export async function upCommand(opts: {
       ) +
       `\n\nAPI:        ${info.apiUrl} (token in ${opts.stateDir}/cluster.json)\n` +
       `RabbitMQ UI: ${info.amqp.managementUrl} (user ${info.amqp.adminUser}; password in ${opts.stateDir}/cluster.json)\n\n` +
-      `Try: herd nodes · herd ps · herd run --node n2 --name burn herd/workload:latest cpuburn 1 · herd down\n`,
+      `Try: herd nodes · herd ps · herd run --node n2 --name burn herd/workload:latest cpuburn 1 · herd down\n` +
+      (networked ? networkedHint(networked) : ""),
   );
 }
 
@@ -42,6 +52,20 @@ export async function downCommand(opts: { stateDir: string }): Promise<void> {
 
 export async function demoCommand(opts: { stateDir: string }): Promise<void> {
   const cluster = new LocalCluster({ stateDir: opts.stateDir, repoRoot, log: (line: string) => process.stderr.write(`${line}\n`) });
-  await cluster.demo();
-  process.stdout.write("Demo containers started: see 'herd ps'.\n");
+  const info = await cluster.demo();
+  const nodes = cluster.info()?.nodes.map((n) => n.id) ?? [...new Set(info.map((c) => c.nodeId))];
+  const networked = await startNetworkedDemo(demoApi(opts.stateDir), nodes);
+  process.stdout.write(`Demo containers started: see 'herd ps'.\n${networkedHint(networked)}`);
+}
+
+function demoApi(stateDir: string): ApiClient {
+  return new ApiClient(resolveApiTarget({ ...process.env, HERD_STATE_DIR: stateDir }));
+}
+
+function networkedHint(d: NetworkedDemo): string {
+  return (
+    `\nNetworked demo: ${d.server.name} (TCP echo) at ${d.server.address}:7000 on ${d.server.node}, ${d.client.name} on ${d.client.node} talks to it every 100 ms.\n` +
+    `  Move it while the client keeps going: herd migrate ${d.server.name} --to ${d.client.node}\n` +
+    `  Client's count: docker -H unix:///run/herd/${d.client.node}/docker.sock logs --tail 1 ${d.client.name}\n`
+  );
 }

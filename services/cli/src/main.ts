@@ -37,12 +37,13 @@ interface ContainerView {
 }
 
 const networkOption = () =>
-  new Option("--network <network>", "cluster (an address on the cluster network that moves with the container; the default when control has one) or none").choices([
-    "cluster",
-    "none",
-  ]);
+  new Option(
+    "--network <network>",
+    "cluster (an address on the cluster network that moves with the container; the default when control has one) or none",
+  ).choices(["cluster", "none"]);
 const ipArg = (v: string) => {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.split(".").some((o) => Number(o) > 255)) throw new InvalidArgumentError(`--ip must be an IPv4 address, got "${v}"`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.split(".").some((o) => Number(o) > 255))
+    throw new InvalidArgumentError(`--ip must be an IPv4 address, got "${v}"`);
   return v;
 };
 const stateDirOption = () => new Option("--state-dir <dir>", "where the local cluster keeps its state").default(process.env.HERD_STATE_DIR ?? "/var/lib/herd");
@@ -160,22 +161,25 @@ export function buildProgram(): Command {
     .addOption(outputOption())
     .argument("<image>", "image, e.g. herd/workload:latest")
     .argument("[cmd...]", "command and arguments")
-    .action(async (image: string, cmd: string[], opts: { node: string; name: string; memory?: number; network?: string; ip?: string; output: OutputFormat }) => {
-      const r = await api().post<{ id: string; created: boolean; network: string; address?: string }>("/containers", {
-        node: opts.node,
-        name: opts.name,
-        image,
-        cmd,
-        ...(opts.memory ? { memoryBytes: opts.memory * 1024 * 1024 } : {}),
-        ...(opts.network ? { network: opts.network } : {}),
-        ...(opts.ip ? { ipv4Address: opts.ip } : {}),
-      });
-      print(
-        opts.output,
-        r,
-        () => `${r.created ? "started" : "already running"} ${opts.name} (${r.id.slice(0, 12)}) on ${opts.node}, network ${r.network}${r.address ? ` at ${r.address}` : ""}`,
-      );
-    });
+    .action(
+      async (image: string, cmd: string[], opts: { node: string; name: string; memory?: number; network?: string; ip?: string; output: OutputFormat }) => {
+        const r = await api().post<{ id: string; created: boolean; network: string; address?: string }>("/containers", {
+          node: opts.node,
+          name: opts.name,
+          image,
+          cmd,
+          ...(opts.memory ? { memoryBytes: opts.memory * 1024 * 1024 } : {}),
+          ...(opts.network ? { network: opts.network } : {}),
+          ...(opts.ip ? { ipv4Address: opts.ip } : {}),
+        });
+        print(
+          opts.output,
+          r,
+          () =>
+            `${r.created ? "started" : "already running"} ${opts.name} (${r.id.slice(0, 12)}) on ${opts.node}, network ${r.network}${r.address ? ` at ${r.address}` : ""}`,
+        );
+      },
+    );
 
   program
     .command("metrics")
