@@ -6,12 +6,13 @@ import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { RedisAddressClaims } from "../../services/control/src/network/redis-address-claims.js";
 import { ConflictError } from "../../shared/src/errors.js";
+import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 
 const prefix = `herd-test-${randomBytes(4).toString("hex")}:`;
 let redis: Redis;
 
 before(() => {
-  redis = new Redis(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  redis = new Redis(hostRedisUrl());
 });
 after(async () => {
   const keys = await redis.keys(`${prefix}*`);

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { connectionRefusals, decodeProcAddress, parseConnectedTcp } from "./open-connections.js";
 
 const HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
-const row = (local: string, remote: string, st: string) => `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000     0        0 1234 1 0000000000000000 20 4 30 10 -1`;
+const row = (local: string, remote: string, st: string) =>
+  `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000     0        0 1234 1 0000000000000000 20 4 30 10 -1`;
 
 describe("decodeProcAddress", () => {
   const cases = [
@@ -39,9 +40,24 @@ describe("connectionRefusals", () => {
   const outside = { local: "172.18.0.2:7000", remote: "172.18.0.3:43210", state: "ESTABLISHED" };
   const loopback = { local: "127.0.0.1:9000", remote: "127.0.0.1:50000", state: "ESTABLISHED" };
   const cases: Array<{ name: string; spec: { networkMode: string; ipv4Address?: string }; conns: (typeof outside)[]; refused: string[] }> = [
-    { name: "cluster network: every connection moves with the address", spec: { networkMode: "herd-cluster", ipv4Address: "10.77.0.130" }, conns: [outside, loopback], refused: [] },
-    { name: "another network: a connection to an outside peer is refused", spec: { networkMode: "bridge" }, conns: [outside, loopback], refused: ["172.18.0.2:7000 -> 172.18.0.3:43210 (ESTABLISHED)"] },
-    { name: "no network: loopback connections stay inside and move", spec: { networkMode: "none" }, conns: [loopback, { ...loopback, remote: "[::1]:50001" }], refused: [] },
+    {
+      name: "cluster network: every connection moves with the address",
+      spec: { networkMode: "herd-cluster", ipv4Address: "10.77.0.130" },
+      conns: [outside, loopback],
+      refused: [],
+    },
+    {
+      name: "another network: a connection to an outside peer is refused",
+      spec: { networkMode: "bridge" },
+      conns: [outside, loopback],
+      refused: ["172.18.0.2:7000 -> 172.18.0.3:43210 (ESTABLISHED)"],
+    },
+    {
+      name: "no network: loopback connections stay inside and move",
+      spec: { networkMode: "none" },
+      conns: [loopback, { ...loopback, remote: "[::1]:50001" }],
+      refused: [],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
