@@ -78,7 +78,9 @@ function herdStarted(pid: number | undefined, comm: string | undefined): boolean
   if (comm && ["beam.smp", "epmd", "redis-server"].includes(comm)) return true;
   if (pid === undefined) return false;
   try {
-    return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").some((e) => e.startsWith("HERD_CLUSTER_MARK="));
+    return readFileSync(`/proc/${pid}/environ`, "utf8")
+      .split("\0")
+      .some((e) => e.startsWith("HERD_CLUSTER_MARK="));
   } catch {
     return false;
   }
@@ -209,7 +211,10 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
     // The AOF and dump live in a dir only root can enter (files a restarted Redis writes later
     // get its umask, but nobody else can reach them).
     assert.equal(statSync(redisDir).mode & 0o777, 0o700);
-    assert.ok(readdirSync(redisDir).some((f) => f.startsWith("appendonly")), "no AOF found");
+    assert.ok(
+      readdirSync(redisDir).some((f) => f.startsWith("appendonly")),
+      "no AOF found",
+    );
     for (const f of ["herd.password", "users.acl", "redis.conf"]) assert.equal(statSync(join(redisDir, f)).mode & 0o777, 0o600, f);
     assert.equal(statSync("/var/lib/herd").mode & 0o077, 0);
   });
@@ -218,7 +223,10 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
     const before = await rejectedCount("events", "foreign-result");
     // With n1's agent away its command waits in its queue, where the test can read its id.
     await cluster.stopAgent("n1");
-    const pending = api("/containers", { method: "POST", body: JSON.stringify({ node: "n1", name: "lk-origin", image: "herd/workload:latest", cmd: ["sleep", "3600"] }) });
+    const pending = api("/containers", {
+      method: "POST",
+      body: JSON.stringify({ node: "n1", name: "lk-origin", image: "herd/workload:latest", cmd: ["sleep", "3600"] }),
+    });
     const admin = `Basic ${Buffer.from(`${info.amqp.adminUser}:${info.amqp.adminPassword}`).toString("base64")}`;
     const commandId = await waitFor(
       "the run command queued for n1",
@@ -229,13 +237,24 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
           body: JSON.stringify({ count: 10, ackmode: "ack_requeue_true", encoding: "auto" }),
         });
         const msgs = (await res.json()) as Array<{ payload: string }>;
-        const cmd = msgs.map((m) => JSON.parse(m.payload) as { id: string; type: string; payload: { name?: string } }).find((c) => c.payload.name === "lk-origin");
+        const cmd = msgs
+          .map((m) => JSON.parse(m.payload) as { id: string; type: string; payload: { name?: string } })
+          .find((c) => c.payload.name === "lk-origin");
         return cmd?.id;
       },
       20_000,
     );
     // n2 answers n1's command: a forged success with a made-up container id.
-    const forged = { v: 1, kind: "command.result", nodeId: "n2", commandId, commandType: "container.run", ok: true, result: { id: "f".repeat(64), created: true }, finishedAt: Date.now() };
+    const forged = {
+      v: 1,
+      kind: "command.result",
+      nodeId: "n2",
+      commandId,
+      commandType: "container.run",
+      ok: true,
+      result: { id: "f".repeat(64), created: true },
+      finishedAt: Date.now(),
+    };
     await publishAsNode("n2", EXCHANGES.events, ROUTING.result("n2"), Buffer.from(JSON.stringify(forged)));
     await waitFor("the forged result counted", async () => (await rejectedCount("events", "foreign-result")) === before + 1, 15_000);
     // The request is still waiting for n1; n1 comes back and answers it for real.
@@ -269,11 +288,23 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
     await waitFor("the daemon gone with its agent", async () => gone(daemon), 10_000, 100);
 
     // A daemon left behind by an older agent (one without the death signal), on the same port.
-    const stale = spawn("nsenter", [`--net=/run/netns/${node.netns}`, "rsync", "--daemon", "--no-detach", `--config=${join(configDir, "rsyncd.conf")}`, `--address=${node.address}`, "--port=8730"], {
-      detached: true,
-      stdio: "ignore",
-      env: { ...process.env, HERD_CLUSTER_MARK: cluster.mark },
-    });
+    const stale = spawn(
+      "nsenter",
+      [
+        `--net=/run/netns/${node.netns}`,
+        "rsync",
+        "--daemon",
+        "--no-detach",
+        `--config=${join(configDir, "rsyncd.conf")}`,
+        `--address=${node.address}`,
+        "--port=8730",
+      ],
+      {
+        detached: true,
+        stdio: "ignore",
+        env: { ...process.env, HERD_CLUSTER_MARK: cluster.mark },
+      },
+    );
     stale.unref();
     const stalePid = stale.pid!;
     await waitFor("the stale daemon listening", async () => listensOn(stalePid, 8730), 10_000, 100);
@@ -289,11 +320,29 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
     );
     assert.ok(gone(stalePid), "the stale daemon was killed");
     assert.notEqual(fresh, daemon);
-    await waitFor("n2 up again", async () => (await herdJson<Array<{ id: string; status: string }>>("nodes")).find((n) => n.id === "n2")?.status === "up", 20_000);
+    await waitFor(
+      "n2 up again",
+      async () => (await herdJson<Array<{ id: string; status: string }>>("nodes")).find((n) => n.id === "n2")?.status === "up",
+      20_000,
+    );
   });
 
   it("a container with an open TCP connection is refused before anything is frozen, and leaves nothing behind", async () => {
-    const r = await herd("run", "--node", "n1", "--name", "lk-tcp", "herd/workload:latest", "--", "sh", "-c", "netecho 7000 & sleep 1; exec netecho client 127.0.0.1 7000 1000");
+    // Off the cluster network (whose containers keep their address and connections across a move).
+    const r = await herd(
+      "run",
+      "--node",
+      "n1",
+      "--name",
+      "lk-tcp",
+      "--network",
+      "none",
+      "herd/workload:latest",
+      "--",
+      "sh",
+      "-c",
+      "netecho 7000 & sleep 1; exec netecho client 127.0.0.1 7000 1000",
+    );
     assert.equal(r.code, 0, r.stderr);
     await waitFor("lk-tcp in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "lk-tcp"), 15_000);
     const [copy] = await copiesOf(info, "lk-tcp");
@@ -308,7 +357,15 @@ describe("lockdown on a real two-node local cluster", { timeout: 900_000 }, () =
     assert.deepEqual(await copiesOf(info, "lk-tcp"), [{ node: "n1", id: copy.id, running: true }]);
     const checkpoints = join(plan.nodes[0]!.dataRoot, "containers", copy.id, "checkpoints");
     assert.deepEqual(existsSync(checkpoints) ? readdirSync(checkpoints) : [], []);
-    const { stdout: work } = await execFileAsync("find", [plan.nodes[0]!.dataRoot, plan.nodes[1]!.dataRoot, "-name", "*.work", "-o", "-path", `*herd-staging*${copy.id}*`]);
+    const { stdout: work } = await execFileAsync("find", [
+      plan.nodes[0]!.dataRoot,
+      plan.nodes[1]!.dataRoot,
+      "-name",
+      "*.work",
+      "-o",
+      "-path",
+      `*herd-staging*${copy.id}*`,
+    ]);
     assert.equal(work.trim(), "");
   });
 });

@@ -27,8 +27,10 @@ export class ArpingAddressAnnouncer implements AddressAnnouncer {
       this.o.busybox ?? "busybox",
       "arping",
       "-U",
+      // One unsolicited ARP: enough for the bridge to learn the port; more would only add
+      // arping's 1 s between probes to the restore step.
       "-c",
-      "2",
+      "1",
       "-w",
       "1",
       "-I",

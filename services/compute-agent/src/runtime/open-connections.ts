@@ -50,28 +50,21 @@ export function parseConnectedTcp(procNetTcp: string): TcpConnection[] {
   return out;
 }
 
-const loopbackPeer = (c: TcpConnection) => c.remote.startsWith("127.") || c.remote.startsWith("[::1]:") || c.remote.startsWith("[::ffff:127.");
-
 /**
  * The connections that stop `spec` from moving, one refusal each, with the reason. Pure.
- * Checkpoints take established connections with TCP repair (runc --tcp-established), so:
- * - a container on the cluster network (a static address that moves with it) keeps them all: its
- *   peers see a stall, not a reset;
- * - any other container comes back at another address (or none), so a connection to a peer
- *   outside it would be reset — refused; a connection between two of its own loopback sockets
- *   stays inside its own network namespace and moves with it.
- * (Host namespaces and host paths, the only ways to reach a host loopback service or host unix
- * socket, are refused by checkMigratable.)
+ * Checkpoints take established connections with TCP repair (runc --tcp-established), so a
+ * container on the cluster network (a static address that moves with it) keeps them all: its
+ * peers see a stall, not a reset. Any other container comes back at another address (or none),
+ * so its connections are refused up front. (A host loopback service or host unix socket is only
+ * reachable through host namespaces or host paths, which checkMigratable refuses anyway.)
  */
 export function connectionRefusals(spec: Pick<ContainerSpec, "networkMode" | "ipv4Address">, conns: readonly TcpConnection[]): Refusal[] {
   if (spec.ipv4Address) return [];
-  return conns
-    .filter((c) => !loopbackPeer(c))
-    .map((c) => ({
-      code: "tcp-connection",
-      detail: `${c.local} -> ${c.remote} (${c.state})`,
-      reason: `an open TCP connection on network "${spec.networkMode}", where the container gets another address on the destination: the peer would see a reset. Containers on the cluster network (herd run --network cluster) keep their address and connections`,
-    }));
+  return conns.map((c) => ({
+    code: "tcp-connection",
+    detail: `${c.local} -> ${c.remote} (${c.state})`,
+    reason: `an open TCP connection on network "${spec.networkMode}", where the container would not keep its address on another node: the peer would see a reset. Containers on the cluster network (herd run --network cluster, the default) keep their address and connections`,
+  }));
 }
 
 /**
