@@ -34,6 +34,8 @@ import { engineOf, newCluster, waitFor } from "../test/integration/support/clust
 const OUT = resolve(process.env.HERD_BENCH_OUT ?? "bench/results");
 const SCALE = Number(process.env.HERD_BENCH_QOS_SCALE ?? "1");
 const ROUNDS = Math.max(1, Number(process.env.HERD_BENCH_QOS_ROUNDS ?? "2"));
+/** Seconds per demand step in (b). */
+const STEP_S = Math.max(4, Math.round(10 * SCALE));
 const IMAGE = "herd/workload:latest";
 const TARGET_MS = 30;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -266,7 +268,7 @@ interface ShareRun {
 }
 
 async function shareRun(docker: Dockerode, api: ApiClient, scheme: "none" | "static" | "fair"): Promise<ShareRun> {
-  const stepS = Math.max(4, Math.round(10 * SCALE));
+  const stepS = STEP_S;
   const seconds = stepS * 6;
   const started: Record<string, { id: string; pid: number }> = {};
   for (const [name, fr] of Object.entries(SCHEDULES)) {
@@ -524,7 +526,7 @@ Ratio phase-1 median latency off/on: ${f((stat?.phase1MedianMs ?? NaN) / (pid?.p
 ![latency](qos-latency.svg)
 ![guard](qos-guard.svg)
 
-## (b) Fair share: four \`cpusteps\` containers on one core, demands changing every ${Math.max(4, Math.round(10 * SCALE))} s
+## (b) Fair share: four \`cpusteps\` containers sharing a 1-core budget, demands changing every ${Math.max(4, Math.round(10 * SCALE))} s
 
 Capacity handed out: 1 core (HERD_QOS_CPU_MILLICORES=1000) to four containers on both CPUs; "granted" is the CPU quota in force each
 second (no limits: what CFS gave), capped at the demand; "received" is what each container's cgroup actually used.
@@ -538,6 +540,8 @@ Per round (${ROUNDS} rounds, schemes alternating; the plot shows round 1):
 | round | scheme | Jain granted | Jain received | work (M loops) | CPU s |
 |---|---|---|---|---|---|
 ${rounds.map((r, i) => `| ${Math.floor(i / 3) + 1} | ${r.scheme} | ${f(r.grantedJainMean, 3)} | ${f(r.jainMean, 3)} | ${f(r.totalLoops / 1e6, 2)} | ${f(r.cpuSeconds, 1)} |`).join("\n")}
+
+The four containers received ${f((stat2?.cpuSeconds ?? NaN) / (ROUNDS * 6 * STEP_S), 2)} cores on average under static shares and ${f((fair?.cpuSeconds ?? NaN) / (ROUNDS * 6 * STEP_S), 2)} under fair share, of the 1-core budget: when the machine's other load leaves less than the budget, the quotas do not bind and what each container receives is CFS's answer under every scheme — "received" then measures the machine, "granted" the scheme.
 
 Fair share vs static shares: Jain granted ${f(fair?.grantedJainMean, 3)} vs ${f(stat2?.grantedJainMean, 3)}, received ${f(fair?.jainMean, 3)} vs ${f(stat2?.jainMean, 3)}; work ${f((100 * (fair?.totalLoops ?? NaN)) / (stat2?.totalLoops ?? NaN), 1)} % of static's, ${f((100 * (fair?.totalLoops ?? NaN)) / (none?.totalLoops ?? NaN), 1)} % of no limits'.
 
