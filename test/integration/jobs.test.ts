@@ -218,7 +218,11 @@ describe("jobs on a real three-node local cluster", { timeout: 900_000 }, () => 
     const before = await scheduler();
     assert.equal(before.nodes.find((n) => n.id === "n1")!.reservedCpus, 0.5);
     // The node's telemetry must have shown the container before control can migrate it.
-    await waitFor("control to see the job's container", async () => (await api("GET", `/containers/${j.tasks[0]!.container}`)).status === 200);
+    // (running there, not just created: a sample taken between create and start shows "created").
+    await waitFor("control to see the job's container running", async () => {
+      const r = await api("GET", `/containers/${j.tasks[0]!.container}`);
+      return r.status === 200 && (r.data as { state?: string }).state === "running";
+    });
     const m = await herd("migrate", j.tasks[0]!.container, "--to", "n2");
     assert.equal(m.code, 0, m.stderr);
     await waitFor("the reservation to be charged to n2", async () => {
