@@ -25,6 +25,7 @@ import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
 import { ContainerNameGuard } from "./names/name-guard.js";
 import { RedisContainerNames } from "./names/redis-container-names.js";
+import { dashboard } from "./ui/dashboard.js";
 import type { StateStore } from "./state/state-store.js";
 import { parseAddressRange } from "../../../shared/src/contracts/cluster-network.js";
 import { NetworkAttachments } from "./network/network-attachment.js";
@@ -42,6 +43,7 @@ export class ControlService {
   private adoptTimer?: NodeJS.Timeout;
   private adopting = false;
   lease!: RedisLeaderLease;
+  private closeDashboard?: () => void;
   store!: StateStore;
   commands!: CommandClient;
   migrations!: MigrationOrchestrator;
@@ -86,7 +88,9 @@ export class ControlService {
       log: this.log.child({ component: "qos" }),
       onRejected: (reason) => this.metrics.rejected.inc({ queue: "events", reason }),
     });
-    const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }), s.HERD_METRICS_PER_CONTAINER, (m) => qos.handle(m));
+    const ingest = new MessageIngest(store, this.commands, this.metrics, this.log.child({ component: "ingest" }), s.HERD_METRICS_PER_CONTAINER, (m) =>
+      qos.handle(m),
+    );
     // Messages the bus refuses before a handler sees them (malformed JSON) are counted too.
     const rejectedOn = (queue: string) => (reason: string) => this.metrics.rejected.inc({ queue, reason });
     const migrationStore = new RedisMigrationStore(redis);
@@ -176,6 +180,8 @@ export class ControlService {
     await this.jobs.start();
 
     const claims = s.HERD_CLUSTER_RANGE ? new RedisAddressClaims(redis, parseAddressRange(s.HERD_CLUSTER_RANGE, "HERD_CLUSTER_RANGE")) : undefined;
+    const ui = await dashboard({ state: store, migrations: migrationStore, downAfterMs: s.HERD_NODE_DOWN_AFTER_MS, log: this.log.child({ component: "ui" }) });
+    this.closeDashboard = ui.close;
     const app = buildControlApi({
       store,
       commands: this.commands,
@@ -194,6 +200,7 @@ export class ControlService {
       qos,
       network: new NetworkAttachments(claims),
       addressClaims: claims,
+      dashboard: ui,
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());
@@ -248,6 +255,10 @@ export class ControlService {
     this.livenessTimer = undefined;
     const server = this.server;
     this.server = undefined;
-    await Promise.allSettled([server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve(), this.bus?.close(), this.store?.close()]);
+    this.closeDashboard?.();
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    // Open dashboard streams never end by themselves and would keep close() waiting.
+    server?.closeAllConnections();
+    await Promise.allSettled([closed, this.bus?.close(), this.store?.close()]);
   }
 }

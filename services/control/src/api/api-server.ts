@@ -34,6 +34,8 @@ export interface ApiDeps {
   openApiDocument?: () => unknown;
   /** The cluster network's addresses; without it new containers get no network. */
   network?: NetworkAttachments;
+  /** Routers mounted at the root, outside /api/v1 and its token check (the dashboard's static files). */
+  pages?: express.Router[];
 }
 
 const RunResult = z.object({ id: z.string().min(1) });
@@ -55,6 +57,8 @@ export function createApi(deps: ApiDeps): express.Express {
     res.json({ ok: true });
   });
   if (deps.openApiDocument) app.use(docsRoutes(deps.openApiDocument));
+
+  for (const r of deps.pages ?? []) app.use(r);
 
   const auth = requireToken(deps.token);
   // The token is checked before a body is read: without it nothing is parsed (401), and an

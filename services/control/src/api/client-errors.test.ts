@@ -10,7 +10,12 @@ function httpError<E extends Error>(err: E, props: Record<string, unknown>): E {
 describe("clientErrorResponse", () => {
   const cases: Array<{ name: string; err: unknown; status: number | undefined; field?: string }> = [
     { name: "oversized body", err: httpError(new Error("request entity too large"), { status: 413, type: "entity.too.large" }), status: 413, field: "body" },
-    { name: "malformed JSON", err: httpError(new SyntaxError("Unexpected token"), { status: 400, body: "{x", type: "entity.parse.failed" }), status: 400, field: "body" },
+    {
+      name: "malformed JSON",
+      err: httpError(new SyntaxError("Unexpected token"), { status: 400, body: "{x", type: "entity.parse.failed" }),
+      status: 400,
+      field: "body",
+    },
     { name: "undecodable path parameter", err: httpError(new URIError("Failed to decode param '%ZZ'"), { status: 400 }), status: 400, field: "path" },
     { name: "unsupported charset", err: httpError(new Error('unsupported charset "UTF-7"'), { statusCode: 415, type: "charset.unsupported" }), status: 415 },
     { name: "a server-side failure stays unmapped", err: httpError(new Error("boom"), { status: 500 }), status: undefined },

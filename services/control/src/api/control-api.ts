@@ -11,10 +11,11 @@ import type { Rebalancer } from "../rebalance/rebalancer.js";
 import { documentLeaderRoutes, leaderRoutes } from "../leader/leader-routes.js";
 import type { LeaderElection } from "../leader/leader-lease.js";
 import { documentQosRoutes, type QosEventHandler } from "../qos/qos-event-handler.js";
+import { documentDashboardRoutes } from "../ui/dashboard-openapi.js";
 import { createApi, type ApiDeps } from "./api-server.js";
 import { buildOpenApi, documentCoreRoutes, documentMigrationRoutes, documentRebalanceRoutes, type RouteDocumenter } from "./openapi.js";
 
-export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocument"> {
+export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocument" | "pages"> {
   migrations: MigrationOrchestrator;
   migrationStore: MigrationStore;
   rebalancer: Rebalancer;
@@ -26,6 +27,8 @@ export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocum
   qos?: QosEventHandler;
   /** The cluster network's address claims (GET /network); absent without a cluster network. */
   addressClaims?: AddressClaims;
+  /** The web dashboard: static pages at /ui and its live stream under /api/v1. */
+  dashboard?: { pages: express.Router; stream: express.Router };
 }
 
 /** Every group of routes under /api/v1 with its documentation: a route is added here together with its doc. */
@@ -37,6 +40,7 @@ export function controlRouteGroups(p: ControlApiParts): { router: express.Router
     ...(p.leader ? [{ router: leaderRoutes(p.leader, p.migrations), document: documentLeaderRoutes }] : []),
     ...(p.qos ? [{ router: p.qos.routes(), document: documentQosRoutes }] : []),
     { router: networkRoutes(p.addressClaims), document: documentNetworkRoutes },
+    ...(p.dashboard ? [{ router: p.dashboard.stream, document: documentDashboardRoutes }] : []),
   ];
 }
 
@@ -47,6 +51,7 @@ export function buildControlApi(p: ControlApiParts): express.Express {
   return createApi({
     ...p,
     routers: groups.map((g) => g.router),
+    pages: p.dashboard ? [p.dashboard.pages] : [],
     openApiDocument: () => (doc ??= buildOpenApi([documentCoreRoutes, ...groups.map((g) => g.document)])),
   });
 }

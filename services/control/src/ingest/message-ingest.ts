@@ -71,12 +71,18 @@ export class MessageIngest {
         break;
       case "command.result":
         if (this.commands.handleResult(event) === "foreign") {
-          throw this.reject("events", { field: "foreign-result", message: `result for command ${event.commandId} came from ${event.nodeId}, not the node it was sent to` });
+          throw this.reject("events", {
+            field: "foreign-result",
+            message: `result for command ${event.commandId} came from ${event.nodeId}, not the node it was sent to`,
+          });
         }
         break;
       case "command.progress":
         if (this.commands.handleProgress(event) === "foreign") {
-          throw this.reject("events", { field: "foreign-progress", message: `progress for command ${event.commandId} came from ${event.nodeId}, not the node it was sent to` });
+          throw this.reject("events", {
+            field: "foreign-progress",
+            message: `progress for command ${event.commandId} came from ${event.nodeId}, not the node it was sent to`,
+          });
         }
         break;
       case "container":

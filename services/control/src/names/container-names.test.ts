@@ -25,7 +25,12 @@ describe("decideHolder", () => {
       ],
       want: { kind: "held", nodeId: "n2" },
     },
-    { name: "the registry wins over an old claim elsewhere", reported: [{ id: "c".repeat(64), nodeId: "n2", state: "running" }], claim: claim(0, "n1"), want: { kind: "held", nodeId: "n2" } },
+    {
+      name: "the registry wins over an old claim elsewhere",
+      reported: [{ id: "c".repeat(64), nodeId: "n2", state: "running" }],
+      claim: claim(0, "n1"),
+      want: { kind: "held", nodeId: "n2" },
+    },
     { name: "a young claim holds it while the container is created", reported: [], claim: claim(NOW - 5_000, "n3"), want: { kind: "held", nodeId: "n3" } },
     { name: "an unconfirmed claim past the grace is stale (the node never answered)", reported: [], claim: claim(NOW - 120_001), want: { kind: "free" } },
     {

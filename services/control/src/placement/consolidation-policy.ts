@@ -233,7 +233,13 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     }
     const first = moves.get(v);
     const via = a.cloudsimDoubleMoves && first && first.to !== s.nodes[to]!.id ? first.to : undefined;
-    moves.set(v, { containerId: s.containers[v]!.id, from: s.nodes[from]!.id, to: s.nodes[to]!.id, reason: via ? `${first!.reason}; then ${why}` : why, ...(via ? { via } : {}) });
+    moves.set(v, {
+      containerId: s.containers[v]!.id,
+      from: s.nodes[from]!.id,
+      to: s.nodes[to]!.id,
+      reason: via ? `${first!.reason}; then ${why}` : why,
+      ...(via ? { via } : {}),
+    });
   };
 
   // 1. Overloaded hosts, and what they shed (minimum migration time = smallest memory first).

@@ -74,7 +74,13 @@ test("a migrated container's history follows it across its ids (committed migrat
   assert.deepEqual(containerLineage("id-x", migrations), ["id-x"]);
   assert.deepEqual(containerLineage("fresh", migrations), ["fresh"]);
   // A cycle (cannot happen, but records are data) ends the walk instead of looping.
-  assert.deepEqual(containerLineage("p", [{ containerId: "q", destinationContainerId: "p", state: "committed" }, { containerId: "p", destinationContainerId: "q", state: "committed" }]), ["q", "p"]);
+  assert.deepEqual(
+    containerLineage("p", [
+      { containerId: "q", destinationContainerId: "p", state: "committed" },
+      { containerId: "p", destinationContainerId: "q", state: "committed" },
+    ]),
+    ["q", "p"],
+  );
   const h = (ts: number[]) => ts.map((t) => ({ t, cpuPct: t }));
   // Points repeated or out of order at a seam are dropped; the newest `limit` are kept.
   assert.deepEqual(

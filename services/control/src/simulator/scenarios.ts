@@ -33,7 +33,16 @@ export function planetLabWorkload(day: PlanetLabDay, hostCount = 800, cloudsimAr
     const type = VM_TYPES[Math.floor(i / per)]!;
     return { id: `vm-${i}`, mips: type.mips, ramMb: type.ramMb, bwKbps: 100_000, cpuPct: vm.cpuPct };
   });
-  return { name: `planetlab-${day.day}`, stepSec: 300, durationSec: 86_400, hosts, vms, initialPlacement: "pabfd", removeIdleVms: cloudsimArtefacts, cloudsimStaleMigratingOut: cloudsimArtefacts };
+  return {
+    name: `planetlab-${day.day}`,
+    stepSec: 300,
+    durationSec: 86_400,
+    hosts,
+    vms,
+    initialPlacement: "pabfd",
+    removeIdleVms: cloudsimArtefacts,
+    cloudsimStaleMigratingOut: cloudsimArtefacts,
+  };
 }
 
 /** A generic linear power model for hosts that publish none (only used for energy figures). */

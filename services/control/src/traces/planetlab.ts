@@ -31,7 +31,9 @@ async function entriesOfKind(dir: string, entries: readonly Dirent[], kind: "fil
         const st = await stat(join(dir, e.name));
         isKind = kind === "file" ? st.isFile() : st.isDirectory();
       } catch (err) {
-        throw new TraceFormatError(join(dir, e.name), undefined, `symbolic link cannot be followed (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+        throw new TraceFormatError(join(dir, e.name), undefined, `symbolic link cannot be followed (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+          cause: err,
+        });
       }
     }
     if (isKind) out.push(e.name);
