@@ -138,11 +138,23 @@ async function main(): Promise<void> {
   try {
     // Broker users for the two publisher nodes, with exactly a node's permissions.
     const passwords = Object.fromEntries(FAKE_NODES.map((n) => [n, randomBytes(18).toString("base64url")]));
-    const admin = new RabbitmqBrokerAdmin({ managementUrl: info.amqp.managementUrl, adminUser: info.amqp.adminUser, adminPassword: info.amqp.adminPassword, userPrefix: "herd-", log });
+    const admin = new RabbitmqBrokerAdmin({
+      managementUrl: info.amqp.managementUrl,
+      adminUser: info.amqp.adminUser,
+      adminPassword: info.amqp.adminPassword,
+      userPrefix: "herd-",
+      log,
+    });
     await admin.provision({
       vhost: VHOST,
       users: [
-        { name: info.amqp.adminUser, password: info.amqp.adminPassword, tags: ["administrator"], permission: { configure: ".*", write: ".*", read: ".*" }, topicPermissions: [] },
+        {
+          name: info.amqp.adminUser,
+          password: info.amqp.adminPassword,
+          tags: ["administrator"],
+          permission: { configure: ".*", write: ".*", read: ".*" },
+          topicPermissions: [],
+        },
         ...FAKE_NODES.map((n) => ({ name: `herd-node-${n}`, password: passwords[n]!, tags: [], ...nodePermissions(n) })),
       ],
     });
@@ -234,7 +246,9 @@ async function main(): Promise<void> {
       const chunk = containers.slice(i, i + 20);
       const sizes = await Promise.all(
         chunk.map(async (c) => {
-          const res = await fetch(new URL(`/api/v1/containers/${c.id}/metrics?limit=60`, info.apiUrl), { headers: { authorization: `Bearer ${info.apiToken}` } });
+          const res = await fetch(new URL(`/api/v1/containers/${c.id}/metrics?limit=60`, info.apiUrl), {
+            headers: { authorization: `Bearer ${info.apiToken}` },
+          });
           return (await res.arrayBuffer()).byteLength;
         }),
       );
@@ -275,9 +289,20 @@ async function main(): Promise<void> {
 
 function markdown(r: {
   meta: Record<string, unknown>;
-  dashboard: { dataPaintedMedianMs: number; fcpMedianMs: number; loginFcpMs: number; transferBytes: number; decodedBytes: number; requests: number; runs: PaintRun[] };
+  dashboard: {
+    dataPaintedMedianMs: number;
+    fcpMedianMs: number;
+    loginFcpMs: number;
+    transferBytes: number;
+    decodedBytes: number;
+    requests: number;
+    runs: PaintRun[];
+  };
   stream: { helloBytes: number; tickBytesPerSec: number; ticksPerSec: number };
-  baselines: { rabbitmqManagement: { fcpMs: number; transferBytes: number; requests: number }; perRowPolling: { requestsPerSec: number; bytesPerSec: number; roundMs: number } };
+  baselines: {
+    rabbitmqManagement: { fcpMs: number; transferBytes: number; requests: number };
+    perRowPolling: { requestsPerSec: number; bytesPerSec: number; roundMs: number };
+  };
 }): string {
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
   const d = r.dashboard;

@@ -83,7 +83,11 @@ describe("web dashboard in headless Chromium on a real two-node cluster", { time
     const shown = (await note.textContent()) ?? "";
     const cli = await herd("migrate", "demo-counter", "--to", counter);
     assert.notEqual(cli.code, 0);
-    const cliMessage = cli.stderr.trim().split("\n").pop()!.replace(/^herd: (invalid input: )?/, "");
+    const cliMessage = cli.stderr
+      .trim()
+      .split("\n")
+      .pop()!
+      .replace(/^herd: (invalid input: )?/, "");
     assert.ok(cliMessage.length > 5, cli.stderr);
     assert.ok(shown.includes(cliMessage.slice(0, 40)), `page said "${shown}", CLI said "${cli.stderr.trim()}"`);
     await shot("03-refused");
