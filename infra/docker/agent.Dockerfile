@@ -6,7 +6,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /herd
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.ui.json ./
+COPY scripts ./scripts
 COPY shared ./shared
 COPY services ./services
 COPY test ./test
