@@ -60,6 +60,8 @@ async function readStream(headers: Record<string, string>, until: (events: Array
     const res = await fetch(`${base}/api/v1/stream`, { headers, signal: ac.signal });
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    // Node's fetch asks for gzip, as browsers do; frames still arrive one by one (flushed each).
+    assert.equal(res.headers.get("content-encoding"), "gzip");
     const parser = new SseParser();
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     for (;;) {

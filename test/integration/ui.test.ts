@@ -118,6 +118,8 @@ describe("web dashboard in headless Chromium on a real two-node cluster", { time
     // The cluster view moves the row to the destination node.
     await page.click("nav a[data-tab=cluster]");
     await row(to, "demo-counter").waitFor({ timeout: 30_000 });
+    // …and, once the source's agent reports again, shows exactly one copy: the source's is gone.
+    await waitFor("one demo-counter row on the page", async () => (await page.locator('tr[data-container="demo-counter"]').count()) === 1, 30_000);
     await shot("06-cluster-after");
   });
 
@@ -127,11 +129,13 @@ describe("web dashboard in headless Chromium on a real two-node cluster", { time
     await shot("07-plan");
     await page.click("nav a[data-tab=forecast]");
     await page.selectOption("#f-container", "demo-cpuburn");
-    await page.fill("#f-step", "1");
+    // The CLI's defaults (horizon 6, 10 s steps): what `herd forecast demo-cpuburn` shows.
     await page.click("#f-form button[type=submit]");
-    const chosen = page.locator("#f-chosen");
-    await chosen.waitFor({ timeout: 120_000 });
-    assert.ok(((await chosen.textContent()) ?? "").length > 0);
+    const outcome = page.locator("#f-chosen, #f-out .note.bad");
+    await outcome.first().waitFor({ timeout: 120_000 });
+    const bad = page.locator("#f-out .note.bad");
+    if (await bad.count()) assert.fail(`forecast failed on the page: ${await bad.textContent()}`);
+    assert.ok(((await page.locator("#f-chosen").textContent()) ?? "").length > 0);
     await page.locator("#f-out svg.chart path.line.actual").waitFor();
     await shot("08-forecast");
   });

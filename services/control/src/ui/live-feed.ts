@@ -21,6 +21,9 @@ export interface LiveFeedOptions {
   now?: () => number;
 }
 
+/** Two decimals are plenty for a percentage on a chart, and keep frames small. */
+const pct = (v: number) => Math.round(v * 100) / 100;
+
 export type FeedListener = (event: "hello" | "tick", data: HelloFrame | TickFrame) => void;
 
 /** Thrown when the stream already has as many listeners as it allows. */
@@ -130,7 +133,7 @@ export class LiveFeed {
         status: nodeStatus(n, t, this.o.downAfterMs),
         ...(n.address !== undefined ? { address: n.address } : {}),
         ...(n.cpuCores !== undefined ? { cpuCores: n.cpuCores } : {}),
-        ...(n.cpuPct !== undefined ? { cpuPct: n.cpuPct } : {}),
+        ...(n.cpuPct !== undefined ? { cpuPct: pct(n.cpuPct) } : {}),
         ...(n.memUsedBytes !== undefined ? { memUsedBytes: n.memUsedBytes } : {}),
         ...(n.memTotalBytes !== undefined ? { memTotalBytes: n.memTotalBytes } : {}),
         containers: n.containers,
@@ -142,7 +145,7 @@ export class LiveFeed {
         nodeId: c.nodeId,
         image: c.image,
         state: c.state,
-        cpuPct: c.cpuPct,
+        cpuPct: pct(c.cpuPct),
         memBytes: c.memBytes,
         memLimitBytes: c.memLimitBytes,
         updatedAt: c.updatedAt,
@@ -156,11 +159,11 @@ export class LiveFeed {
     const nPoints = this.o.nodeHistoryPoints ?? 300;
     const [nodes, containers] = await Promise.all([
       Promise.all(
-        state.nodes.map(async (n) => [n.id, (await this.o.state.nodeHistory(n.id, nPoints)).map((p): Sample => [p.t, p.cpuPct, p.memUsedBytes])] as const),
+        state.nodes.map(async (n) => [n.id, (await this.o.state.nodeHistory(n.id, nPoints)).map((p): Sample => [p.t, pct(p.cpuPct), p.memUsedBytes])] as const),
       ),
       Promise.all(
         state.containers.map(
-          async (c) => [c.id, (await this.o.state.containerHistory(c.id, cPoints)).map((p): Sample => [p.t, p.cpuPct, p.memBytes])] as const,
+          async (c) => [c.id, (await this.o.state.containerHistory(c.id, cPoints)).map((p): Sample => [p.t, pct(p.cpuPct), p.memBytes])] as const,
         ),
       ),
     ]);

@@ -28,7 +28,10 @@ export const setUnauthorizedHandler = (fn: () => void): void => {
 const authHeader = (token: string | null) => ({ authorization: `Bearer ${token ?? ""}` });
 
 /** One REST call with the stored token; errors carry the server's message (and field, for 400s). */
-export async function api<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000, token = tokenStore.get()): Promise<T> {
+/** `token` given explicitly (sign-in) means a 401 is the caller's to report, not a sign-out. */
+export async function api<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000, token?: string): Promise<T> {
+  const explicit = token !== undefined;
+  token ??= tokenStore.get() ?? "";
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
@@ -52,7 +55,7 @@ export async function api<T>(method: string, path: string, body?: unknown, timeo
   }
   if (!res.ok) {
     const e = (data ?? {}) as { error?: string; field?: string };
-    if (res.status === 401) onUnauthorized();
+    if (res.status === 401 && !explicit) onUnauthorized();
     throw new ApiError(res.status, e.error ?? `HTTP ${res.status}`, e.field);
   }
   return data as T;

@@ -101,7 +101,7 @@ export class ClusterView implements View {
             <div><span>Containers</span><b>${n.containers}</b></div>
             <div><span>Last report</span><b class="small">${esc(ago(n.lastSeenAt, now))}</b></div>
           </div>
-          ${lineChart(series, { w: 720, h: 190, yMax: 100, yLabel: (v) => `${v.toFixed(0)}%`, xLabel: clock, xFrom: now - 300_000, xTo: now })}
+          ${lineChart(series, { w: 720, h: 190, yMax: 100, yLabel: (v) => `${v.toFixed(0)}%`, xLabel: clock, xFrom: Math.max(now - 300_000, Math.min(now - 60_000, hist[0]?.[0] ?? now)), xTo: now })}
           ${legend(series)}
         </article>`;
       })
