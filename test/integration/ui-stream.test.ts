@@ -1,4 +1,4 @@
-// The dashboard's server side against a real Redis (random key prefix): the static files at /ui
+// The dashboard's server side against a real Redis (as Herd's ACL user, random key prefix): the static files at /ui
 // and the live stream fed by the state control keeps (RedisStateStore + RedisMigrationStore).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -9,6 +9,7 @@ import { gunzipSync } from "node:zlib";
 import express from "express";
 import { Redis } from "ioredis";
 import { createLogger } from "../../shared/src/logger.js";
+import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 import { ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../../shared/src/contracts/index.js";
 import { requireToken } from "../../services/control/src/api/auth.js";
 import { RedisMigrationStore } from "../../services/control/src/migration/migration-store.js";
@@ -78,7 +79,7 @@ async function readStream(headers: Record<string, string>, until: (events: Array
 }
 
 before(async () => {
-  redis = new Redis(process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379");
+  redis = new Redis(hostRedisUrl());
   const ui = await dashboard({
     state: state(),
     migrations: migrations(),
