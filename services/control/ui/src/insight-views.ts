@@ -4,6 +4,10 @@ import { clock, esc, fmtPct } from "./format.js";
 import type { ForecastReport, PlanReport } from "./types.js";
 import { pill, type AppContext, type View } from "./view.js";
 
+/** JSON turns NaN into null: anything not a finite number shows as a dash. */
+const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const num = (v: unknown, digits: number) => (finite(v) ? v.toFixed(digits) : "–");
+
 const failure = (err: unknown) => {
   const e = err instanceof ApiError ? err : new ApiError(0, String(err));
   return `<div class="note bad"><b>Error${e.status ? ` (HTTP ${e.status})` : ""}:</b> ${esc(e.message)}</div>`;
@@ -125,16 +129,16 @@ export class ForecastView implements View {
       const lastT = pts.length ? (pts[pts.length - 1]!.t ?? Date.now()) : Date.now();
       const x = (p: { t?: number }, i: number) => p.t ?? lastT - (pts.length - 1 - i) * stepMs;
       const series: Series[] = [
-        { points: pts.map((p, i) => [x(p, i), p.actual] as const), cls: "actual", label: "actual" },
+        { points: pts.map((p, i) => [x(p, i), p.actual] as const).filter((q) => finite(q[1])), cls: "actual", label: "actual" },
         {
-          points: pts.filter((p) => p.forecasts[r.chosen.name] !== undefined).map((p, i) => [x(p, i), p.forecasts[r.chosen.name]!] as const),
+          points: pts.map((p, i) => [x(p, i), p.forecasts[r.chosen.name]] as const).filter((q): q is readonly [number, number] => finite(q[1])),
           cls: "chosen",
           label: `${r.chosen.name}, ${r.backtest.horizon} steps ahead (back-test)`,
           dashed: true,
         },
-        { points: r.forecast.map((v, i) => [lastT + (i + 1) * stepMs, v] as const), cls: "future", label: "forecast", dots: true },
+        { points: r.forecast.map((v, i) => [lastT + (i + 1) * stepMs, v] as const).filter((q) => finite(q[1])), cls: "future", label: "forecast", dots: true },
       ];
-      const best = Math.min(...r.models.filter((m) => m.available).map((m) => m.validation.mae));
+      const best = Math.min(...r.models.filter((m) => m.available && finite(m.validation.mae)).map((m) => m.validation.mae));
       out.innerHTML = `
         <p>Chosen model for <b>${esc(r.name)}</b> (on ${esc(r.nodeId)}): <b class="chosen-model" id="f-chosen">${esc(r.chosen.name)}</b> — ${esc(r.chosen.reason)}</p>
         ${lineChart(series, { w: 1300, h: 300, yLabel: (v) => `${v.toFixed(v < 10 ? 1 : 0)}%`, xLabel: clock, marker: { x: lastT, label: "now" } })}
@@ -144,8 +148,8 @@ export class ForecastView implements View {
           .map(
             (
               m,
-            ) => `<tr class="${m.name === r.chosen.name ? "selected" : ""}"><td>${esc(m.name)}</td><td class="num">${m.available ? m.validation.mae.toFixed(2) : "–"}</td><td class="num">${m.available ? m.validation.rmse.toFixed(2) : "–"}</td>
-              <td class="num">${r.backtest.mae[m.name]?.toFixed(2) ?? "–"}</td><td><code>${m.forecast.map((v) => v.toFixed(1)).join(" ")}</code></td>
+            ) => `<tr class="${m.name === r.chosen.name ? "selected" : ""}"><td>${esc(m.name)}</td><td class="num">${m.available ? num(m.validation.mae, 2) : "–"}</td><td class="num">${m.available ? num(m.validation.rmse, 2) : "–"}</td>
+              <td class="num">${num(r.backtest.mae[m.name], 2)}</td><td><code>${m.forecast.map((v) => num(v, 1)).join(" ")}</code></td>
               <td>${m.name === r.chosen.name ? pill("chosen") : !m.available ? `<span class="sub">${esc(m.reason ?? "unavailable")}</span>` : m.validation.mae === best ? "best MAE" : ""}</td></tr>`,
           )
           .join("")}</tbody></table>

@@ -2,6 +2,7 @@ import { api, ApiError, openStream, setUnauthorizedHandler, tokenStore, type Str
 import { ClusterView } from "./cluster-view.js";
 import { ago, esc } from "./format.js";
 import { ForecastView, PlanView } from "./insight-views.js";
+import { JobsView } from "./jobs-view.js";
 import { MigrationsView, sizeBars } from "./migrations-view.js";
 import { Model } from "./model.js";
 import type { HelloFrame, TickFrame } from "./types.js";
@@ -12,6 +13,7 @@ const TABS = [
   ["migrations", "Migrations"],
   ["plan", "Plan"],
   ["forecast", "Forecast"],
+  ["jobs", "Jobs"],
 ] as const;
 type Tab = (typeof TABS)[number][0];
 
@@ -142,7 +144,15 @@ function show(t: Tab, force = false): void {
   for (const a of document.querySelectorAll<HTMLElement>("nav a")) a.classList.toggle("active", a.dataset.tab === t);
   const p = () => params;
   view =
-    t === "migrations" ? new MigrationsView(ctx, p) : t === "plan" ? new PlanView(ctx) : t === "forecast" ? new ForecastView(ctx, p) : new ClusterView(ctx);
+    t === "migrations"
+      ? new MigrationsView(ctx, p)
+      : t === "plan"
+        ? new PlanView(ctx)
+        : t === "forecast"
+          ? new ForecastView(ctx, p)
+          : t === "jobs"
+            ? new JobsView(ctx)
+            : new ClusterView(ctx);
   target.textContent = "";
   view.mount(target);
   sizeBars(target);

@@ -19,8 +19,19 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
 }
 
 export const stateClass = (s: string): string =>
-  ({ up: "ok", running: "ok", committed: "ok", down: "bad", failed: "bad", "rolled-back": "warn", "rolling-back": "warn", exited: "muted", created: "muted" })[
-    s
-  ] ?? "muted";
+  ({
+    up: "ok",
+    running: "ok",
+    committed: "ok",
+    down: "bad",
+    failed: "bad",
+    "rolled-back": "warn",
+    "rolling-back": "warn",
+    exited: "muted",
+    created: "muted",
+    succeeded: "ok",
+    queued: "warn",
+    placing: "warn",
+  })[s] ?? "muted";
 
 export const pill = (s: string): string => `<span class="pill ${stateClass(s)}">${s.replace(/[&<>"']/g, "")}</span>`;
