@@ -123,7 +123,7 @@ describe("web dashboard in headless Chromium on a real two-node cluster", { time
     await shot("06-cluster-after");
   });
 
-  it("shows the rebalance plan with reasons and a container's forecast with the chosen model", async () => {
+  it("shows the rebalance plan with reasons, a container's forecast with the chosen model, and the jobs", async () => {
     await page.click("nav a[data-tab=plan]");
     await page.locator("#plan-moves").waitFor({ timeout: 60_000 });
     await shot("07-plan");
@@ -138,6 +138,10 @@ describe("web dashboard in headless Chromium on a real two-node cluster", { time
     assert.ok(((await page.locator("#f-chosen").textContent()) ?? "").length > 0);
     await page.locator("#f-out svg.chart path.line.actual").waitFor();
     await shot("08-forecast");
+    // Jobs (the jobs API): the list or its empty state, without an error.
+    await page.click("nav a[data-tab=jobs]");
+    await page.locator("#jobs, #j-out .empty, #j-out .note.bad").first().waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator("#j-out .note.bad").count(), 0, (await page.locator("#j-out").textContent()) ?? "");
   });
 
   it("loaded nothing from another origin and threw no script errors", () => {
