@@ -65,7 +65,9 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
     out += `<path class="line ${esc(s.cls)}${s.dashed ? " dashed" : ""}" d="${d}"/>`;
-    if (s.dots) for (const p of s.points) out += `<circle class="dot ${esc(s.cls)}" cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2.5"/>`;
+    // A lone point draws no line: show it as a dot.
+    if (s.dots || s.points.length === 1)
+      for (const p of s.points) out += `<circle class="dot ${esc(s.cls)}" cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2.5"/>`;
   }
   return `${out}</svg>`;
 }
