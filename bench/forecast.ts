@@ -397,7 +397,11 @@ async function main(): Promise<void> {
     .option("--lambda <x>", "ridge penalty of the linear model", String(DEFAULT_LAMBDA))
     .option("--loss <loss>", "linear model loss: absolute | squared", "squared")
     .option("--select", "rank features by permutation importance and train on the selected ones (the live loop does not)", FORECAST_SETUP.selectFeatures)
-    .option("--margin <x>", "per-series choice keeps global-linear unless another model validates better by more than this fraction", String(FORECAST_SETUP.margin))
+    .option(
+      "--margin <x>",
+      "per-series choice keeps global-linear unless another model validates better by more than this fraction",
+      String(FORECAST_SETUP.margin),
+    )
     .option("--pool-rows <n>", "rows (series × origin) drawn for each pooled fit", "50000")
     .parse();
   const o = cmd.opts<{

@@ -332,7 +332,11 @@ async function main(): Promise<void> {
       const c = csOf(p, d);
       if (!c) continue;
       const o = ours(p, d);
-      fid.push({ policy: p, day: d, r: { energyKWh: ratio(o.energyKWh, c.energyKWh), migrations: ratio(o.migrations, c.migrations), slav: ratio(o.slav, c.slav), esv: ratio(o.esv, c.esv) } });
+      fid.push({
+        policy: p,
+        day: d,
+        r: { energyKWh: ratio(o.energyKWh, c.energyKWh), migrations: ratio(o.migrations, c.migrations), slav: ratio(o.slav, c.slav), esv: ratio(o.esv, c.esv) },
+      });
     }
   const inTarget = fid.filter((f) => targetPolicies.includes(f.policy));
   const fmtR = (x: number) => (Math.abs(x - 1) <= 0.05 ? x.toFixed(3) : `**${x.toFixed(3)}**`);
@@ -356,10 +360,7 @@ async function main(): Promise<void> {
   for (const f of fidSummary)
     lines.push(`| ${f.metric} | ${f.within} / ${f.n} | ${f.min.toFixed(3)} – ${f.max.toFixed(3)} | ${f.above} / ${f.n - f.above} | ${f.geo.toFixed(3)} |`);
   const fidelityMet = fidSummary.every((f) => f.within === f.n);
-  lines.push(
-    "",
-    `- Target 1 (every ratio within 5 %): ${verdict(fidelityMet)} (${fidSummary.map((f) => `${f.metric} ${f.within}/${f.n}`).join(", ")}).`,
-  );
+  lines.push("", `- Target 1 (every ratio within 5 %): ${verdict(fidelityMet)} (${fidSummary.map((f) => `${f.metric} ${f.within}/${f.n}`).join(", ")}).`);
 
   // --- forecast policy ---
   lines.push("", "## The forecast policy, judged fairly", "");
@@ -407,7 +408,10 @@ async function main(): Promise<void> {
     `- One planning round, 1,000 hosts × 20,000 containers (target < 1 s): ${planning.map((p) => `${p.policy} ${p.ms.toFixed(0)} ms (${p.moves} moves)`).join("; ")}.`,
   );
   lines.push("", "Every setting of the grid, medians over all days (plots: placement-frontier.svg, placement-underdelivered.svg):", "");
-  lines.push("| setting | energy kWh | migrations | SLATAH | PDM | SLAV | ESV | under-delivered CPU | VM-time unmet |", "|---|---|---|---|---|---|---|---|---|");
+  lines.push(
+    "| setting | energy kWh | migrations | SLATAH | PDM | SLAV | ESV | under-delivered CPU | VM-time unmet |",
+    "|---|---|---|---|---|---|---|---|---|",
+  );
   for (const m of [...gridMed, { ...fc, policy: "forecast (preset)" }, lr])
     lines.push(
       `| ${m.policy} | ${m.energyKWh.toFixed(2)} | ${m.migrations.toFixed(0)} | ${pct(m.slatah)} | ${pct(m.pdm)} | ${sci(m.slav)} | ${sci(m.esv)} | ${pct3(m.underDelivered)} | ${pct(m.unmetShare)} |`,

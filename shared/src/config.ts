@@ -56,7 +56,12 @@ export const agentSettings = {
   /** CPUs this node offers for job reservations (default: its cores). */
   HERD_NODE_CPUS: z.coerce.number().positive().max(4096).optional(),
   /** Memory this node offers for job reservations, MiB (default: its RAM). */
-  HERD_NODE_MEMORY_MB: z.coerce.number().int().positive().max(1 << 30).optional(),
+  HERD_NODE_MEMORY_MB: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(1 << 30)
+    .optional(),
   HERD_TRANSFER_ALLOW: z
     .string()
     .regex(/^\d+\.\d+\.\d+\.\d+\/\d+(,\d+\.\d+\.\d+\.\d+\/\d+)*$/, "must be comma-separated IPv4 CIDRs, e.g. 10.77.0.0/24")

@@ -36,8 +36,14 @@ describe("hostRedisUrl / readRedisPassword", () => {
       assert.equal(readRedisPassword(file), undefined);
       writeFileSync(file, "s3cret\n");
       assert.equal(readRedisPassword(file), "s3cret");
-      assert.equal(hostRedisUrl("redis://127.0.0.1:6379", () => readRedisPassword(file)), "redis://herd:s3cret@127.0.0.1:6379");
-      assert.equal(hostRedisUrl("redis://127.0.0.1:6379", () => undefined), "redis://127.0.0.1:6379");
+      assert.equal(
+        hostRedisUrl("redis://127.0.0.1:6379", () => readRedisPassword(file)),
+        "redis://herd:s3cret@127.0.0.1:6379",
+      );
+      assert.equal(
+        hostRedisUrl("redis://127.0.0.1:6379", () => undefined),
+        "redis://127.0.0.1:6379",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

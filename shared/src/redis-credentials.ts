@@ -38,7 +38,10 @@ export function withRedisCredentials(url: string, user: string, password: string
  * The host Redis URL for Herd's tools and tests: HERD_REDIS_URL (default redis://127.0.0.1:6379)
  * with bootstrap's ACL user added when the URL has no credentials and the password file exists.
  */
-export function hostRedisUrl(base = process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379", readPassword: () => string | undefined = readRedisPassword): string {
+export function hostRedisUrl(
+  base = process.env.HERD_REDIS_URL ?? "redis://127.0.0.1:6379",
+  readPassword: () => string | undefined = readRedisPassword,
+): string {
   const pw = readPassword();
   return pw === undefined ? base : withRedisCredentials(base, REDIS_USER, pw);
 }

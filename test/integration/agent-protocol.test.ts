@@ -51,7 +51,8 @@ agentProtocolContract(
           (await node(id).docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } })).map((c) => ({ id: c.Id, running: c.State === "running" })),
         removeAll: async (name) => {
           for (const n of Object.values(nodes)) {
-            for (const c of await n.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } })) await n.docker.getContainer(c.Id).remove({ force: true });
+            for (const c of await n.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } }))
+              await n.docker.getContainer(c.Id).remove({ force: true });
           }
         },
         close: () => cluster.stop(),

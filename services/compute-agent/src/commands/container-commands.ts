@@ -26,7 +26,8 @@ export function containerCommandHandlers(docker: Dockerode, log: Logger): Comman
       } catch (err) {
         if (statusOf(err) !== 404) throw new ExternalError(`cannot inspect ${p.name}`, { cause: err });
       }
-      if (p.network === "cluster" && !p.ipv4Address) throw new ValidationError("payload.ipv4Address", "a container on the cluster network needs the address control claimed for it");
+      if (p.network === "cluster" && !p.ipv4Address)
+        throw new ValidationError("payload.ipv4Address", "a container on the cluster network needs the address control claimed for it");
       let container: Dockerode.Container;
       try {
         container = await docker.createContainer({
@@ -41,11 +42,16 @@ export function containerCommandHandlers(docker: Dockerode, log: Logger): Comman
             Memory: p.memoryBytes,
             NanoCpus: p.cpus ? Math.round(p.cpus * 1e9) : undefined,
           },
-          ...(p.network === "cluster" ? { NetworkingConfig: { EndpointsConfig: { [CLUSTER_NETWORK_NAME]: { IPAMConfig: { IPv4Address: p.ipv4Address } } } } } : {}),
+          ...(p.network === "cluster"
+            ? { NetworkingConfig: { EndpointsConfig: { [CLUSTER_NETWORK_NAME]: { IPAMConfig: { IPv4Address: p.ipv4Address } } } } }
+            : {}),
         });
       } catch (err) {
         if (statusOf(err) === 404 && /network/i.test((err as Error).message))
-          throw new ValidationError("payload.network", `this node's engine has no ${CLUSTER_NETWORK_NAME} network (herd up creates it; see README "Cluster network")`);
+          throw new ValidationError(
+            "payload.network",
+            `this node's engine has no ${CLUSTER_NETWORK_NAME} network (herd up creates it; see README "Cluster network")`,
+          );
         if (statusOf(err) === 404) throw new ValidationError("payload.image", `image ${p.image} is not on this node`);
         if (statusOf(err) === 409) throw new ExternalError(`a container named ${p.name} is being created concurrently`, { cause: err });
         throw new ExternalError(`cannot create ${p.name}: ${(err as Error).message}`, { cause: err, retryable: false });

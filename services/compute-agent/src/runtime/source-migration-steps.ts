@@ -76,7 +76,10 @@ export class SourceMigrationSteps {
     const spec = await this.o.runtime.inspect(container);
     // Refused here, before anything is frozen: what cannot keep working on another node (see
     // connectionRefusals; a container on the cluster network keeps its address and connections).
-    const refusals = [...checkMigratable(spec), ...connectionRefusals(spec, spec.state.running ? await (this.o.connections ?? connectedTcp)(spec.state.pid) : [])];
+    const refusals = [
+      ...checkMigratable(spec),
+      ...connectionRefusals(spec, spec.state.running ? await (this.o.connections ?? connectedTcp)(spec.state.pid) : []),
+    ];
     if (refusals.length > 0) {
       throw new ValidationError("container", `${spec.name} cannot be live-migrated: ${refusals.map((r) => `${r.detail}: ${r.reason}`).join("; ")}`);
     }
