@@ -5,7 +5,7 @@
  *  2. Live (skip with --sim-only): a 3-node local cluster (`herd up`-style, 2 CPUs + 2 GiB offered
  *     per node), a few hundred short jobs per policy through the stress client; then the API alone
  *     (placement held) at 250 submissions/s for the ≥ 200/s, p99 < 100 ms target.
- *     Takes the shared cluster: run it as `flock /tmp/herd-cluster.lock npm run bench:jobs`.
+ *     Takes the shared cluster: run it with no other local cluster up: `npm run bench:jobs`.
  * Writes bench/results/jobs.{md,json} and SVG plots.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const md: string[] = [
     "# bench:jobs — FF, BF, FFD, BFD",
     "",
-    `Command: \`${args.has("--sim-only") ? "npm run bench:jobs -- --sim-only" : "flock /tmp/herd-cluster.lock npm run bench:jobs"}\` (2-core VM shared with other work). Seed ${SEED}.`,
+    `Command: \`${args.has("--sim-only") ? "npm run bench:jobs -- --sim-only" : "npm run bench:jobs"}\` (2-core VM shared with other work). Seed ${SEED}.`,
     "",
     `## Simulation: ${NODES.toLocaleString("en-US")} nodes × ${JOBS.toLocaleString("en-US")} jobs`,
     "",

@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   }
   const meta = {
     date: new Date().toISOString(),
-    command: "flock /tmp/herd-cluster.lock nice -n 10 npm run bench:migration (networked case: node dist/bench/migration-networked.js)",
+    command: "npm run bench:migration (networked case: node dist/bench/migration-networked.js)",
     machine: "2 cores, shared; nodes are network namespaces on one host bridge (herd0), one Docker engine each",
     network: "cluster network: Docker macvlan over each node's eth0, one subnet 10.77.0.0/24, addresses owned by control",
     checkpoint: "runc checkpoint --tcp-established; restore with tcp-established in /etc/criu/runc.conf",

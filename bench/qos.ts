@@ -14,7 +14,7 @@
  *     static equal shares, or not at all. Jain's index of (CPU received ÷ demand) per second, and
  *     the total work (loops) done.
  * Writes bench/results/qos.{md,json} and qos-*.svg. Needs the cluster lock:
- *   flock /tmp/herd-cluster.lock npm run bench:qos
+ *   npm run bench:qos
  * Env: HERD_BENCH_OUT (default bench/results), HERD_BENCH_QOS_SCALE (durations × this, default 1).
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -502,7 +502,7 @@ async function report(guard: GuardRun[], share: ShareRun[], rounds: ShareRun[]):
   const none = share.find((s) => s.scheme === "none");
   const md = `# bench:qos — node QoS on the local cluster
 
-Command: \`flock /tmp/herd-cluster.lock npm run bench:qos\` (${new Date().toISOString()}; 2-core VM shared with other work; one run each, one after the other).
+Command: \`npm run bench:qos\` (${new Date().toISOString()}; 2-core VM shared with other work; one run each, one after the other).
 
 ## (a) PID guard: \`netecho\` service (target ${TARGET_MS} ms) next to \`diskwrite\`
 

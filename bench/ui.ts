@@ -8,7 +8,7 @@
  * Side by side in the same run: the page operators had before (RabbitMQ's management UI) and the
  * per-row polling the live stream replaces (one metrics request per container per second).
  *
- * Run under the cluster lock: flock /tmp/herd-cluster.lock npm run bench:ui
+ * Run with no local cluster up: npm run bench:ui
  * Env: HERD_BENCH_RUNS (default 5), HERD_BENCH_OUT (default bench/results).
  */
 import { randomBytes } from "node:crypto";
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const outDir = process.env.HERD_BENCH_OUT ?? join(repoRoot, "bench/results");
   const log = createLogger({ level: "warn" });
   const cluster = newCluster();
-  if (cluster.info()) throw new Error("a local cluster is already up: run `herd down` first (and run this under flock /tmp/herd-cluster.lock)");
+  if (cluster.info()) throw new Error("a local cluster is already up: run `herd down` first");
   const up = await herd("up", "--nodes", "2");
   if (up.code !== 0) throw new Error(`herd up failed: ${up.stderr}`);
   const info = cluster.info()!;
