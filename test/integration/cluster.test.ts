@@ -109,7 +109,7 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
     const idler = (await herdJson<ContainerView[]>("ps")).find((c) => c.name === "idler");
     assert.ok(idler && idler.cpuPct < 5, `idle container shows ${idler?.cpuPct}% CPU`);
     const table = await herd("ps");
-    assert.match(table.stdout, /burner\s+n2\s+herd\/workload:latest\s+running\s+\d+\.\d%/);
+    assert.match(table.stdout, /burner\s+n2\s+10\.77\.0\.\d+\s+herd\/workload:latest\s+running\s+\d+\.\d%/);
   });
 
   it("serves a container's recent metrics", async () => {
