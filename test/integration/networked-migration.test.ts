@@ -133,6 +133,8 @@ describe("networked migration on a two-node local cluster", { timeout: 900_000 }
     const address = run.address ?? "";
     assert.ok(address.startsWith("10.77.0."), `address in the cluster subnet: "${address}"`);
     await waitFor("listener up", () => echoOnce(address, 7001, "before").then(() => true), 30_000);
+    // Control's view follows telemetry: it must see the container running before it moves it.
+    await waitFor("listener running in herd ps", async () => (await psRow("listener"))?.state === "running", 30_000);
     await migrate("listener", "n2");
     const row = await waitFor("listener reported on n2", async () => {
       const r = await psRow("listener");

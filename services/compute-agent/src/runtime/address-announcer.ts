@@ -17,18 +17,30 @@ export interface AddressAnnouncer {
 export class ArpingAddressAnnouncer implements AddressAnnouncer {
   constructor(
     private readonly log: Logger,
-    private readonly o: { run?: ProcessRunner; procRoot?: string; busybox?: string; iface?: string; timeoutMs?: number } = {},
+    private readonly o: { run?: ProcessRunner; procRoot?: string; busybox?: string; iface?: string; timeoutMs?: number; repeatAfterMs?: number[] } = {},
   ) {}
 
+  /**
+   * One ARP now (awaited: it is quick), then two more in the background at +1 s and +3 s. A
+   * single frame can be lost, and a server that only answers never sends anything of its own:
+   * until the bridge learns the new port, its peers' packets go to the old node, and a kept
+   * connection stalls until the bridge's entry ages out (minutes).
+   */
   async announce(containerPid: number, address: string): Promise<void> {
+    await this.announceOnce(containerPid, address);
+    for (const after of this.o.repeatAfterMs ?? [1_000, 3_000]) {
+      setTimeout(() => void this.announceOnce(containerPid, address), after).unref();
+    }
+  }
+
+  private async announceOnce(containerPid: number, address: string): Promise<void> {
     const run = this.o.run ?? runProcess;
     const args = [
       `--net=${this.o.procRoot ?? "/proc"}/${containerPid}/ns/net`,
       this.o.busybox ?? "busybox",
       "arping",
       "-U",
-      // One unsolicited ARP: enough for the bridge to learn the port; more would only add
-      // arping's 1 s between probes to the restore step.
+      // One unsolicited ARP per call (arping waits 1 s between probes; the repeats are timers).
       "-c",
       "1",
       "-w",
