@@ -1,3 +1,7 @@
+// Not part of `npm test` yet: the 10-round-trip case stalls now and then inside the suite (3 of
+// 3 suite runs on 2026-12-02 at move 6, 8 or 16: the kept connection stops echoing for > 30 s),
+// while 40 moves by hand with the same workload and a host connection after each did not.
+// Run it with `npm run test:soak` until the cause is found (issue 9 stays open for it).
 /**
  * Networked services across moves, on a real two-node local cluster (herd up): containers on the
  * cluster network (macvlan over each node's interface on herd0, 10.77.0.0/24) keep their address
