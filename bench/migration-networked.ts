@@ -17,9 +17,9 @@
  * Env: HERD_BENCH_NET_SIZES (MB list, default "16,128,512"), HERD_BENCH_OUT (default bench/results).
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { answers } from "../services/cli/src/networked-demo.js";
 import { lineChart } from "../services/control/src/simulator/svg-chart.js";
 import { engineOf, herd, herdJson, logsOf, newCluster, repoRoot, waitFor } from "../test/integration/support/cluster-harness.js";
 
@@ -57,19 +57,6 @@ function probeLines(logs: string): ProbeLine[] {
     mismatches: Number(m[6]),
     maxGapMs: Number(m[7]),
   }));
-}
-
-function answers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(1_000, () => done(false));
-    s.once("connect", () => done(true));
-    s.once("error", () => done(false));
-  });
 }
 
 interface MigrationView {

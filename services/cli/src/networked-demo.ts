@@ -57,7 +57,8 @@ export async function startNetworkedDemo(api: ApiClient, nodeIds: string[], time
   return { server: { name: NETWORKED_DEMO.server, node: first, address }, client: { name: NETWORKED_DEMO.client, node: second } };
 }
 
-function answers(host: string, port: number): Promise<boolean> {
+/** True when a TCP connection to host:port opens within 1 s. */
+export function answers(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host, port });
     const done = (ok: boolean) => {
