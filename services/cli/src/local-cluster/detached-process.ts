@@ -19,6 +19,11 @@ export interface DetachedSpec {
 /**
  * Starts a long-running process that outlives the caller (own session, stdio to a log file) and
  * records its pid. With a netns, `nsenter --net` execs the program, so the pid is the program's.
+ * Only daemons come here (dockerd, control, agents): they are meant to run until `herd down`, so
+ * they get no deadline of their own. Nothing waits on them unbounded either: every caller checks
+ * readiness with its own deadline (expectAlive, waitForControl, the engine's ping) and stops them
+ * with stopByPidFile (SIGTERM, then SIGKILL after a grace period). Short-lived programs go
+ * through runCommand, which kills its whole process group at a deadline.
  */
 export function startDetached(spec: DetachedSpec): number {
   mkdirSync(dirname(spec.logFile), { recursive: true });
