@@ -72,6 +72,10 @@ export class LocalNode {
   readonly runcSource: SourceMigrationSteps;
   readonly runcCheckpointer: RuncCheckpointer;
   readonly destination: DestinationMigrationSteps;
+  /** The destination steps restoring the way Docker does by default (images copied through containerd's content store). */
+  readonly copyingDestination: DestinationMigrationSteps;
+  /** Docker's own checkpoint and restore, images copied through containerd (the baseline). */
+  readonly copyingCheckpointer: DockerCheckpointer;
   private dockerd: ChildProcess | undefined;
 
   constructor(readonly o: EngineOptions) {
@@ -122,6 +126,14 @@ export class LocalNode {
     this.destination = new DestinationMigrationSteps({
       runtime: this.runtime,
       checkpointer: this.checkpointer,
+      images: this.images,
+      stagingDir: this.stagingDir,
+      log,
+    });
+    this.copyingCheckpointer = new DockerCheckpointer(this.docker, log, { dataRoot: this.dataRoot, linkImages: false });
+    this.copyingDestination = new DestinationMigrationSteps({
+      runtime: this.runtime,
+      checkpointer: this.copyingCheckpointer,
       images: this.images,
       stagingDir: this.stagingDir,
       log,

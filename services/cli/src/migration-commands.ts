@@ -147,7 +147,10 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
         print(opts.output, started, () => started.id);
         return;
       }
-      if (opts.output === "table") process.stderr.write(`migration ${started.id}: ${started.containerName} ${started.source} → ${started.destination}\n`);
+      if (opts.output === "table") {
+        process.stderr.write(`migration ${started.id}: ${started.containerName} ${started.source} → ${started.destination}\n`);
+        for (const n of started.notes ?? []) process.stderr.write(`note: ${n}\n`);
+      }
       const m = await follow(client, started.id, opts.output === "json");
       print(opts.output, m, () => summary(m));
       if (m.state !== "committed") process.exitCode = 1;

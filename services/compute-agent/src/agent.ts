@@ -36,6 +36,8 @@ export interface ComputeAgentOptions {
   now?: () => number;
   /** What this node offers for job reservations, reported in every heartbeat. */
   capacity?: { cpus: number; memoryBytes: number };
+  /** Whether memory pre-copy is possible here (CRIU's dirty tracking); read at each heartbeat, unset until checked. */
+  memoryPreCopy?: () => { available: boolean; detail: string } | undefined;
 }
 
 /**
@@ -136,6 +138,8 @@ export class ComputeAgent {
       containers: this.lastContainerCount,
       ...(this.o.capacity ? { capacity: this.o.capacity } : {}),
     };
+    const preCopy = this.o.memoryPreCopy?.();
+    if (preCopy) hb.memoryPreCopy = preCopy;
     await this.o.bus
       .publish(EXCHANGES.events, ROUTING.heartbeat(this.o.nodeId), hb, {
         timeoutMs: 0,

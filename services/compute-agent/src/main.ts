@@ -23,6 +23,7 @@ import { RsyncDaemon } from "./runtime/rsync-daemon.js";
 import { RsyncFileTransfer } from "./runtime/rsync-file-transfer.js";
 import { SourceMigrationSteps } from "./runtime/source-migration-steps.js";
 import { createQosLoop } from "./qos/create-qos-loop.js";
+import { checkMemoryPreCopy, type MemoryPreCopySupport } from "./runtime/criu-features.js";
 
 const s = loadSettingsOrExit(agentSettings);
 const log = createLogger({ level: s.HERD_LOG_LEVEL, format: s.HERD_LOG_FORMAT }).child({ component: "agent", nodeId: s.HERD_NODE_ID });
@@ -100,6 +101,8 @@ const migration = migrationSupport();
 const bus = new AmqpMessageBus({ url: s.HERD_AMQP_URL, logger: log.child({ component: "bus" }), connectionName: `herd-agent-${s.HERD_NODE_ID}` });
 const discovery = new DockerContainerDiscovery(docker, log.child({ component: "discovery" }));
 const qos = createQosLoop(s, docker, discovery, bus, log);
+// Told to control in every heartbeat, so `herd migrate` can say why memory is not pre-copied.
+let memoryPreCopy: MemoryPreCopySupport | undefined;
 const agent = new ComputeAgent({
   nodeId: s.HERD_NODE_ID,
   address: s.HERD_NODE_ADDRESS,
@@ -113,6 +116,7 @@ const agent = new ComputeAgent({
     cpus: s.HERD_NODE_CPUS ?? availableParallelism(),
     memoryBytes: s.HERD_NODE_MEMORY_MB !== undefined ? s.HERD_NODE_MEMORY_MB * 1_048_576 : totalmem(),
   },
+  memoryPreCopy: () => memoryPreCopy,
   processedCommands: new FileProcessedCommandStore(join(s.HERD_STATE_DIR, "processed-commands.jsonl")),
   log,
 });
@@ -128,6 +132,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 (async () => {
   await processGroups.reapStale();
+  if (migration) {
+    memoryPreCopy = await checkMemoryPreCopy({ run, env: { ...process.env, PATH: `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } });
+    log.info("Memory pre-copy", { ...memoryPreCopy });
+  }
   if (migration) {
     await migration.daemon.start();
   }

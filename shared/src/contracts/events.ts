@@ -14,6 +14,11 @@ export const Heartbeat = z.object({
   containers: z.number().int().nonnegative(),
   /** What the node offers for reservations (jobs). Optional: agents before it still validate. */
   capacity: z.object({ cpus: z.number().positive().max(4096), memoryBytes: z.number().int().positive() }).optional(),
+  /**
+   * Whether CRIU can track dirty memory here (`criu check --feature mem_dirty_track`), i.e. whether
+   * memory pre-copy is possible; `detail` is CRIU's own words. Optional: older agents omit it.
+   */
+  memoryPreCopy: z.object({ available: z.boolean(), detail: z.string().max(500) }).optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 

@@ -81,6 +81,8 @@ export const MigrationRecord = z.object({
   reason: z.string().optional(),
   /** Where the container is, said plainly; always set once terminal. */
   whereabouts: z.string().optional(),
+  /** How memory moves (stop-and-copy, and why not pre-copy), said when the migration is started. */
+  notes: z.array(z.string()).optional(),
 });
 export type MigrationRecord = z.infer<typeof MigrationRecord>;
 
@@ -94,7 +96,7 @@ export const DryRunReport = z.object({
   destination: z.string(),
   reasons: z.array(z.string()),
   steps: z.array(z.string()),
-  /** Memory pre-copy (CRIU dirty-page tracking) is possible on the source; reported by the agent when known. */
+  /** How memory would move: stop-and-copy, and why not pre-copy (the source's CRIU dirty-page tracking). */
   notes: z.array(z.string()).default([]),
 });
 export type DryRunReport = z.infer<typeof DryRunReport>;

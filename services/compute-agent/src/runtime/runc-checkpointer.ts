@@ -5,6 +5,7 @@ import { ExternalError, TimeoutError, errorMessage } from "../../../../shared/sr
 import type { Logger } from "../../../../shared/src/logger.js";
 import { runProcess, type ProcessRunner, type RunProcessOptions } from "../../../../shared/src/process/run-process.js";
 import type { Checkpointer, CheckpointOptions, CheckpointResult } from "./checkpointer.js";
+import { linkedImagesDir } from "./checkpoint-links.js";
 import { dirSize } from "./dir-size.js";
 import { DockerCheckpointer, type DockerCheckpointerOptions } from "./docker-checkpointer.js";
 
@@ -64,6 +65,8 @@ export class RuncCheckpointer implements Checkpointer {
       // A dump that ended without finishing may have left the container frozen.
       if ((await this.engine.getContainer(id).inspect()).State.Running) await this.release(id);
       await rm(dir, { recursive: true, force: true });
+      // Files of an earlier restore under the same name must not be linked in with the new ones.
+      await rm(linkedImagesDir(dir), { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       await mkdir(work, { recursive: true });
       let code: number;

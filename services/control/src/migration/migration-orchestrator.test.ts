@@ -32,7 +32,9 @@ function clusterView(cluster: InMemoryAgents, nodes: string[]): Pick<StateStore,
     async getNode(id): Promise<NodeRecord | undefined> {
       if (!nodes.includes(id)) return undefined;
       const n = cluster.node(id);
-      return { id, address: n.address, lastHeartbeatAt: Date.now(), containers: n.runtime.containers.size };
+      // n1 reports what this machine's kernel says: no dirty-page tracking (n2 reports nothing, like an older agent).
+      const memoryPreCopy = id === "n1" ? { memoryPreCopy: { available: false, detail: "Dirty tracking is OFF. Memory snapshot will not work." } } : {};
+      return { id, address: n.address, lastHeartbeatAt: Date.now(), containers: n.runtime.containers.size, ...memoryPreCopy };
     },
     async findContainer(ref): Promise<ContainerRecord | undefined> {
       for (const id of nodes) {
@@ -499,6 +501,24 @@ describe("migration orchestrator over the in-memory agent", { concurrency: 8, ti
       assert.equal(s.frozenMs, 350);
       const freeze = s.steps.find((x) => x.name === "freeze");
       assert.equal(freeze?.startedAt, T0, "step times are the agent's");
+    } finally {
+      await w.dispose();
+    }
+  });
+
+  test("dry run and start say that memory is stop-and-copy, and why, from the source's heartbeat", async () => {
+    const w = await world();
+    try {
+      const control = w.startControl();
+      const dry = await control.orchestrator.dryRun({ container: NAME, to: "n2" });
+      assert.equal(dry.wouldMigrate, true, dry.reasons.join("; "));
+      assert.equal(dry.notes.length, 1);
+      assert.match(dry.notes[0] ?? "", /pre-copy is unavailable on n1 .*Dirty tracking is OFF/);
+      const started = await control.orchestrator.start({ container: NAME, to: "n2" });
+      assert.match(started.notes?.[0] ?? "", /^stop-and-copy: memory pre-copy is unavailable on n1/);
+      const r = await control.orchestrator.wait(started.id);
+      const s = await assertSettled(w, r, "committed", "n2");
+      assert.deepEqual(s.notes, started.notes, "the note is kept in the record");
     } finally {
       await w.dispose();
     }

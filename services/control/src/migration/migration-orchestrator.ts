@@ -28,6 +28,7 @@ import {
   type StepRecord,
 } from "./migration-record.js";
 import type { MigrationStore } from "./migration-store.js";
+import { memoryPreCopyNote } from "./memory-precopy-note.js";
 
 export type { DryRunReport } from "../../../../shared/src/contracts/index.js";
 
@@ -176,6 +177,8 @@ export class MigrationOrchestrator {
       return report;
     }
     report.source = check.source.id;
+    const note = memoryPreCopyNote(check.source.id, check.source.memoryPreCopy);
+    if (note) report.notes.push(note);
     const id = `dry-${randomBytes(4).toString("hex")}`;
     try {
       const r = await this.o.commands.send(
@@ -217,6 +220,8 @@ export class MigrationOrchestrator {
       bytes: 0,
       ...(req.reason ? { reason: req.reason } : {}),
     };
+    const note = memoryPreCopyNote(check.source.id, check.source.memoryPreCopy);
+    if (note) record.notes = [note];
     this.claimed.add(id);
     try {
       await submissions.save(record);

@@ -112,6 +112,7 @@ export class RedisStateStore implements StateStore {
         agentVersion: hb.agentVersion,
         ...(hb.address ? { address: hb.address } : {}),
         ...(hb.capacity ? { capacityCpus: hb.capacity.cpus, capacityMemoryBytes: hb.capacity.memoryBytes } : {}),
+        ...(hb.memoryPreCopy ? { memoryPreCopy: hb.memoryPreCopy.available ? "1" : "0", memoryPreCopyDetail: hb.memoryPreCopy.detail } : {}),
       })
       .exec();
   }
@@ -139,6 +140,7 @@ export class RedisStateStore implements StateStore {
       memUsedBytes: num(h.memUsedBytes),
       capacityCpus: num(h.capacityCpus),
       capacityMemoryBytes: num(h.capacityMemoryBytes),
+      ...(h.memoryPreCopy !== undefined ? { memoryPreCopy: { available: h.memoryPreCopy === "1", detail: h.memoryPreCopyDetail ?? "" } } : {}),
       containers: num(h.containers) ?? 0,
     };
   }

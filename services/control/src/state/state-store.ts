@@ -14,6 +14,8 @@ export interface NodeRecord {
   /** What the agent offers for reservations (heartbeat); absent from agents that do not report it. */
   capacityCpus?: number;
   capacityMemoryBytes?: number;
+  /** Memory pre-copy (CRIU dirty-page tracking) possible on this node, and CRIU's words; from the heartbeat. */
+  memoryPreCopy?: { available: boolean; detail: string };
   containers: number;
 }
 
