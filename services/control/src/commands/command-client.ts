@@ -71,15 +71,18 @@ export class CommandClient {
       ...(options.workTimeoutMs !== undefined ? { timeoutMs: Math.max(1, Math.round(options.workTimeoutMs)) } : {}),
     };
     const timeoutMs = options.timeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const settle: { resolve?: (r: CommandResult) => void } = {};
+    const onResult = (r: CommandResult) => {
+      clearTimeout(timer);
+      settle.resolve?.(r);
+    };
     const result = new Promise<CommandResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      settle.resolve = resolve;
+      timer = setTimeout(() => {
         this.results.off(id, onResult);
         reject(new ExternalError(`node ${nodeId} did not answer ${type} command ${id} within ${timeoutMs} ms`));
       }, timeoutMs);
-      const onResult = (r: CommandResult) => {
-        clearTimeout(timer);
-        resolve(r);
-      };
       this.results.once(id, onResult);
     });
     const onProgress = options.onProgress;
@@ -94,6 +97,10 @@ export class CommandClient {
       this.log.debug("Sent command", { commandId: id, type, nodeId });
       return checkResult(type, await result);
     } finally {
+      // When publishing failed (the broker is away), nobody awaits `result`: its timer must not
+      // fire later as an unhandled rejection (that killed control in the chaos test's broker restart).
+      clearTimeout(timer);
+      this.results.off(id, onResult);
       if (onProgress) this.progress.off(id, onProgress);
       this.pending.delete(id);
     }
