@@ -257,6 +257,19 @@ async function childrenCpuMs(): Promise<number> {
   return (Number(fields[13]) + Number(fields[14])) * 10;
 }
 
+/** Why (d) is the restore Herd uses, and what else was weighed; the figures are (c) and (d) above. */
+const RESTORE_OPTIONS = [
+  "## Restore options",
+  "",
+  "| option | engine's view afterwards | cost | verdict |",
+  "|---|---|---|---|",
+  "| `docker start --checkpoint` as Docker does it (c) | true | dockerd tars the images into containerd's content store, containerd untars them into a temp dir, then runc/CRIU restore: two full copies of the pages | before |",
+  "| the same start with the checkpoint dir holding links to the images (d) | true: Docker itself starts the task (network, log stream, state) | the tar carries only the links; CRIU reads the images in place | **Herd's restore now** |",
+  "| `runc restore` into the container's bundle, engine adopts it | false: the task is not containerd's, so `docker ps` shows it exited, no log stream, `stop`/`rm` miss the process | the floor | rejected |",
+  "| containerd task API (ctr) with a checkpoint | false: bypasses dockerd (no network setup, no log copier, Docker's state stale); containerd's tasks service still unpacks a content-store checkpoint | about (c) | rejected |",
+  "| a newer Docker Engine (28.x/29.x) | true | moby's libcontainerd still tars the checkpoint dir into the content store (`archive.Diff` + `writeContent`), and still hits moby#42900 (`already exists`) | no gain, not installed |",
+].join("\n");
+
 const fmtS = (x: number) => (x / 1000).toFixed(2);
 const fmtMB = (x: number) => (x / 2 ** 20).toFixed(1);
 
@@ -281,6 +294,7 @@ function markdown(results: PathResult[], meta: Record<string, string>): string {
       `| ${r.mb} | ${r.label} | ${fmtS(r.frozenMs)} | ${fmtS(r.totalMs)} | ${fmtMB(r.bytesMoved)} | ${fmtMB(r.checkpointBytes)} | ${ratio(r.frozenMs, f?.frozenMs)} | ${ratio(r.totalMs, f?.totalMs)} | ${r.verified ? "yes" : "**NO**"} |`,
     );
   }
+  lines.push("", RESTORE_OPTIONS);
   lines.push("", "## Steps (ms, bytes)", "", "| MB | path | steps |", "|---:|---|---|");
   for (const r of results) {
     lines.push(
