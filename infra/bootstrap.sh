@@ -167,9 +167,37 @@ stop_rabbit() {
   fi
 }
 
-# Listener configuration; returns 0 if anything changed.
+# File descriptors for the broker: every agent holds one AMQP connection (one socket), and RabbitMQ
+# allows about 90 % of its descriptor limit as sockets. Started without systemd, the broker runs
+# under `su rabbitmq`, whose pam_limits session gives it a soft limit of 1024 (~830 sockets) unless
+# limits.d says otherwise. We ask for 65536, capped at the hard limit this process may grant
+# (a container without CAP_SYS_RESOURCE cannot raise it, and pam_limits ignores the whole entry if
+# one value is out of reach). On a systemd host the unit's LimitNOFILE decides instead (README).
+RABBIT_NOFILE_WANTED=65536
+rabbit_nofile_target() {
+  local hard
+  hard="$(ulimit -Hn)"
+  if [[ "$hard" == unlimited ]] || ((hard >= RABBIT_NOFILE_WANTED)); then
+    echo "$RABBIT_NOFILE_WANTED"
+  else
+    echo "$hard"
+  fi
+}
+# The running broker's soft descriptor limit ("" when it is not running).
+rabbit_nofile_now() {
+  local pid
+  pid="$(pgrep -u rabbitmq -f 'beam.*rabbit' | head -1 || true)"
+  [[ -n "$pid" ]] || return 0
+  awk '/^Max open files/{print $4}' "/proc/${pid}/limits" 2>/dev/null || true
+}
+
+# Listener and limits configuration; returns 0 if anything changed.
 configure_rabbit() {
-  local changed=1
+  local changed=1 nofile
+  nofile="$(rabbit_nofile_target)"
+  write_if_changed /etc/security/limits.d/90-herd-rabbitmq.conf "# Written by Herd's infra/bootstrap.sh: one AMQP connection per node needs a descriptor each.
+rabbitmq soft nofile ${nofile}
+rabbitmq hard nofile ${nofile}" 0644 && changed=0
   write_if_changed /etc/rabbitmq/conf.d/90-herd.conf "# Written by Herd's infra/bootstrap.sh: listeners on loopback and the nodes' broker address only.
 listeners.tcp.1 = 127.0.0.1:5672
 listeners.tcp.2 = ${BROKER_ADDRESS}:5672
@@ -193,7 +221,14 @@ ensure_rabbitmq() {
   # Running with other listeners than configured: restart once (users and vhosts are on disk).
   if rabbit_process && { ((reconfigured)) || [[ -n "$(wildcard_listeners)" ]]; }; then
     stop_rabbit
-    changed+=("restarted on loopback + ${BROKER_ADDRESS}")
+    changed+=("restarted (listeners on loopback + ${BROKER_ADDRESS}, $(rabbit_nofile_target) file descriptors)")
+  fi
+  # Running with fewer descriptors than configured (started before the limits.d entry): restart once.
+  local nofile_now
+  nofile_now="$(rabbit_nofile_now)"
+  if [[ -n "$nofile_now" && "$nofile_now" != unlimited ]] && ((nofile_now < $(rabbit_nofile_target))); then
+    stop_rabbit
+    changed+=("restarted for ${nofile_now} -> $(rabbit_nofile_target) file descriptors")
   fi
   # Not running: start it. The node name defaults to rabbit@<hostname>; its data lives in
   # /var/lib/rabbitmq, so users/vhosts survive a restart.
@@ -224,7 +259,11 @@ ensure_rabbitmq() {
     rabbitmqctl -q delete_user guest >/dev/null
     changed+=("deleted guest")
   fi
-  if ((${#changed[@]} == 0)); then say "rabbitmq" "ok"; else say "rabbitmq" "$(IFS=,; echo "${changed[*]}")"; fi
+  nofile_now="$(rabbit_nofile_now)"
+  if [[ -n "$nofile_now" && "$nofile_now" != unlimited ]] && ((nofile_now < $(rabbit_nofile_target))); then
+    changed+=("WARNING: runs with ${nofile_now} file descriptors, not $(rabbit_nofile_target) (about 0.9 x that many connections)")
+  fi
+  if ((${#changed[@]} == 0)); then say "rabbitmq" "ok (${nofile_now:-?} file descriptors)"; else say "rabbitmq" "$(IFS=,; echo "${changed[*]}")"; fi
 }
 
 # ---------------------------------------------------------------- Redis
