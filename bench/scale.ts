@@ -7,7 +7,7 @@
 // cluster of `herd up`. Writes bench/results/scale.{md,json} and SVG plots.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { setPriority, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,8 @@ interface Second {
 }
 
 interface Row {
+  /** Which control build: "ours" or "baseline". */
+  build: string;
   nodes: number;
   containers: number;
   seconds: number;
@@ -246,9 +248,16 @@ process.on("exit", () => {
   if (currentControl?.exitCode === null) currentControl.kill("SIGKILL");
 });
 
-async function startControl(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["dist/services/control/src/main.js"], {
-    cwd: root,
+/** Which control build runs: ours (this checkout) or a baseline checkout's dist (--baseline), with extra node flags (--control-args, e.g. --cpu-prof). */
+interface ControlBuild {
+  name: string;
+  root: string;
+  nodeArgs: string[];
+}
+
+async function startControl(build: ControlBuild, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...build.nodeArgs, "dist/services/control/src/main.js"], {
+    cwd: build.root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -281,6 +290,7 @@ async function stopControl(child: ChildProcess): Promise<void> {
 }
 
 async function runOne(
+  build: ControlBuild,
   n: number,
   seconds: number,
   secrets: { adminPassword: string; controlPassword: string; nodePasswords: Record<string, string> },
@@ -298,7 +308,7 @@ async function runOne(
     await conn.close().catch(() => undefined);
   }
   const token = randomBytes(24).toString("hex");
-  const control = await startControl({
+  const control = await startControl(build, {
     HERD_AMQP_URL: controlUrl,
     HERD_REDIS_URL: redisUrl(),
     HERD_API_PORT: String(API_PORT),
@@ -433,6 +443,7 @@ async function runOne(
 
   const cpu = timeline.map((s) => s.controlCpuPct);
   const row: Row = {
+    build: build.name,
     nodes: n,
     containers: n * CONTAINERS_PER_NODE,
     seconds: Math.round(windowS),
@@ -478,15 +489,51 @@ async function runOne(
 
 function markdown(rows: Row[], label: string, notes: string[]): string {
   const h = [
-    "| N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| control | N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     h.push(
-      `| ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} |`,
+      `| ${r.build} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} |`,
     );
   }
-  return [`## ${label}`, "", ...h, "", ...notes.map((n) => `- ${n}`), ""].join("\n");
+  const cmp = comparison(rows);
+  return [`## ${label}`, "", ...h, "", ...cmp, ...notes.map((n) => `- ${n}`), ""].join("\n");
+}
+
+/** Ours vs the baseline at each N measured with both: the figures side by side and ours / baseline. */
+function comparison(rows: Row[]): string[] {
+  const pairs = [...new Set(rows.map((r) => r.nodes))]
+    .map((n) => ({ n, ours: rows.find((r) => r.nodes === n && r.build === "ours"), base: rows.find((r) => r.nodes === n && r.build === "baseline") }))
+    .filter((p): p is { n: number; ours: Row; base: Row } => p.ours !== undefined && p.base !== undefined);
+  if (pairs.length === 0) return [];
+  const metrics: Array<[string, (r: Row) => number]> = [
+    ["batches/s stored", (r) => r.batchesStoredPerSec],
+    ["batches lost", (r) => r.batchesLost],
+    ["publish→stored p99 ms", (r) => r.latencyP99Ms],
+    ["control CPU % of a core", (r) => r.controlCpuPctOfCore],
+    ["control CPU ms per stored batch", cpuPerBatchMs],
+    ["Redis ops/s", (r) => r.redisOpsPerSec],
+    ["Redis ops per stored batch", (r) => r1(r.redisOpsPerSec / Math.max(1e-9, r.batchesStoredPerSec))],
+    ["GET /containers p99 ms", (r) => r.containersP99Ms],
+    ["GET /nodes p99 ms", (r) => r.nodesP99Ms],
+    ["rebalance round ms", (r) => r.planMs],
+    ["/metrics ms", (r) => r.metricsMs],
+  ];
+  const out = ["### Ours vs baseline (same run)", "", "| N | metric | baseline | ours | ours / baseline |", "|---:|---|---:|---:|---:|"];
+  for (const { n, ours, base } of pairs) {
+    for (const [name, f] of metrics) {
+      const b = f(base);
+      const o = f(ours);
+      out.push(`| ${n} | ${name} | ${b} | ${o} | ${b === 0 ? (o === 0 ? "1" : "∞") : `×${(o / b).toFixed(2)}`} |`);
+    }
+  }
+  return [...out, ""];
+}
+
+/** Control CPU time per stored batch (ms): mean CPU % of a core over the window / stored batches per second. */
+function cpuPerBatchMs(r: Row): number {
+  return r.batchesStoredPerSec > 0 ? Math.round((r.controlCpuPctOfCore * 10 * 100) / r.batchesStoredPerSec) / 100 : NaN;
 }
 
 async function main(): Promise<void> {
@@ -496,8 +543,18 @@ async function main(): Promise<void> {
     .option("--last-seconds <s>", "measured window of the largest N", "600")
     .option("--label <label>", "name of this run (results go to scale-<label>.{md,json})", "current")
     .option("--env <k=v...>", "extra control settings for this run", [])
+    .option("--baseline <dir>", "also run the control built in this checkout (its dist/) at each N, before ours: side by side in one run")
+    .option("--control-args <args>", "extra node flags for the control child (space-separated, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)", "")
     .parse(process.argv);
-  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[] }>();
+  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[]; baseline?: string; controlArgs: string }>();
+  const nodeArgs = o.controlArgs.split(" ").filter((a) => a.length > 0);
+  const builds: ControlBuild[] = [
+    ...(o.baseline ? [{ name: "baseline", root: o.baseline, nodeArgs }] : []),
+    { name: "ours", root, nodeArgs },
+  ];
+  for (const b of builds) {
+    if (!existsSync(join(b.root, "dist/services/control/src/main.js"))) throw new Error(`--baseline: no dist/services/control/src/main.js under ${b.root} (build it first)`);
+  }
   const ns = o.nodes.split(",").map(Number);
   if (ns.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error(`--nodes: whole numbers from 1 to 2000, got ${o.nodes}`);
   const extraEnv = Object.fromEntries(o.env.map((kv) => kv.split("=") as [string, string]));
@@ -512,11 +569,14 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     for (const n of ns) {
-      const seconds = n === max ? Number(o.lastSeconds) : Number(o.seconds);
-      console.log(`N=${n}: ${seconds} s`);
-      rows.push(await runOne(n, seconds, secrets, extraEnv));
-      const r = rows[rows.length - 1]!;
-      console.log(`  ${JSON.stringify({ ...r, timeline: undefined })}`);
+      for (const build of builds) {
+        // The long window is for our build at the largest N; a baseline run there gets the short one.
+        const seconds = n === max && build.name === "ours" ? Number(o.lastSeconds) : Number(o.seconds);
+        console.log(`N=${n} (${build.name}): ${seconds} s`);
+        rows.push(await runOne(build, n, seconds, secrets, extraEnv));
+        const r = rows[rows.length - 1]!;
+        console.log(`  ${JSON.stringify({ ...r, timeline: undefined })}`);
+      }
     }
   } finally {
     await new RabbitmqBrokerAdmin({ managementUrl: MGMT, adminUser: USERS.admin, userPrefix: "scale-bench-", adminPassword: secrets.adminPassword, log })
@@ -527,24 +587,34 @@ async function main(): Promise<void> {
   const label = o.label;
   writeFileSync(join(outDir, `scale-${label}.json`), JSON.stringify({ label, env: extraEnv, at: new Date().toISOString(), rows }, null, 1));
   writeFileSync(join(outDir, `scale-${label}.md`), markdown(rows, `bench:scale (${label}${Object.keys(extraEnv).length ? `, ${o.env.join(" ")}` : ""})`, []));
-  const big = rows[rows.length - 1]!;
-  const x = big.timeline.map((s) => s.t);
-  writeFileSync(
-    join(outDir, `scale-${label}-timeline.svg`),
-    lineChart(`N=${big.nodes} (${big.containers} containers): control CPU and queue`, "seconds", "% of a core / messages", [
-      { name: "control CPU % of a core", x, y: big.timeline.map((s) => s.controlCpuPct) },
-      { name: "telemetry ingest queue depth", x, y: big.timeline.map((s) => s.ingestDepth) },
-      { name: "publish→stored p99 ms (per second) / 10", x, y: big.timeline.map((s) => (Number.isFinite(s.latencyP99Ms) ? s.latencyP99Ms / 10 : 0)) },
-    ]),
-  );
-  const xn = rows.map((r) => r.nodes);
+  // One timeline per build at the largest N it ran.
+  for (const b of builds) {
+    const mine = rows.filter((r) => r.build === b.name);
+    const big = mine[mine.length - 1];
+    if (!big) continue;
+    const x = big.timeline.map((s) => s.t);
+    writeFileSync(
+      join(outDir, `scale-${label}-${b.name}-timeline.svg`),
+      lineChart(`${b.name}, N=${big.nodes} (${big.containers} containers): control CPU, queue, latency`, "seconds", "% of a core / messages / ms÷10", [
+        { name: "control CPU % of a core", x, y: big.timeline.map((s) => s.controlCpuPct) },
+        { name: "telemetry ingest queue depth", x, y: big.timeline.map((s) => s.ingestDepth) },
+        { name: "publish→stored p99 ms (per second) / 10", x, y: big.timeline.map((s) => (Number.isFinite(s.latencyP99Ms) ? s.latencyP99Ms / 10 : 0)) },
+        { name: "batches published per second", x, y: big.timeline.map((s) => s.batchesPublished) },
+      ]),
+    );
+  }
+  const byBuild = (f: (r: Row) => number, what: string) =>
+    builds.map((b) => {
+      const mine = rows.filter((r) => r.build === b.name);
+      return { name: `${what} (${b.name})`, x: mine.map((r) => r.nodes), y: mine.map(f) };
+    });
   writeFileSync(
     join(outDir, `scale-${label}-by-n.svg`),
     lineChart(`bench:scale (${label}): cost by fleet size`, "nodes (×20 containers)", "value", [
-      { name: "control CPU % of a core", x: xn, y: rows.map((r) => r.controlCpuPctOfCore) },
-      { name: "publish→stored p99 ms / 10", x: xn, y: rows.map((r) => r.latencyP99Ms / 10) },
-      { name: "GET /containers p99 ms / 10", x: xn, y: rows.map((r) => r.containersP99Ms / 10) },
-      { name: "Redis ops/s / 1000", x: xn, y: rows.map((r) => r.redisOpsPerSec / 1000) },
+      ...byBuild((r) => r.controlCpuPctOfCore, "control CPU % of a core"),
+      ...byBuild(cpuPerBatchMs, "control CPU ms per batch × 100").map((s) => ({ ...s, y: s.y.map((v) => v * 100) })),
+      ...byBuild((r) => r.latencyP99Ms / 10, "publish→stored p99 ms / 10"),
+      ...byBuild((r) => r.containersP99Ms / 10, "GET /containers p99 ms / 10"),
     ]),
   );
   console.log(`wrote bench/results/scale-${label}.{md,json} and plots`);

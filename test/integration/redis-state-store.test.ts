@@ -76,3 +76,44 @@ test("a name follows the freshest running container: neither a created copy nor 
     ["n2"],
   );
 });
+
+test("the planning series: one mean per finished interval, the interval in progress, the newest points only", async () => {
+  const p = `${prefix}plan:`;
+  const s = new RedisStateStore(redis, 50, p, { intervalMs: 10_000, points: 3 });
+  const id = "cc".padEnd(64, "0");
+  // Intervals [0,10s), [10s,20s), …: samples at 1 s steps, CPU = the interval's number × 10 + 0..9.
+  for (let t = 0; t < 45_000; t += 1000) await s.recordTelemetry(batch("pn", t, [sample("cc", "planned", Math.floor(t / 10_000) * 10 + (t % 10_000) / 1000)]));
+  const series = (await s.cpuPlanSeries([id, "missing"])).get(id)!;
+  assert.deepEqual(series, [
+    { t: 10_000, cpuPct: 14.5 },
+    { t: 20_000, cpuPct: 24.5 },
+    { t: 30_000, cpuPct: 34.5 },
+  ]);
+  assert.deepEqual((await s.cpuPlanSeries(["missing"])).get("missing"), []);
+  assert.deepEqual((await s.cpuPlanCurrent(["pn", "nobody"])).get(id), { t: 40_000, cpuPct: 42 });
+  // A late batch from a closed interval does not reopen it; a container that leaves the node leaves the interval in progress.
+  await s.recordTelemetry(batch("pn", 15_000, [sample("cc", "planned", 99)]));
+  assert.deepEqual((await s.cpuPlanCurrent(["pn"])).get(id), { t: 40_000, cpuPct: 42 });
+  await s.recordTelemetry(batch("pn", 46_000, []));
+  assert.equal((await s.cpuPlanCurrent(["pn"])).size, 0);
+  assert.equal((await s.cpuPlanSeries([id])).get(id)!.length, 3, "the finished intervals stay (with the history's one-day expiry)");
+});
+
+test("a batch is one atomic script: records, name owners and the node's set as before", async () => {
+  const p = `${prefix}atomic:`;
+  const s = new RedisStateStore(redis, 5, p);
+  await s.recordTelemetry(batch("a1", 1000, [sample("d1", "svc", 1, "running"), sample("d2", "other", 1, "exited")]));
+  // The destination copy of a migration, created but not started, does not take the name.
+  await s.recordTelemetry(batch("a2", 2000, [sample("d3", "svc", 0, "created")]));
+  assert.equal((await s.findContainer("svc"))?.id, "d1".padEnd(64, "0"));
+  // Once it runs (and the source has stopped), it does.
+  await s.recordTelemetry(batch("a1", 3000, [sample("d1", "svc", 1, "exited")]));
+  await s.recordTelemetry(batch("a2", 4000, [sample("d3", "svc", 1, "running")]));
+  assert.equal((await s.findContainer("svc"))?.nodeId, "a2");
+  assert.deepEqual((await s.listNodes()).map((n) => [n.id, n.containers, n.lastTelemetryAt]), [
+    ["a1", 1, 3000],
+    ["a2", 1, 4000],
+  ]);
+  assert.deepEqual((await s.listContainers()).map((c) => c.name).sort(), ["svc", "svc"]);
+  assert.deepEqual((await s.nodeHistory("a1", 10)).map((h) => h.t), [1000, 3000]);
+});

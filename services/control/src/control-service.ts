@@ -62,7 +62,11 @@ export class ControlService {
     const redis = new Redis(s.HERD_REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false, commandTimeout: 10_000, enableAutoPipelining: true });
     redis.on("error", (err: Error) => this.log.warn("Redis error", { error: err.message }));
     this.redis = redis;
-    const store = new RedisStateStore(redis, s.HERD_HISTORY_LENGTH);
+    // The planning series kept at ingest has one point per rebalance interval, as long a past as the raw history.
+    const store = new RedisStateStore(redis, s.HERD_HISTORY_LENGTH, "herd:", {
+      intervalMs: s.HERD_REBALANCE_INTERVAL_MS,
+      points: Math.max(1, Math.ceil((s.HERD_HISTORY_LENGTH * s.HERD_TELEMETRY_INTERVAL_MS) / s.HERD_REBALANCE_INTERVAL_MS)),
+    });
     this.store = store;
 
     const replicaId = s.HERD_REPLICA_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_.-]/g, "-");

@@ -12,6 +12,7 @@ import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
 import { clientErrorResponse } from "./client-errors.js";
 import { MetricsQuery, RunBody } from "./core-schemas.js";
+import { SnapshotCache } from "./snapshot-cache.js";
 import { docsRoutes } from "./docs-routes.js";
 
 /** Largest JSON body the API reads; bigger ones get 413 before anything is parsed. */
@@ -36,6 +37,8 @@ export interface ApiDeps {
   network?: NetworkAttachments;
   /** Routers mounted at the root, outside /api/v1 and its token check (the dashboard's static files). */
   pages?: express.Router[];
+  /** Listings longer than these are served from a snapshot at most `maxAgeMs` old (see SnapshotCache). Default 2,000 containers, 100 nodes, 1 s. */
+  listingCache?: { containersAbove: number; nodesAbove: number; maxAgeMs: number };
 }
 
 const RunResult = z.object({ id: z.string().min(1) });
@@ -75,6 +78,36 @@ export function createApi(deps: ApiDeps): express.Express {
 
   const api = express.Router();
 
+  // GET /nodes and /containers at thousands of nodes/containers: served from memory (snapshot-cache.ts).
+  const cacheOpts = deps.listingCache ?? { containersAbove: 2_000, nodesAbove: 100, maxAgeMs: 1_000 };
+  const staleMs = Math.max(10_000, cacheOpts.maxAgeMs * 10);
+  const nodesCache = new SnapshotCache({
+    load: async () => {
+      const t = now();
+      const nodes = (await deps.store.listNodes()).map((n) => ({ ...n, status: nodeStatus(n, t, deps.downAfterMs) }));
+      return { nodes, body: JSON.stringify({ nodes }) };
+    },
+    size: (v) => v.nodes.length,
+    cacheAbove: cacheOpts.nodesAbove,
+    maxAgeMs: cacheOpts.maxAgeMs,
+    staleMs,
+    now,
+  });
+  const containersCache = new SnapshotCache({
+    load: async () => {
+      const t = now();
+      const [nodeList, records] = await Promise.all([deps.store.listNodes(), deps.store.listContainers()]);
+      const nodes = new Map(nodeList.map((n) => [n.id, nodeStatus(n, t, deps.downAfterMs)]));
+      const containers = records.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" }));
+      return { containers, body: JSON.stringify({ containers }) };
+    },
+    size: (v) => v.containers.length,
+    cacheAbove: cacheOpts.containersAbove,
+    maxAgeMs: cacheOpts.maxAgeMs,
+    staleMs,
+    now,
+  });
+
   api.get(
     "/health",
     route(async (_req, res) => {
@@ -86,9 +119,7 @@ export function createApi(deps: ApiDeps): express.Express {
   api.get(
     "/nodes",
     route(async (_req, res) => {
-      const t = now();
-      const nodes = await deps.store.listNodes();
-      res.json({ nodes: nodes.map((n) => ({ ...n, status: nodeStatus(n, t, deps.downAfterMs) })) });
+      res.type("application/json").send((await nodesCache.get()).body);
     }),
   );
 
@@ -106,10 +137,9 @@ export function createApi(deps: ApiDeps): express.Express {
     "/containers",
     route(async (req, res) => {
       const node = req.query.node === undefined ? undefined : parseOrThrow(NodeId, req.query.node, "node");
-      const t = now();
-      const nodes = new Map((await deps.store.listNodes()).map((n) => [n.id, nodeStatus(n, t, deps.downAfterMs)]));
-      const containers = (await deps.store.listContainers()).filter((c) => !node || c.nodeId === node);
-      res.json({ containers: containers.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" })) });
+      const listing = await containersCache.get();
+      if (node === undefined) res.type("application/json").send(listing.body);
+      else res.json({ containers: listing.containers.filter((c) => c.nodeId === node) });
     }),
   );
 

@@ -1,19 +1,25 @@
 import type { Redis } from "ioredis";
 import type { Heartbeat, TelemetryBatch } from "../../../../shared/src/contracts/index.js";
-import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, StateStore } from "./state-store.js";
+import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, PlanPoint, StateStore } from "./state-store.js";
 
-/** Redis layout (all keys under `prefix`, default "herd:"):
- *  nodes (set) · node:<id> (hash) · node:<id>:history (list) · node:<id>:containers (set)
- *  container:<id> (string, JSON) · container:<id>:history (list of compact arrays) · names (hash name→id)
- */
+import { runRecordTelemetry } from "./record-telemetry-script.js";
+
+/** Redis layout (all keys under `prefix`, default "herd:"): see record-telemetry-script.ts. */
 /** A container history's one-day expiry is refreshed every this many batches (and when it appears). */
 const EXPIRE_EVERY = 100;
+
+/** The planning series kept at ingest: one mean CPU % per `intervalMs` (the rebalance interval), the newest `points`. */
+export interface PlanSeriesOptions {
+  intervalMs: number;
+  points: number;
+}
 
 export class RedisStateStore implements StateStore {
   constructor(
     private readonly redis: Redis,
     private readonly historyLength = 600,
     private readonly prefix = "herd:",
+    private readonly plan: PlanSeriesOptions = { intervalMs: 10_000, points: 60 },
   ) {}
 
   private k(...parts: string[]): string {
@@ -21,84 +27,89 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
-   * One batch in two round trips: a pipelined read (the node's container set and the current
-   * owner of each name), then one MULTI. Only what changed is written besides the samples: set
-   * members and name owners are written when new or moved, and a history's expiry is refreshed
-   * when the container appears and then every {@link EXPIRE_EVERY} batches (bench:scale shows
-   * the before/after at 1,000 nodes × 20 containers).
+   * One batch, one round trip: a Lua script does every write in Redis (see
+   * record-telemetry-script.ts for why). Only what changed is written besides the samples: set
+   * members and name owners when new or moved, a history's expiry when the container appears and
+   * then every {@link EXPIRE_EVERY} batches; the planning series gains a point per interval.
    */
   async recordTelemetry(b: TelemetryBatch): Promise<void> {
-    const names = b.containers.map((c) => c.name);
-    const read = this.redis.pipeline().smembers(this.k("node", b.nodeId, "containers"));
-    if (names.length > 0) read.hmget(this.k("names"), ...names);
-    const res = (await read.exec()) ?? [];
-    for (const [err] of res) if (err) throw err;
-    const previous = new Set((res[0]?.[1] as string[] | undefined) ?? []);
-    const ownerIds = (res[1]?.[1] as Array<string | null> | undefined) ?? [];
-    // A name owned by another container needs that container's record to decide (rare: a migration, a re-created container).
-    const foreign: Array<readonly [string, string]> = [];
-    b.containers.forEach((c, i) => {
-      const owner = ownerIds[i];
-      if (owner && owner !== c.id) foreign.push([c.name, owner]);
-    });
-    const owners = await this.ownersOf(foreign);
-    const current = new Set(b.containers.map((c) => c.id));
-    const refreshExpiry = b.seq % EXPIRE_EVERY === 0;
-    const tx = this.redis.multi();
-    tx.sadd(this.k("nodes"), b.nodeId);
-    tx.hset(this.k("node", b.nodeId), {
-      id: b.nodeId,
-      lastTelemetryAt: b.sentAt,
-      cpuCores: b.node.cpuCores,
-      cpuPct: b.node.cpuPct,
-      memTotalBytes: b.node.memTotalBytes,
-      memUsedBytes: b.node.memUsedBytes,
-      containers: b.containers.length,
-      ...(b.node.address ? { address: b.node.address } : {}),
-    });
-    tx.rpush(this.k("node", b.nodeId, "history"), JSON.stringify([b.sentAt, b.node.cpuPct, b.node.memUsedBytes]));
-    tx.ltrim(this.k("node", b.nodeId, "history"), -this.historyLength, -1);
-    for (const id of previous) {
-      if (current.has(id)) continue;
-      tx.srem(this.k("node", b.nodeId, "containers"), id);
-      tx.del(this.k("container", id));
-    }
-    b.containers.forEach((c, i) => {
+    const nodeFields: Array<string | number> = [
+      "id",
+      b.nodeId,
+      "lastTelemetryAt",
+      b.sentAt,
+      "cpuCores",
+      b.node.cpuCores,
+      "cpuPct",
+      b.node.cpuPct,
+      "memTotalBytes",
+      b.node.memTotalBytes,
+      "memUsedBytes",
+      b.node.memUsedBytes,
+      "containers",
+      b.containers.length,
+      ...(b.node.address ? ["address", b.node.address] : []),
+    ];
+    const args: Array<string | number> = [
+      this.prefix,
+      b.nodeId,
+      b.sentAt,
+      this.historyLength,
+      b.seq % EXPIRE_EVERY === 0 ? 1 : 0,
+      this.plan.intervalMs,
+      this.plan.points,
+      `[${b.sentAt},${b.node.cpuPct},${b.node.memUsedBytes}]`,
+      nodeFields.length / 2,
+      ...nodeFields,
+      b.containers.length,
+    ];
+    for (const c of b.containers) {
       const record: ContainerRecord = { ...c, nodeId: b.nodeId, updatedAt: b.sentAt };
-      const isNew = !previous.has(c.id);
-      if (isNew) tx.sadd(this.k("node", b.nodeId, "containers"), c.id);
-      tx.set(this.k("container", c.id), JSON.stringify(record));
-      // A name follows the running container carrying it, the freshest if several: a migration's
-      // created-not-started destination copy or its source's late batch must not take it.
-      const ownerId = ownerIds[i] ?? null;
-      if (ownerId !== c.id) {
-        const owner = ownerId === null ? undefined : owners.get(c.name);
-        const running = c.state === "running";
-        if (!owner || (running && !owner.running) || (running === owner.running && owner.updatedAt <= b.sentAt)) {
-          tx.hset(this.k("names"), c.name, c.id);
-        }
-      }
-      const hist = this.k("container", c.id, "history");
-      tx.rpush(hist, JSON.stringify([b.sentAt, c.cpuPct, c.memBytes, c.blkReadBps, c.blkWriteBps, c.netRxBps, c.netTxBps]));
-      tx.ltrim(hist, -this.historyLength, -1);
-      // A container that vanished with its node keeps its history for a day, then it goes.
-      if (isNew || refreshExpiry) tx.expire(hist, 86_400);
-    });
-    await tx.exec();
+      args.push(
+        c.id,
+        c.name,
+        c.state === "running" ? 1 : 0,
+        JSON.stringify(record),
+        `[${b.sentAt},${c.cpuPct},${c.memBytes},${c.blkReadBps},${c.blkWriteBps},${c.netRxBps},${c.netTxBps}]`,
+        c.cpuPct,
+      );
+    }
+    await runRecordTelemetry(this.redis, args);
   }
 
-  /** For each (name, owner id): when that owner was last seen and whether it runs (a vanished owner is left out). */
-  private async ownersOf(pairs: ReadonlyArray<readonly [string, string]>): Promise<Map<string, { id: string; updatedAt: number; running: boolean }>> {
-    const out = new Map<string, { id: string; updatedAt: number; running: boolean }>();
-    if (pairs.length === 0) return out;
-    const raw = await this.redis.mget(pairs.map(([, id]) => this.k("container", id)));
-    pairs.forEach(([name, id], i) => {
-      const r = raw[i];
-      if (!r) return;
-      const rec = JSON.parse(r) as ContainerRecord;
-      out.set(name, { id, updatedAt: rec.updatedAt, running: rec.state === "running" });
-    });
+  /**
+   * The planning series of each id (finished intervals, oldest first; [] when none): one MGET per
+   * 500 ids. At 20,000 containers this is 20,000 short strings instead of 12 million history points.
+   */
+  async cpuPlanSeries(ids: readonly string[]): Promise<Map<string, PlanPoint[]>> {
+    const out = new Map<string, PlanPoint[]>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      const raw = await this.redis.mget(chunk.map((id) => this.k("container", id, "cpu-plan")));
+      chunk.forEach((id, k) => out.set(id, parsePlan(raw[k] ?? null)));
+    }
     return out;
+  }
+
+  /** The interval in progress on each of these nodes: container id → its mean so far (t = the interval's start). */
+  async cpuPlanCurrent(nodeIds: readonly string[]): Promise<Map<string, PlanPoint>> {
+    const out = new Map<string, PlanPoint>();
+    const res = await Promise.all(nodeIds.map((n) => this.redis.hgetall(this.k("node", n, "cpu-acc"))));
+    for (const acc of res) {
+      for (const [id, v] of Object.entries(acc)) {
+        const [b, sum, n] = v.split(",").map(Number);
+        if (b !== undefined && sum !== undefined && n !== undefined && n > 0 && Number.isFinite(b) && Number.isFinite(sum)) {
+          out.set(id, { t: b * this.plan.intervalMs, cpuPct: sum / n });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The planning interval this store's series are kept at. */
+  get planIntervalMs(): number {
+    return this.plan.intervalMs;
   }
 
   async recordHeartbeat(hb: Heartbeat): Promise<void> {
@@ -188,4 +199,17 @@ export class RedisStateStore implements StateStore {
   async close(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
   }
+}
+
+/** "t:v,t:v" → points; a malformed pair is skipped. */
+export function parsePlan(raw: string | null): PlanPoint[] {
+  if (!raw) return [];
+  const out: PlanPoint[] = [];
+  for (const pair of raw.split(",")) {
+    const at = pair.indexOf(":");
+    const t = Number(pair.slice(0, at));
+    const cpuPct = Number(pair.slice(at + 1));
+    if (at > 0 && Number.isFinite(t) && Number.isFinite(cpuPct)) out.push({ t, cpuPct });
+  }
+  return out;
 }

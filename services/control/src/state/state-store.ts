@@ -35,6 +35,12 @@ export interface MetricPoint {
   netTxBps: number;
 }
 
+/** One point of a container's planning series: mean CPU % over the planning interval starting at t. */
+export interface PlanPoint {
+  t: number;
+  cpuPct: number;
+}
+
 export interface NodeMetricPoint {
   t: number;
   cpuPct: number;
@@ -56,5 +62,11 @@ export interface StateStore {
   findContainer(ref: string): Promise<ContainerRecord | undefined>;
   containerHistory(id: string, limit: number): Promise<MetricPoint[]>;
   nodeHistory(id: string, limit: number): Promise<NodeMetricPoint[]>;
+  /** Planning series (mean CPU % per planning interval, finished intervals only, oldest first) of each id. */
+  cpuPlanSeries(ids: readonly string[]): Promise<Map<string, PlanPoint[]>>;
+  /** The planning interval in progress on these nodes: container id → mean so far. */
+  cpuPlanCurrent(nodeIds: readonly string[]): Promise<Map<string, PlanPoint>>;
+  /** The planning interval (ms) of those series. */
+  readonly planIntervalMs: number;
   close(): Promise<void>;
 }
