@@ -17,42 +17,57 @@ import type { Redis } from "ioredis";
  * interval starting at t, the newest `planPoints`).
  *
  * ARGV: prefix, nodeId, sentAt, historyLength, refreshExpiry (1/0), planIntervalMs, planPoints,
- * node history entry, k = number of node hash fields, k field/value pairs, n = containers,
+ * node history entry, k = number of node hash fields, trim histories now (1/0), k field/value
+ * pairs, n = containers,
  * n × (id, name, running 1/0, record JSON, history entry, cpuPct).
  */
 export const RECORD_TELEMETRY_LUA = `
 local p, node, sentAt = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local histLen, refresh = tonumber(ARGV[4]), ARGV[5] == "1"
+local histLen, refresh, trim = tonumber(ARGV[4]), ARGV[5] == "1", ARGV[10] == "1"
 local planMs, planPoints = tonumber(ARGV[6]), tonumber(ARGV[7])
 local nodeKey = p .. "node:" .. node
 local setKey = nodeKey .. ":containers"
 local accKey = nodeKey .. ":cpu-acc"
-local i = 10
+local i = 11
 local fields = {}
 for j = 1, tonumber(ARGV[9]) * 2 do fields[j] = ARGV[i]; i = i + 1 end
 redis.call("SADD", p .. "nodes", node)
 redis.call("HSET", nodeKey, unpack(fields))
 redis.call("RPUSH", nodeKey .. ":history", ARGV[8])
-redis.call("LTRIM", nodeKey .. ":history", -histLen, -1)
+if trim then redis.call("LTRIM", nodeKey .. ":history", -histLen, -1) end
 local previous = {}
 for _, id in ipairs(redis.call("SMEMBERS", setKey)) do previous[id] = true end
 local acc = {}
 local raw = redis.call("HGETALL", accKey)
 for j = 1, #raw, 2 do acc[raw[j]] = raw[j + 1] end
 local bucket = math.floor(sentAt / planMs)
-local current, newAcc = {}, {}
 local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  local id, name, running, rec, hist, cpu = ARGV[i], ARGV[i + 1], ARGV[i + 2] == "1", ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5])
+local first = i
+-- Every name's owner in one call, every record in one MSET: each redis.call from Lua costs about
+-- as much as the write it makes, so calls are what this script saves on.
+local names, records = {}, {}
+for c = 0, n - 1 do
+  local at = first + c * 6
+  names[c + 1] = ARGV[at + 1]
+  records[2 * c + 1] = p .. "container:" .. ARGV[at]
+  records[2 * c + 2] = ARGV[at + 3]
+end
+local owners = {}
+if n > 0 then
+  owners = redis.call("HMGET", p .. "names", unpack(names))
+  redis.call("MSET", unpack(records))
+end
+local current, newAcc = {}, {}
+for c = 1, n do
+  local id, name, running, hist, cpu = ARGV[i], ARGV[i + 1], ARGV[i + 2] == "1", ARGV[i + 4], tonumber(ARGV[i + 5])
   i = i + 6
   current[id] = true
   local cKey = p .. "container:" .. id
   local isNew = not previous[id]
   if isNew then redis.call("SADD", setKey, id) end
-  redis.call("SET", cKey, rec)
   -- A name follows the running container carrying it, the freshest if several: a migration's
   -- created-not-started destination copy or its source's late batch must not take it.
-  local owner = redis.call("HGET", p .. "names", name)
+  local owner = owners[c]
   if owner ~= id then
     local take = true
     if owner then
@@ -69,7 +84,9 @@ for _ = 1, n do
   end
   local hKey = cKey .. ":history"
   redis.call("RPUSH", hKey, hist)
-  redis.call("LTRIM", hKey, -histLen, -1)
+  -- Trimmed every trimEvery-th batch (and when new): a list holds at most historyLength + trimEvery
+  -- points, and readers take the newest historyLength.
+  if isNew or trim then redis.call("LTRIM", hKey, -histLen, -1) end
   -- A container that vanished with its node keeps its history for a day, then it goes.
   if isNew or refresh then redis.call("EXPIRE", hKey, 86400) end
   -- Planning series: the mean of each finished interval is appended when the next one begins.

@@ -7,6 +7,8 @@ import { runRecordTelemetry } from "./record-telemetry-script.js";
 /** Redis layout (all keys under `prefix`, default "herd:"): see record-telemetry-script.ts. */
 /** A container history's one-day expiry is refreshed every this many batches (and when it appears). */
 const EXPIRE_EVERY = 100;
+/** Histories are trimmed every this many batches (a list holds at most historyLength + this; reads take the newest historyLength). */
+const TRIM_EVERY = 10;
 
 /** The planning series kept at ingest: one mean CPU % per `intervalMs` (the rebalance interval), the newest `points`. */
 export interface PlanSeriesOptions {
@@ -60,6 +62,7 @@ export class RedisStateStore implements StateStore {
       this.plan.points,
       `[${b.sentAt},${b.node.cpuPct},${b.node.memUsedBytes}]`,
       nodeFields.length / 2,
+      b.seq % TRIM_EVERY === 0 ? 1 : 0,
       ...nodeFields,
       b.containers.length,
     ];
@@ -181,7 +184,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async containerHistory(id: string, limit: number): Promise<MetricPoint[]> {
-    const raw = await this.redis.lrange(this.k("container", id, "history"), -limit, -1);
+    const raw = await this.redis.lrange(this.k("container", id, "history"), -Math.min(limit, this.historyLength), -1);
     return raw.map((r) => {
       const [t, cpuPct, memBytes, blkReadBps, blkWriteBps, netRxBps, netTxBps] = JSON.parse(r) as number[];
       return { t: t!, cpuPct: cpuPct!, memBytes: memBytes!, blkReadBps: blkReadBps!, blkWriteBps: blkWriteBps!, netRxBps: netRxBps!, netTxBps: netTxBps! };
@@ -189,7 +192,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async nodeHistory(id: string, limit: number): Promise<NodeMetricPoint[]> {
-    const raw = await this.redis.lrange(this.k("node", id, "history"), -limit, -1);
+    const raw = await this.redis.lrange(this.k("node", id, "history"), -Math.min(limit, this.historyLength), -1);
     return raw.map((r) => {
       const [t, cpuPct, memUsedBytes] = JSON.parse(r) as number[];
       return { t: t!, cpuPct: cpuPct!, memUsedBytes: memUsedBytes! };
