@@ -5,10 +5,10 @@
 // against the real control service (a child process: dist/services/control/src/main.js) and Redis.
 // It uses its own broker vhost (herd-scale) and Redis database (13), so it never touches the
 // cluster of `herd up`. Writes bench/results/scale.{md,json} and SVG plots.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { setPriority, tmpdir } from "node:os";
+import { loadavg, setPriority, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import amqp from "amqplib";
@@ -60,6 +60,9 @@ interface Second {
   eventsDepth: number;
   batchesPublished: number;
   latencyP99Ms: number;
+  redisCpuPct: number;
+  brokerCpuPct: number;
+  loadAvg1: number;
 }
 
 interface Row {
@@ -94,6 +97,11 @@ interface Row {
   metricsBytes: number;
   metricsMs: number;
   generatorCpuPctOfCore: number;
+  /** Redis server and RabbitMQ broker CPU (% of a core, mean over the window): the rest of the ingest path's cost. */
+  redisCpuPctOfCore: number;
+  brokerCpuPctOfCore: number;
+  /** The machine's 1-minute load average (mean over the window): how contended the 2 cores were. */
+  loadAvg1: number;
   timeline: Second[];
 }
 
@@ -195,6 +203,13 @@ class Agent {
   async close(): Promise<void> {
     await this.bus.close();
   }
+}
+
+/** The RabbitMQ node's pid (its Erlang VM), if it can be found. */
+function brokerProcess(): number | undefined {
+  const r = spawnSync("pgrep", ["-u", "rabbitmq", "-f", "beam.*-s rabbit"], { encoding: "utf8", timeout: 5_000 });
+  const pid = Number((r.stdout ?? "").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 /** CPU ticks (user+system) and RSS of a process, from /proc. */
@@ -374,7 +389,22 @@ async function runOne(
   const storedAtStart = await storedBatches(token);
   const publishedAtStart = agents.reduce((s, a) => s + a.published, 0);
   const genCpu0 = process.cpuUsage();
-  let prev = { ...procStat(pid), at: Date.now(), cmds: Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))![1]), pub: publishedAtStart };
+  const redisCpu = async () => {
+    const info = await redis.info("cpu");
+    return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? NaN) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? NaN);
+  };
+  const brokerPid = brokerProcess();
+  const brokerTicks = () => (brokerPid === undefined ? NaN : procStat(brokerPid).ticks);
+  let prev = {
+    ...procStat(pid),
+    at: Date.now(),
+    cmds: Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))![1]),
+    pub: publishedAtStart,
+    redisCpu: await redisCpu(),
+    brokerTicks: brokerTicks(),
+  };
+  let rc = prev.redisCpu;
+  let bt = prev.brokerTicks;
   while (Date.now() - t0 < seconds * 1000) {
     await sleep(1000);
     const st = procStat(pid);
@@ -394,9 +424,12 @@ async function runOne(
       eventsDepth: await queueDepth(secrets.adminPassword, QUEUES.controlEvents),
       batchesPublished: Math.round((pub - prev.pub) / dt),
       latencyP99Ms: Math.round(pct(secondLat, 99)),
+      redisCpuPct: r1((((rc = await redisCpu()) - prev.redisCpu) * 100) / dt),
+      brokerCpuPct: r1((((bt = brokerTicks()) - prev.brokerTicks) / hz) * 100 / dt),
+      loadAvg1: loadavg()[0]!,
     });
     secondLat = [];
-    prev = { ...st, at, cmds, pub };
+    prev = { ...st, at, cmds, pub, redisCpu: rc, brokerTicks: bt };
     if (timeline.length % 30 === 0) {
       const l = timeline[timeline.length - 1]!;
       console.log(`    t=${l.t}s control ${l.controlCpuPct}% rss ${l.controlRssMiB} MiB, ingest depth ${l.ingestDepth}, p99 ${l.latencyP99Ms} ms`);
@@ -410,7 +443,9 @@ async function runOne(
   const containersMs: number[] = [];
   const nodesMs: number[] = [];
   let containersBytes = 0;
-  for (let i = 0; i < 20; i++) {
+  // At most 20 calls each, and no more than 60 s of calls (at least 3): a slow control must not stretch the run by many minutes.
+  const apiUntil = Date.now() + 60_000;
+  for (let i = 0; i < 20 && (i < 3 || Date.now() < apiUntil); i++) {
     const c = await timed(`http://127.0.0.1:${API_PORT}/api/v1/containers`, token);
     containersMs.push(c.ms);
     containersBytes = c.bytes;
@@ -418,7 +453,8 @@ async function runOne(
   }
   const plans: number[] = [];
   let planNote = "";
-  for (let i = 0; i < 3; i++) {
+  const planUntil = Date.now() + 45_000;
+  for (let i = 0; i < 3 && (i < 1 || Date.now() < planUntil); i++) {
     const p = await timed(`http://127.0.0.1:${API_PORT}/api/v1/plan`, token);
     plans.push(p.ms);
     if (p.status !== 200) planNote = p.status === 0 ? "GET /plan took over 30 s" : `GET /plan: HTTP ${p.status}`;
@@ -478,6 +514,9 @@ async function runOne(
       ),
     ),
     generatorCpuPctOfCore: r1(((genCpu.user + genCpu.system) / 1e6 / windowS) * 100),
+    redisCpuPctOfCore: r1(timeline.reduce((a, x) => a + x.redisCpuPct, 0) / Math.max(1, timeline.length)),
+    brokerCpuPctOfCore: r1(timeline.reduce((a, x) => a + x.brokerCpuPct, 0) / Math.max(1, timeline.length)),
+    loadAvg1: r1(timeline.reduce((a, x) => a + x.loadAvg1, 0) / Math.max(1, timeline.length)),
     timeline,
   };
   // Stored during the window: the share of published batches that were stored (all, when nothing was lost) at the published rate.
@@ -489,12 +528,12 @@ async function runOne(
 
 function markdown(rows: Row[], label: string, notes: string[]): string {
   const h = [
-    "| control | N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| control | N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % | Redis CPU % | broker CPU % | load avg |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     h.push(
-      `| ${r.build} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} |`,
+      `| ${r.build} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} | ${r.redisCpuPctOfCore} | ${r.brokerCpuPctOfCore} | ${r.loadAvg1} |`,
     );
   }
   const cmp = comparison(rows);
@@ -513,6 +552,8 @@ function comparison(rows: Row[]): string[] {
     ["publish→stored p99 ms", (r) => r.latencyP99Ms],
     ["control CPU % of a core", (r) => r.controlCpuPctOfCore],
     ["control CPU ms per stored batch", cpuPerBatchMs],
+    ["Redis CPU ms per stored batch", (r) => perBatch(r, r.redisCpuPctOfCore)],
+    ["broker CPU ms per stored batch", (r) => perBatch(r, r.brokerCpuPctOfCore)],
     ["Redis ops/s", (r) => r.redisOpsPerSec],
     ["Redis ops per stored batch", (r) => r1(r.redisOpsPerSec / Math.max(1e-9, r.batchesStoredPerSec))],
     ["GET /containers p99 ms", (r) => r.containersP99Ms],
@@ -533,7 +574,12 @@ function comparison(rows: Row[]): string[] {
 
 /** Control CPU time per stored batch (ms): mean CPU % of a core over the window / stored batches per second. */
 function cpuPerBatchMs(r: Row): number {
-  return r.batchesStoredPerSec > 0 ? Math.round((r.controlCpuPctOfCore * 10 * 100) / r.batchesStoredPerSec) / 100 : NaN;
+  return perBatch(r, r.controlCpuPctOfCore);
+}
+
+/** ms of CPU per stored batch from a mean % of a core. */
+function perBatch(r: Row, pctOfCore: number): number {
+  return r.batchesStoredPerSec > 0 ? Math.round((pctOfCore * 10 * 100) / r.batchesStoredPerSec) / 100 : NaN;
 }
 
 async function main(): Promise<void> {
