@@ -101,6 +101,8 @@ async function measure(mb: number, dirty: number): Promise<Result> {
     "--network",
     "none",
     "herd/workload:latest",
+    // Options end here: `-c` belongs to sh.
+    "--",
     "sh",
     "-c",
     `MEMHOLD_DIRTY_MBPS=${dirty} exec memhold ${mb} 42`,
