@@ -119,7 +119,7 @@ ensure_app() {
   local tmp="$OUT/.app.$$"
   rm -rf "$tmp" && mkdir -p "$tmp"
   (cd "$REPO" && find dist -type f -not -name '*.test.js' -not -name '*.map' -not -path 'dist/test/*' -not -path 'dist/bench/*' -print0 \
-    | cpio -0pdm --quiet "$tmp")
+    | tar --null -T - -cf - | tar -xf - -C "$tmp")
   cp "$REPO/package.json" "$REPO/package-lock.json" "$tmp/"
   # Production dependencies only: a hard-linked copy of the repository's node_modules, pruned
   # (no registry call; `npm ci --omit=dev` would give the same tree).
