@@ -75,6 +75,22 @@ export const controlSettings = {
   HERD_API_PORT: intFromEnv(7070, 1, 65535),
   HERD_API_TOKEN: z.string().min(16, "must be at least 16 characters"),
   /**
+   * Node join (POST /api/v1/nodes/{id}/join, `herd node join`): control creates the joining node's
+   * own least-privilege broker user through RabbitMQ's management API. Off unless the management
+   * URL, the administrator's password and the broker address the nodes use are all set (compose sets them).
+   */
+  HERD_JOIN_MANAGEMENT_URL: z.url({ protocol: /^https?$/, error: "must be an http(s):// URL, e.g. http://rabbitmq:15672" }).optional(),
+  HERD_JOIN_ADMIN_USER: z.string().min(1).default("herd-admin"),
+  HERD_JOIN_ADMIN_PASSWORD: z.string().min(1).optional(),
+  HERD_JOIN_VHOST: z.string().min(1).default("herd"),
+  /** Where the nodes reach AMQP: host or host:port (5672 when no port). */
+  HERD_JOIN_BROKER_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host or host:port, e.g. 10.0.0.1:5672")
+    .optional(),
+  /** Handed to joining nodes: authenticates migration transfers between their rsync daemons. */
+  HERD_TRANSFER_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
    * Addresses control hands out on the cluster network ("<first>-<last>", e.g.
    * 10.77.0.128-10.77.0.254); unset = no cluster network, new containers get network none.
    */

@@ -8,6 +8,7 @@ import { registerSimulateCommand } from "./simulate-command.js";
 import { registerJobsCommands } from "./jobs-commands.js";
 import { registerStressCommand } from "./stress-command.js";
 import { registerQosCommand } from "./qos-command.js";
+import { registerNodeCommands } from "./node-commands.js";
 import { formatAge, formatBytes, formatPct, parseOutputFormat, print, renderTable, type OutputFormat } from "./output.js";
 
 interface NodeView {
@@ -215,6 +216,7 @@ export function buildProgram(): Command {
   registerJobsCommands(program, api);
   registerStressCommand(program);
   registerQosCommand(program, api);
+  registerNodeCommands(program);
   return program;
 }
 

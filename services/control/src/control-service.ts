@@ -8,6 +8,8 @@ import { AmqpMessageBus } from "../../../shared/src/messaging/amqp-message-bus.j
 import type { MessageBus } from "../../../shared/src/messaging/message-bus.js";
 import { QUEUES, declareControlTopology, declareNodeTopology, declareReplicaResultsQueue, isResultKey } from "../../../shared/src/topology.js";
 import { buildControlApi } from "./api/control-api.js";
+import { NodeJoin } from "./join/node-join.js";
+import { RabbitmqNodeUsers } from "./join/rabbitmq-node-users.js";
 import { CommandClient } from "./commands/command-client.js";
 import { ControlMetrics } from "./control-metrics.js";
 import { MessageIngest } from "./ingest/message-ingest.js";
@@ -54,6 +56,27 @@ export class ControlService {
     private readonly settings: ControlSettings,
     private readonly log: Logger,
   ) {}
+
+  /** Node join is on when control can reach the broker's management API as its administrator. */
+  private nodeJoin(s: ControlSettings): NodeJoin {
+    const missing = [
+      ...(s.HERD_JOIN_MANAGEMENT_URL ? [] : ["HERD_JOIN_MANAGEMENT_URL"]),
+      ...(s.HERD_JOIN_ADMIN_PASSWORD ? [] : ["HERD_JOIN_ADMIN_PASSWORD"]),
+      ...(s.HERD_JOIN_BROKER_ADDRESS ? [] : ["HERD_JOIN_BROKER_ADDRESS"]),
+      ...(s.HERD_TRANSFER_SECRET ? [] : ["HERD_TRANSFER_SECRET"]),
+    ];
+    if (!s.HERD_JOIN_MANAGEMENT_URL || !s.HERD_JOIN_ADMIN_PASSWORD || !s.HERD_JOIN_BROKER_ADDRESS || !s.HERD_TRANSFER_SECRET) {
+      return new NodeJoin(undefined, undefined, missing);
+    }
+    const users = new RabbitmqNodeUsers({
+      managementUrl: s.HERD_JOIN_MANAGEMENT_URL,
+      adminUser: s.HERD_JOIN_ADMIN_USER,
+      adminPassword: s.HERD_JOIN_ADMIN_PASSWORD,
+      vhost: s.HERD_JOIN_VHOST,
+      log: this.log.child({ component: "join" }),
+    });
+    return new NodeJoin(users, { brokerAddress: s.HERD_JOIN_BROKER_ADDRESS, vhost: s.HERD_JOIN_VHOST, transferSecret: s.HERD_TRANSFER_SECRET });
+  }
 
   async start(): Promise<void> {
     const s = this.settings;
@@ -205,6 +228,7 @@ export class ControlService {
       network: new NetworkAttachments(claims),
       addressClaims: claims,
       dashboard: ui,
+      nodeJoin: this.nodeJoin(s),
     });
     await new Promise<void>((resolve, reject) => {
       const server = app.listen(s.HERD_API_PORT, s.HERD_API_HOST, () => resolve());

@@ -13,6 +13,8 @@ import type { LeaderElection } from "../leader/leader-lease.js";
 import { documentQosRoutes, type QosEventHandler } from "../qos/qos-event-handler.js";
 import { documentDashboardRoutes } from "../ui/dashboard-openapi.js";
 import { createApi, type ApiDeps } from "./api-server.js";
+import { documentNodeJoinRoutes, nodeJoinRoutes } from "../join/node-join-routes.js";
+import type { NodeJoin } from "../join/node-join.js";
 import { buildOpenApi, documentCoreRoutes, documentMigrationRoutes, documentRebalanceRoutes, type RouteDocumenter } from "./openapi.js";
 
 export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocument" | "pages"> {
@@ -29,6 +31,8 @@ export interface ControlApiParts extends Omit<ApiDeps, "routers" | "openApiDocum
   addressClaims?: AddressClaims;
   /** The web dashboard: static pages at /ui and its live stream under /api/v1. */
   dashboard?: { pages: express.Router; stream: express.Router };
+  /** POST /nodes/{id}/join (refused with 409 when control has no broker management access). */
+  nodeJoin?: NodeJoin;
 }
 
 /** Every group of routes under /api/v1 with its documentation: a route is added here together with its doc. */
@@ -41,6 +45,7 @@ export function controlRouteGroups(p: ControlApiParts): { router: express.Router
     ...(p.qos ? [{ router: p.qos.routes(), document: documentQosRoutes }] : []),
     { router: networkRoutes(p.addressClaims), document: documentNetworkRoutes },
     ...(p.dashboard ? [{ router: p.dashboard.stream, document: documentDashboardRoutes }] : []),
+    ...(p.nodeJoin ? [{ router: nodeJoinRoutes(p.nodeJoin), document: documentNodeJoinRoutes }] : []),
   ];
 }
 
