@@ -48,7 +48,7 @@ chmod 0700 "$STATE_DIR" "$LOG_DIR"
 
 # ---------------------------------------------------------------- apt packages
 SERVICE_PACKAGES=(rabbitmq-server redis-server redis-tools iproute2)
-ALL_PACKAGES=(docker.io docker-compose rsync rabbitmq-server redis-server redis-tools iproute2
+ALL_PACKAGES=(docker.io docker-compose mmdebstrap rsync rabbitmq-server redis-server redis-tools iproute2
   busybox-static gcc libc6-dev procps psmisc util-linux curl ca-certificates)
 # Headless browser for the dashboard's integration test and bench:ui (driven by playwright-core; nothing downloads a browser).
 ALL_PACKAGES+=(chromium)

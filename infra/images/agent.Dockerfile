@@ -13,5 +13,4 @@ RUN install-debs \
  && chmod 0755 /usr/local/bin/criu && criu --version >/dev/null \
  && mkdir -p /etc/criu && echo tcp-established >/etc/criu/runc.conf
 ENV HERD_STATE_DIR=/var/lib/herd/agent HERD_DOCKER_HOST=unix:///var/run/docker.sock
-VOLUME /var/lib/herd/agent
 ENTRYPOINT ["/usr/bin/tini", "--", "agent-entrypoint"]

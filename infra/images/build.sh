@@ -70,6 +70,13 @@ declare -A PACKAGES=(
 )
 # agent builds FROM control (node + app), the others FROM base.
 declare -A PARENT=([rabbitmq]=base [redis]=base [control]=base [agent]=control)
+# The files of entrypoints/ each image copies (so changing one image's script rebuilds only it).
+declare -A SCRIPTS=(
+  [rabbitmq]="install-debs herd-secret rabbitmq-entrypoint"
+  [redis]="install-debs herd-secret redis-entrypoint redis-healthcheck"
+  [control]="herd-secret control-entrypoint"
+  [agent]="install-debs agent-entrypoint"
+)
 
 # ------------------------------------------------------------------ base rootfs
 BASE_HASH="$( { echo "$SUITE $BASE_PACKAGES"; sed 's/#.*//' "$SOURCES"; cat "$HERE/base-hook.sh"; mmdebstrap --version; } | sha)"
@@ -136,7 +143,8 @@ image_hash() {
   {
     if [[ "$parent" == base ]]; then echo "$BASE_HASH"; else echo "${HASH[$parent]}"; fi
     echo "${PACKAGES[$name]}"
-    cat "$HERE/$name.Dockerfile" "$HERE"/entrypoints/*
+    cat "$HERE/$name.Dockerfile"
+    for f in ${SCRIPTS[$name]}; do cat "$HERE/entrypoints/$f"; done
     case "$name" in
       control) echo "$APP_HASH"; sha256sum "$NODE_BIN" | cut -c1-64 ;;
       agent) (cd "$CRIU_PREFIX" && find . -type f -print0 | sort -z | xargs -0 sha256sum) ;;

@@ -16,11 +16,12 @@ interface JoinOptions {
   token?: string;
   nodeId: string;
   address: string;
-  envFile: string;
+  out: string;
   transferAllow?: string;
   dockerSocket?: string;
   dockerDataRoot?: string;
   dockerExecRoot?: string;
+  agentStateDir?: string;
   up?: boolean;
 }
 
@@ -40,11 +41,13 @@ export function registerNodeCommands(program: Command): void {
     .addOption(new Option("--token <token>", "the API token (docker-compose exec control herd-secret api-token)").env("HERD_API_TOKEN"))
     .requiredOption("--node-id <id>", "this node's id (lowercase letters, digits, -)")
     .requiredOption("--address <ip>", "this host's address on the cluster network")
-    .option("--env-file <file>", "where to write the settings", join(repoRoot, ".env"))
+    // Not --env-file: Node 20 takes that flag for itself wherever it appears on the command line.
+    .option("--out <file>", "where to write the settings (the compute profile's .env)", join(repoRoot, ".env"))
     .option("--transfer-allow <cidrs>", "networks allowed to send migration transfers here (default: the address's /24)")
     .option("--docker-socket <path>", "this host's Docker socket (default /var/run/docker.sock)")
     .option("--docker-data-root <dir>", "its data root (default /var/lib/docker)")
     .option("--docker-exec-root <dir>", "its exec root (default /run/docker)")
+    .option("--agent-state-dir <dir>", "the agent's state on this host (default /var/lib/herd/agent)")
     .option("--up", "then start the agent: docker-compose --profile compute up -d")
     .action(async (opts: JoinOptions) => {
       await joinCommand(opts);
@@ -75,20 +78,21 @@ async function joinCommand(opts: JoinOptions): Promise<void> {
     dockerSocket: opts.dockerSocket,
     dockerDataRoot: opts.dockerDataRoot,
     dockerExecRoot: opts.dockerExecRoot,
+    agentStateDir: opts.agentStateDir,
   });
-  const tmp = `${opts.envFile}.tmp`;
+  const tmp = `${opts.out}.tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });
   chmodSync(tmp, 0o600);
-  renameSync(tmp, opts.envFile);
-  process.stdout.write(`node ${answer.nodeId} joined: broker user ${answer.brokerUser}; settings in ${opts.envFile}\n`);
+  renameSync(tmp, opts.out);
+  process.stdout.write(`node ${answer.nodeId} joined: broker user ${answer.brokerUser}; settings in ${opts.out}\n`);
   if (!opts.up) {
-    process.stdout.write(`start its agent: docker-compose --profile compute --env-file ${opts.envFile} up -d\n`);
+    process.stdout.write(`start its agent: docker-compose --profile compute --env-file ${opts.out} up -d\n`);
     return;
   }
   const [bin = "docker-compose", ...pre] = await composeCommand();
   const r = await runProcess(
     bin,
-    [...pre, "-f", join(repoRoot, "docker-compose.yml"), "--project-directory", repoRoot, "--env-file", opts.envFile, "--profile", "compute", "up", "-d"],
+    [...pre, "-f", join(repoRoot, "docker-compose.yml"), "--project-directory", repoRoot, "--env-file", opts.out, "--profile", "compute", "up", "-d"],
     { timeoutMs: 10 * 60_000, onStdout: (c) => process.stdout.write(c) },
   );
   if (r.code !== 0) throw new ExternalError(`docker-compose --profile compute up failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);

@@ -18,6 +18,8 @@ export interface NodeHostOptions {
   dockerSocket?: string;
   dockerDataRoot?: string;
   dockerExecRoot?: string;
+  /** The agent's own state (journal, process groups) on the host. */
+  agentStateDir?: string;
 }
 
 const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -36,6 +38,7 @@ export function computeEnvFile(answer: JoinAnswer, host: NodeHostOptions): strin
     ["HERD_DOCKER_SOCKET", host.dockerSocket],
     ["HERD_DOCKER_DATA_ROOT", host.dockerDataRoot],
     ["HERD_DOCKER_EXEC_ROOT", host.dockerExecRoot],
+    ["HERD_AGENT_STATE_DIR", host.agentStateDir],
   ];
   for (const [k, v] of lines) {
     if (v !== undefined && /[\s"'$`\\#]/.test(v)) throw new ValidationError(k, "must not contain spaces, quotes, $, ` or #");

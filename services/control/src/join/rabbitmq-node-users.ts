@@ -1,6 +1,7 @@
 import { nodePermissions } from "../../../../shared/src/broker-permissions.js";
 import { ExternalError, TimeoutError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
+import { EXCHANGES, QUEUES, ROUTING, queueOptions } from "../../../../shared/src/topology.js";
 import type { NodeUsers } from "./node-users.js";
 
 /** The user name a node gets on the broker (the same as `herd up` gives its nodes). */
@@ -10,7 +11,8 @@ export function nodeUserName(nodeId: string, prefix = "herd-node-"): string {
 
 /**
  * {@link NodeUsers} through RabbitMQ's management HTTP API as the administrator: PUT the user,
- * its vhost permissions and its two topic permissions (the rules of shared/src/broker-permissions.ts).
+ * its vhost permissions and its two topic permissions (the rules of shared/src/broker-permissions.ts),
+ * then its command queue and binding (as control's own topology declares them).
  */
 export class RabbitmqNodeUsers implements NodeUsers {
   private readonly base: string;
@@ -34,6 +36,12 @@ export class RabbitmqNodeUsers implements NodeUsers {
       await this.call("PUT", `/api/users/${enc(user)}`, { password, tags: "" });
       await this.call("PUT", `/api/permissions/${enc(this.o.vhost)}/${enc(user)}`, perms.permission);
       for (const tp of perms.topicPermissions) await this.call("PUT", `/api/topic-permissions/${enc(this.o.vhost)}/${enc(user)}`, tp);
+      // The node's command queue, declared as control declares it (shared/src/topology.ts): the
+      // node's user may consume it but has no rights on the commands exchange to bind it.
+      const queue = QUEUES.commandsFor(nodeId);
+      const v = enc(this.o.vhost);
+      await this.call("PUT", `/api/queues/${v}/${enc(queue)}`, { durable: true, auto_delete: false, arguments: queueOptions.commands.arguments });
+      await this.call("POST", `/api/bindings/${v}/e/${enc(EXCHANGES.commands)}/q/${enc(queue)}`, { routing_key: ROUTING.command(nodeId), arguments: {} });
     } catch (err) {
       log.warn("Failed to grant node broker user", { user, error: errorMessage(err) });
       throw err;
