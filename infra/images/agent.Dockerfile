@@ -1,4 +1,5 @@
 # herd/agent: herd/control's node and app plus what the agent runs (runc, rsync, ip/tc, arping,
+# iptables-restore, which CRIU uses to lock a container's network while it dumps TCP connections,
 # nsenter) from Debian packages and CRIU 4 copied from the host's /opt/herd/criu (forky's criu
 # with its own loader and libraries, see infra/install-criu.sh). Nothing here needs privileges at
 # build time: CRIU is checked when the container starts (agent-entrypoint). Built by

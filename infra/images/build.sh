@@ -66,7 +66,7 @@ declare -A PACKAGES=(
   [rabbitmq]="rabbitmq-server"
   [redis]="redis-server redis-tools"
   [control]=""
-  [agent]="runc rsync iproute2 iputils-arping util-linux"
+  [agent]="runc rsync iproute2 iputils-arping util-linux iptables"
 )
 # agent builds FROM control (node + app), the others FROM base.
 declare -A PARENT=([rabbitmq]=base [redis]=base [control]=base [agent]=control)
@@ -204,6 +204,11 @@ ensure_image() {
     how="built in $((SECONDS - t0)) s"
   fi
   dk tag "$tag" "herd/$name:latest"
+  # Older builds of this image go (an image a container still uses stays: rmi refuses it).
+  local old
+  for old in $(dk images "herd/$name" --format '{{.Tag}}'); do
+    [[ "$old" == latest || "$old" == "${HASH[$name]:0:12}" ]] || dk rmi "herd/$name:$old" >/dev/null 2>&1 || true
+  done
   say "herd/$name" "$how ($tag)"
 }
 

@@ -58,11 +58,21 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
+    // Each probe races a ref'd timer: a probe that hangs (a fetch whose connection never answers)
+    // neither stalls the loop nor lets the event loop drain under a pending promise.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const v = await probe();
+      const v = await Promise.race([
+        probe(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("probe took over 15 s")), 15_000);
+        }),
+      ]);
       if (v !== undefined) return v;
     } catch (err) {
       last = err;
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }
@@ -112,7 +122,8 @@ describe("docker-compose.yml on three engines: control profile, two compute node
   });
 
   after(async () => {
-    await teardown();
+    // HERD_COMPOSE_TEST_KEEP=1 leaves everything up to look at (the next run tears it down first).
+    if (process.env.HERD_COMPOSE_TEST_KEEP !== "1") await teardown();
     rmSync(emptyProjectDir, { recursive: true, force: true });
   });
 
@@ -128,10 +139,16 @@ describe("docker-compose.yml on three engines: control profile, two compute node
     assert.equal(compute.match(/herd\/agent: +(ok|loaded|built)/g)?.length, 2, compute);
     const again = ok(await herd(["images", "build", "--docker-host", controlHost.dockerHost], {}, 10 * 60_000), "herd images build again");
     assert.equal(again.match(/: +ok \(/g)?.length, 4, `second build is all cached: ${again}`);
-    // No image in any engine came from a registry: every one is herd/* (built or imported here).
+    // No image in any engine came from a registry: every tagged one is herd/*, and none has a
+    // repository digest (what a pull records; built, imported and loaded images have none).
     for (const node of plan.nodes) {
-      const repos = ok(await docker(node.dockerHost, ["images", "--format", "{{.Repository}}"]), "docker images").trim().split("\n");
-      assert.ok(repos.every((r) => r.startsWith("herd/")), `${node.id} holds only herd/* images: ${repos.join(", ")}`);
+      const ids = ok(await docker(node.dockerHost, ["images", "-q", "--no-trunc"]), "docker images").trim().split("\n");
+      const seen = JSON.parse(ok(await docker(node.dockerHost, ["image", "inspect", ...new Set(ids)]), "docker image inspect")) as { RepoTags: string[]; RepoDigests: string[] }[];
+      assert.deepEqual(
+        seen.filter((i) => i.RepoDigests.length > 0 || i.RepoTags.some((t) => !t.startsWith("herd/"))).map((i) => i.RepoTags),
+        [],
+        `${node.id} holds only herd/* images, none pulled`,
+      );
     }
     // The workload image the migrated container runs (busybox-static + test programs, no registry either).
     const hash = ok(await run("bash", [join(repoRoot, "infra/workloads/build-image.sh"), "--print-hash"], { HERD_STATE_DIR: plan.stateDir }, 300_000), "workload image")
@@ -154,10 +171,12 @@ describe("docker-compose.yml on three engines: control profile, two compute node
     );
     token = ok(await docker(controlHost.dockerHost, ["exec", `${projects.control}_control_1`, "herd-secret", "api-token"]), "read the API token").trim();
     assert.match(token, /^[0-9a-f]{64}$/);
-    await waitFor("the control API", 180_000, async () => {
-      const res = await fetch(`${apiUrl}/api/v1/health`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
-      return res.status === 200 ? true : undefined;
-    });
+    const apiUp = () =>
+      waitFor("the control API", 180_000, async () => {
+        const res = await fetch(`${apiUrl}/api/v1/health`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+        return res.status === 200 ? true : undefined;
+      });
+    await apiUp();
     const logs = await docker(controlHost.dockerHost, ["logs", `${projects.control}_control_1`]);
     const text = logs.stdout + logs.stderr;
     assert.match(text, new RegExp(`herd node join --control http://${controlHost.address.replace(/\./g, "\\.")}:7070 --token <token>`));
@@ -166,6 +185,7 @@ describe("docker-compose.yml on three engines: control profile, two compute node
     ok(await compose(controlHost.dockerHost, projects.control, ["--profile", "control", "restart", "control"]), "restart control");
     const again = ok(await docker(controlHost.dockerHost, ["exec", `${projects.control}_control_1`, "herd-secret", "api-token"]), "token again").trim();
     assert.equal(again, token);
+    await apiUp();
     // Bad input to the join endpoint is a 4xx naming the field, not a 500.
     const bad = await fetch(`${apiUrl}/api/v1/nodes/Not_A_Node/join`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
     assert.equal(bad.status, 400);
