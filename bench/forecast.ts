@@ -12,7 +12,11 @@ import { buildDesign, resolveFeatureOptions, sliceContext } from "../services/co
 import { rankFeatures, selectFeatures, seededRandom } from "../services/control/src/forecast/feature-selection.js";
 import { createForecaster } from "../services/control/src/forecast/model-codec.js";
 import { pickBest, rollingOrigin, type ModelScore, type Preference } from "../services/control/src/forecast/rolling-origin.js";
-import { fitPooledLinear, type PooledLinearModel } from "../services/control/src/forecast/global-linear-forecaster.js";
+import { fitPooledLinear, type PooledFitOptions, type PooledLinearModel } from "../services/control/src/forecast/global-linear-forecaster.js";
+import type { PooledCovariates } from "../services/control/src/forecast/pooled-features.js";
+import { ForecastCache } from "../services/control/src/rebalance/forecast-cache.js";
+import { InMemoryModelStore } from "../services/control/src/forecast/model-store.js";
+import { createLogger } from "../shared/src/logger.js";
 import type { Forecaster, ForecasterName, SeriesContext } from "../services/control/src/forecast/forecaster.js";
 import { FORECASTER_NAMES } from "../services/control/src/forecast/forecaster.js";
 import { FORECAST_SETUP, choosePerHorizon } from "../services/control/src/forecast/forecast-setup.js";
@@ -53,6 +57,12 @@ type Column = ForecasterName | "chosen";
 
 interface DatasetResult {
   dataset: string;
+  /** Which pooled feature set `global-linear` used (see POOLED_VARIANTS). */
+  variant: PooledVariant;
+  /** Periods (samples) the pooled fits found, with how many fits found each (0: none). */
+  periods: Record<string, number>;
+  /** Covariates the pooled fits used. */
+  covariates: string[];
   series: number;
   forecastsPerHorizon: Record<number, number>;
   errors: Record<Column, Record<number, { mae: number; rmse: number }>>;
@@ -92,6 +102,37 @@ function timed(f: Forecaster, acc: { fits: number; ms: number }): Forecaster {
 }
 
 /**
+ * The pooled feature sets measured side by side: `before` is the target-only model of the
+ * previous runs; `after` adds the periodic features (period detected on the group's histories
+ * up to the cut time; none found means none used) and the covariates every series of the group
+ * has (Alibaba: the machine's other metrics; PlanetLab has none).
+ */
+const POOLED_VARIANTS = {
+  before: { detectPeriod: false, features: { covariates: [] } },
+  after: { detectPeriod: true },
+} satisfies Record<string, Partial<PooledFitOptions>>;
+type PooledVariant = keyof typeof POOLED_VARIANTS;
+
+interface PoolSeries {
+  values: readonly number[];
+  t: readonly number[];
+  covariates?: PooledCovariates;
+}
+
+/** Histories (and covariates) of a group cut at time `until`: what a fit at that time may see. */
+function cutGroup(pool: readonly PoolSeries[], until: number): { histories: number[][]; covariates: (PooledCovariates | undefined)[] } {
+  const histories: number[][] = [];
+  const covariates: (PooledCovariates | undefined)[] = [];
+  for (const s of pool) {
+    let n = 0;
+    while (n < s.t.length && s.t[n]! <= until) n++;
+    histories.push(s.values.slice(0, n));
+    covariates.push(s.covariates ? Object.fromEntries(Object.entries(s.covariates).map(([k, v]) => [k, v.slice(0, n)])) : undefined);
+  }
+  return { histories, covariates };
+}
+
+/**
  * Pooled models per (group, cut time), fitted on every series of the group up to that time
  * only: a fold that fits on samples ≤ T gets a pooled model that saw nothing after T either.
  */
@@ -100,25 +141,36 @@ class PooledModels {
   fits = 0;
   ms = 0;
   constructor(
-    private readonly pools: ReadonlyMap<string, readonly { values: readonly number[]; t: readonly number[] }[]>,
+    private readonly pools: ReadonlyMap<string, readonly PoolSeries[]>,
     private readonly maxRows: number,
+    private readonly fit: Partial<PooledFitOptions>,
   ) {}
   get(group: string, until: number): PooledLinearModel | undefined {
     const key = `${group}@${until}`;
     if (!this.cache.has(key)) {
       const t0 = performance.now();
-      const histories = (this.pools.get(group) ?? []).map((s) => {
-        let n = 0;
-        while (n < s.t.length && s.t[n]! <= until) n++;
-        return s.values.slice(0, n);
-      });
-      this.cache.set(key, fitPooledLinear(histories, { horizons: HORIZONS, maxRows: this.maxRows }));
+      const { histories, covariates } = cutGroup(this.pools.get(group) ?? [], until);
+      this.cache.set(key, fitPooledLinear(histories, { horizons: HORIZONS, maxRows: this.maxRows, covariates, ...this.fit }));
       this.fits++;
       this.ms += performance.now() - t0;
     }
     return this.cache.get(key);
   }
+  /** Periods found by the fits made so far (how many fits found each) and the covariates used. */
+  found(): { periods: Record<string, number>; covariates: string[] } {
+    const periods: Record<string, number> = {};
+    const covariates = new Set<string>();
+    for (const m of this.cache.values()) {
+      if (!m) continue;
+      periods[m.features.period] = (periods[m.features.period] ?? 0) + 1;
+      for (const c of m.features.covariates) covariates.add(c);
+    }
+    return { periods, covariates: [...covariates].sort() };
+  }
 }
+
+/** Samples handed to `global-linear` at each origin: more than the periodic features' look-back (two cycles of at most 576 samples). */
+const POOLED_RECENT_WINDOW = 2048;
 
 /**
  * `global-linear` for one series: each fit takes the pooled model trained up to the fit's last
@@ -143,6 +195,7 @@ function pooledFor(s: Series, pooled: PooledModels, lookAhead = false): Forecast
 }
 
 interface EvalOptions {
+  variant: PooledVariant;
   refitEvery: number;
   forestTrees: number;
   models: ForecasterName[];
@@ -210,10 +263,15 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
         timing[name],
       );
     const factories = Object.fromEntries(opts.models.map((m) => [m, make(m)]));
-    const validation = rollingOrigin(train, trainCtx, factories, { horizons: HORIZONS, folds: FORECAST_SETUP.folds });
-    const testOpts = { horizons: HORIZONS, minTrain: trainEnd, folds: Math.max(1, Math.ceil((n - trainEnd) / opts.refitEvery)) };
+    const recentWindows = { "global-linear": POOLED_RECENT_WINDOW };
+    const validation = rollingOrigin(train, trainCtx, factories, { horizons: HORIZONS, folds: FORECAST_SETUP.folds, recentWindows });
+    const testOpts = { horizons: HORIZONS, minTrain: trainEnd, folds: Math.max(1, Math.ceil((n - trainEnd) / opts.refitEvery)), recentWindows };
     const test = rollingOrigin(s.values, s.context, factories, testOpts);
-    const lookAhead = usePooled ? rollingOrigin(s.values, s.context, { "global-linear": () => pooledFor(s, opts.lookAheadPooled, true) }, testOpts) : undefined;
+    // The look-ahead bound is computed for the new feature set only (the old one's is in earlier results).
+    const lookAhead =
+      usePooled && opts.variant === "after"
+        ? rollingOrigin(s.values, s.context, { "global-linear": () => pooledFor(s, opts.lookAheadPooled, true) }, testOpts)
+        : undefined;
     // The live control loop's choice rule (a model that fell back in validation is no candidate).
     const candidates = validation.scores.filter((v) => v.fallbackFolds === 0);
     const choice = choosePerHorizon(validation.scores, HORIZONS, preference(opts.margin));
@@ -236,6 +294,8 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
   ) as DatasetResult["errors"];
   return {
     dataset,
+    variant: opts.variant,
+    ...opts.pooled.found(),
     series: series.length,
     forecastsPerHorizon: Object.fromEntries(HORIZONS.map((h) => [h, pools.ewma[h]!.n])),
     errors,
@@ -258,11 +318,107 @@ async function evaluate(dataset: string, series: Series[], opts: EvalOptions): P
           ratio: Object.fromEntries(HORIZONS.map((h) => [h, byMargin[k]![h]!.mae / errors.ewma[h]!.mae])),
         }))
       : [],
-    ...(usePooled ? { lookAheadBound: Object.fromEntries(HORIZONS.map((h) => [h, { mae: bound[h]!.mae, ratio: bound[h]!.mae / errors.ewma[h]!.mae }])) } : {}),
+    ...(usePooled && opts.variant === "after"
+      ? { lookAheadBound: Object.fromEntries(HORIZONS.map((h) => [h, { mae: bound[h]!.mae, ratio: bound[h]!.mae / errors.ewma[h]!.mae }])) }
+      : {}),
     pooledFits: {
       fits: opts.pooled.fits - pooledFits0,
       meanMs: opts.pooled.fits - pooledFits0 ? (opts.pooled.ms - pooledMs0) / (opts.pooled.fits - pooledFits0) : 0,
     },
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** What the live control loop's code path (ForecastCache, as the rebalancer drives it) scores on the test period. */
+interface ControlLoopResult {
+  dataset: string;
+  series: number;
+  forecastsPerHorizon: Record<number, number>;
+  mae: Record<number, number>;
+  ewmaMae: Record<number, number>;
+  ratioVsEwma: Record<number, number>;
+  /** Models the cache chose, per horizon, counted over its trainings. */
+  chosenCounts: Record<number, Partial<Record<ForecasterName, number>>>;
+  trainings: number;
+  periods: Record<string, number>;
+  seconds: number;
+}
+
+/**
+ * Runs `ForecastCache` the way the rebalancer does (services/control/src/rebalance/rebalancer.ts):
+ * one cache per group, rounds in time order; each round refreshes the pooled model from every
+ * group member's history up to now (`refreshPooled`, refitted once per retrain period) and asks
+ * `forecast(key, history)` for each evaluated series whose test period has started. The cache
+ * chooses and retrains its models itself (FORECAST_SETUP, choosePerHorizon). Same series, test
+ * origins and EWMA reference as `evaluate`; no covariates (the live loop has none comparable).
+ */
+async function controlLoopPath(dataset: string, series: Series[], pools: Pools, refitEvery: number): Promise<ControlLoopResult> {
+  const t0 = performance.now();
+  const maxH = Math.max(...HORIZONS);
+  const abs = Object.fromEntries(HORIZONS.map((h) => [h, { model: 0, ewma: 0, n: 0 }])) as Record<number, { model: number; ewma: number; n: number }>;
+  const chosenCounts: ControlLoopResult["chosenCounts"] = Object.fromEntries(HORIZONS.map((h) => [h, {}]));
+  const periods: Record<string, number> = {};
+  let trainings = 0;
+  const log = createLogger({ level: "error" });
+  for (const group of [...new Set(series.map((s) => s.group))]) {
+    const members = series.filter((s) => s.group === group);
+    const step = (members[0]!.context.t![1] ?? 300) - members[0]!.context.t![0]!;
+    let now = 0;
+    const cache = new ForecastCache({
+      store: new InMemoryModelStore(),
+      log,
+      retrainMs: refitEvery * step * 1000,
+      horizon: maxH,
+      trainsPerRound: Number.MAX_SAFE_INTEGER,
+      now: () => now,
+    });
+    // Every (time, series, origin) of the test periods, in time order: one round per distinct time.
+    const origins: { t: number; s: Series; o: number }[] = [];
+    for (const s of members) {
+      const trainEnd = Math.floor((2 * s.values.length) / 3);
+      for (let o = trainEnd - 1; o + maxH < s.values.length; o++) origins.push({ t: s.context.t![o]!, s, o });
+    }
+    origins.sort((a, b) => a.t - b.t);
+    let lastPooled: PooledLinearModel | undefined;
+    for (let k = 0; k < origins.length;) {
+      const t = origins[k]!.t;
+      now = t * 1000;
+      cache.beginRound();
+      cache.refreshPooled(cutGroup(pools.get(group) ?? [], t).histories);
+      const pooledNow = cache.pooledModel();
+      if (pooledNow && pooledNow !== lastPooled) {
+        periods[pooledNow.features.period] = (periods[pooledNow.features.period] ?? 0) + 1;
+        lastPooled = pooledNow;
+      }
+      for (; k < origins.length && origins[k]!.t === t; k++) {
+        const { s, o } = origins[k]!;
+        const history = s.values.slice(0, o + 1);
+        const f = await cache.forecast(`container:${s.id}:cpu`, history);
+        if (f.perHorizon && cache.trainedAt(`container:${s.id}:cpu`) === now) {
+          // Trained in this round: count what it chose.
+          trainings++;
+          for (const h of HORIZONS) chosenCounts[h]![f.perHorizon[h - 1]!] = (chosenCounts[h]![f.perHorizon[h - 1]!] ?? 0) + 1;
+        }
+        const ewma = createForecaster("ewma", { metric: s.metric }).predict(history.slice(-96), maxH);
+        for (const h of HORIZONS) {
+          const actual = s.values[o + h]!;
+          abs[h]!.model += Math.abs(f.values[h - 1]! - actual);
+          abs[h]!.ewma += Math.abs(ewma[h - 1]! - actual);
+          abs[h]!.n++;
+        }
+      }
+    }
+  }
+  return {
+    dataset,
+    series: series.length,
+    forecastsPerHorizon: Object.fromEntries(HORIZONS.map((h) => [h, abs[h]!.n])),
+    mae: Object.fromEntries(HORIZONS.map((h) => [h, abs[h]!.model / abs[h]!.n])),
+    ewmaMae: Object.fromEntries(HORIZONS.map((h) => [h, abs[h]!.ewma / abs[h]!.n])),
+    ratioVsEwma: Object.fromEntries(HORIZONS.map((h) => [h, abs[h]!.model / abs[h]!.ewma])),
+    chosenCounts,
+    trainings,
+    periods,
     seconds: (performance.now() - t0) / 1000,
   };
 }
@@ -276,7 +432,7 @@ function sample<T>(items: T[], k: number, rnd: () => number): T[] {
   return a.slice(0, k);
 }
 
-type Pools = Map<string, { values: readonly number[]; t: readonly number[] }[]>;
+type Pools = Map<string, PoolSeries[]>;
 
 /** Sampled VMs to evaluate (perDay ≤ 0: all) and, per day, every VM for the pooled model. */
 async function planetLabSeries(root: string, perDay: number, seed: number, pools: Pools): Promise<Series[]> {
@@ -313,7 +469,11 @@ async function alibabaSeries(file: string, pools: Pools): Promise<Series[]> {
       });
     }
   }
-  for (const s of out) pools.set(s.group, [...(pools.get(s.group) ?? []), { values: s.values, t: s.context.t! }]);
+  for (const s of out)
+    pools.set(s.group, [
+      ...(pools.get(s.group) ?? []),
+      { values: s.values, t: s.context.t!, ...(s.context.covariates ? { covariates: s.context.covariates } : {}) },
+    ]);
   return out;
 }
 
@@ -322,7 +482,7 @@ const TARGET_H5: Record<string, number> = { planetlab: 0.75, alibaba: 0.85 };
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "n/a");
 
-function markdown(results: DatasetResult[], meta: Record<string, unknown>): string {
+function markdown(results: DatasetResult[], loops: ControlLoopResult[], meta: Record<string, unknown>): string {
   const lines = [
     "# Forecast benchmark",
     "",
@@ -341,9 +501,54 @@ function markdown(results: DatasetResult[], meta: Record<string, unknown>): stri
     JSON.stringify(meta),
     "```",
     "",
+    "Pooled feature sets, measured in this one run: **before** = the target-only pooled model of earlier runs;",
+    "**after** = plus periodic features (period detected on the group's histories up to each fit's cut time by",
+    "autocorrelation; lag-at-period seasonal profile for the next steps) and covariates (Alibaba: the machine's other",
+    "metrics). **control loop** = `ForecastCache` itself, driven as the rebalancer drives it (after-features, no",
+    "covariates: the live loop has none comparable), on the same series and test origins.",
+    "",
+    "| dataset | before h=1 | before h=5 | after h=1 | after h=5 | control loop h=1 | control loop h=5 | target h=5 |",
+    "|---|---|---|---|---|---|---|---|",
   ];
+  for (const dataset of [...new Set(results.map((r) => r.dataset))]) {
+    const b = results.find((r) => r.dataset === dataset && r.variant === "before");
+    const a = results.find((r) => r.dataset === dataset && r.variant === "after");
+    const l = loops.find((r) => r.dataset === dataset);
+    const cell = (v: number | undefined) => (v === undefined ? "–" : v.toFixed(3));
+    const target = TARGET_H5[dataset]!;
+    const best = a?.ratioVsEwma[5];
+    lines.push(
+      `| ${dataset} | ${cell(b?.ratioVsEwma[1])} | ${cell(b?.ratioVsEwma[5])} | ${cell(a?.ratioVsEwma[1])} | ${cell(a?.ratioVsEwma[5])} | ${cell(l?.ratioVsEwma[1])} | ${cell(l?.ratioVsEwma[5])} | ≤ ${target}: ${best !== undefined && best <= target ? "met" : "**missed**"} |`,
+    );
+  }
+  lines.push("", "(chosen per series MAE / EWMA(0.7) MAE)", "");
+  for (const l of loops) {
+    lines.push(
+      `## ${l.dataset} — control loop's code path (ForecastCache), ${l.series} series, ${l.forecastsPerHorizon[1]} forecasts per horizon, ${l.seconds.toFixed(0)} s`,
+      "",
+      `- MAE ${HORIZONS.map((h) => `h=${h} ${f2(l.mae[h]!)} (EWMA ${f2(l.ewmaMae[h]!)}, ratio **${l.ratioVsEwma[h]!.toFixed(3)}**)`).join("; ")}`,
+      `- ${l.trainings} trainings; chosen per horizon: ${HORIZONS.map(
+        (h) =>
+          `h=${h}: ${Object.entries(l.chosenCounts[h]!)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")}`,
+      ).join("; ")}`,
+      `- pooled fits by detected period (samples; 0 = none): ${Object.entries(l.periods)
+        .map(([p, c]) => `${p} × ${c}`)
+        .join(", ")}`,
+      "",
+    );
+  }
   for (const r of results) {
-    lines.push(`## ${r.dataset} — ${r.series} series, ${r.forecastsPerHorizon[1]} test forecasts per horizon, ${r.seconds.toFixed(0)} s`, "");
+    lines.push(`## ${r.dataset}, ${r.variant} — ${r.series} series, ${r.forecastsPerHorizon[1]} test forecasts per horizon, ${r.seconds.toFixed(0)} s`, "");
+    lines.push(
+      `Pooled fits by detected period (samples; 0 = none): ${
+        Object.entries(r.periods)
+          .map(([p, c]) => `${p} × ${c}`)
+          .join(", ") || "–"
+      }; covariates: ${r.covariates.join(", ") || "none"}`,
+      "",
+    );
     lines.push("| model | MAE h=1 | RMSE h=1 | MAE h=5 | RMSE h=5 |", "|---|---|---|---|---|");
     for (const c of Object.keys(r.errors) as Column[]) {
       const e = r.errors[c];
@@ -403,6 +608,7 @@ async function main(): Promise<void> {
       String(FORECAST_SETUP.margin),
     )
     .option("--pool-rows <n>", "rows (series × origin) drawn for each pooled fit", "50000")
+    .option("--no-control-loop", "skip running the control loop's ForecastCache on the test periods")
     .parse();
   const o = cmd.opts<{
     traces: string;
@@ -417,8 +623,10 @@ async function main(): Promise<void> {
     select: boolean;
     margin: string;
     poolRows: string;
+    controlLoop: boolean;
   }>();
   if (o.loss !== "absolute" && o.loss !== "squared") throw new Error(`--loss must be absolute or squared`);
+  const loss = o.loss;
   const models = o.models.split(",").map((m) => m.trim()) as ForecasterName[];
   for (const m of models) if (!FORECASTER_NAMES.includes(m)) throw new Error(`unknown model ${m}`);
   if (!models.includes("ewma")) models.unshift("ewma"); // the reference every ratio is taken against
@@ -437,33 +645,45 @@ async function main(): Promise<void> {
     node: process.version,
   };
   const pools: Pools = new Map();
-  const evalOpts: EvalOptions = {
+  const evalOpts = (variant: PooledVariant): EvalOptions => ({
+    variant,
     refitEvery: 96,
     forestTrees: meta.forestTrees,
     models,
     lambda: meta.lambda,
-    loss: o.loss,
+    loss,
     selectFeatures: o.select,
     margin: meta.margin,
-    pooled: new PooledModels(pools, meta.poolRows),
-    lookAheadPooled: new PooledModels(pools, meta.poolRows),
-  };
+    pooled: new PooledModels(pools, meta.poolRows, POOLED_VARIANTS[variant]),
+    lookAheadPooled: new PooledModels(pools, meta.poolRows, POOLED_VARIANTS[variant]),
+  });
   const results: DatasetResult[] = [];
-  if (o.only !== "alibaba") {
-    const pl = await planetLabSeries(join(o.traces, "planetlab"), meta.vmsPerDay, meta.seed, pools);
-    process.stderr.write(`planetlab: ${pl.length} series\n`);
-    results.push(await evaluate("planetlab", pl, evalOpts));
-  }
-  if (o.only !== "planetlab") {
-    const al = await alibabaSeries(join(o.traces, "alibaba2018_machine_usage", "machine_usage_first100k.csv"), pools);
-    process.stderr.write(`alibaba: ${al.length} series\n`);
-    // Refit every 8 h, like a control service retraining a few times a day.
-    results.push(await evaluate("alibaba", al, evalOpts));
+  const loops: ControlLoopResult[] = [];
+  const datasets: [string, () => Promise<Series[]>][] = [];
+  if (o.only !== "alibaba") datasets.push(["planetlab", () => planetLabSeries(join(o.traces, "planetlab"), meta.vmsPerDay, meta.seed, pools)]);
+  // Alibaba: refit every 8 h, like a control service retraining a few times a day.
+  if (o.only !== "planetlab")
+    datasets.push(["alibaba", () => alibabaSeries(join(o.traces, "alibaba2018_machine_usage", "machine_usage_first100k.csv"), pools)]);
+  for (const [name, load] of datasets) {
+    const series = await load();
+    process.stderr.write(`${name}: ${series.length} series\n`);
+    for (const variant of Object.keys(POOLED_VARIANTS) as PooledVariant[]) results.push(await evaluate(name, series, evalOpts(variant)));
+    if (o.controlLoop) {
+      // The live loop forecasts CPU: its path is scored on the CPU series.
+      loops.push(
+        await controlLoopPath(
+          name,
+          series.filter((s) => s.metric === "cpu"),
+          pools,
+          96,
+        ),
+      );
+    }
   }
   await mkdir(o.out, { recursive: true });
-  await writeFile(join(o.out, "forecast.json"), JSON.stringify({ meta, results }, null, 2) + "\n");
-  await writeFile(join(o.out, "forecast.md"), markdown(results, meta) + "\n");
-  process.stdout.write(markdown(results, meta) + "\n");
+  await writeFile(join(o.out, "forecast.json"), JSON.stringify({ meta, results, controlLoop: loops }, null, 2) + "\n");
+  await writeFile(join(o.out, "forecast.md"), markdown(results, loops, meta) + "\n");
+  process.stdout.write(markdown(results, loops, meta) + "\n");
 }
 
 main().catch((err: unknown) => {

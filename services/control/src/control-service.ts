@@ -187,6 +187,7 @@ export class ControlService {
         log: this.log.child({ component: "forecast" }),
         retrainMs: s.HERD_FORECAST_RETRAIN_MS,
         horizon: 6,
+        maxHistory: s.HERD_HISTORY_LENGTH,
       }),
       log: this.log.child({ component: "rebalance" }),
       mayRun: () => lease.isLeader(),

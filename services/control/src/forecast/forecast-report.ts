@@ -4,7 +4,8 @@ import { buildDesign, resolveFeatureOptions, sliceContext, type FeatureOptions }
 import { rankFeatures, selectFeatures, type FeatureImportance, type RankOptions, type SelectOptions } from "./feature-selection.js";
 import { createForecaster, type PersistableForecaster } from "./model-codec.js";
 import type { ForestOptions } from "./random-forest-forecaster.js";
-import { pickBest, rollingOrigin, type ModelScore, type Preference } from "./rolling-origin.js";
+import { DEFAULT_ROLLING_OPTIONS, pickBest, rollingOrigin, type ModelScore, type Preference } from "./rolling-origin.js";
+import { pooledLookback } from "./pooled-features.js";
 import type { PooledLinearModel } from "./global-linear-forecaster.js";
 import { ErrorStats } from "./metrics.js";
 
@@ -131,7 +132,9 @@ export function forecastReport(history: SeriesHistory, options: Partial<Forecast
       ...(o.pooled ? { pooled: o.pooled } : {}),
     });
   const factories = Object.fromEntries(o.models.map((m) => [m, make(m)]));
-  const ro = rollingOrigin(values, ctx, factories, { horizons, folds: o.folds, ...(o.minTrain !== undefined ? { minTrain: o.minTrain } : {}) });
+  // The pooled model's periodic features look back whole cycles: validation hands it as much as the live loop does.
+  const recentWindows = o.pooled ? { "global-linear": Math.max(DEFAULT_ROLLING_OPTIONS.recentWindow, pooledLookback(o.pooled.features)) } : {};
+  const ro = rollingOrigin(values, ctx, factories, { horizons, folds: o.folds, recentWindows, ...(o.minTrain !== undefined ? { minTrain: o.minTrain } : {}) });
 
   // Final fit on everything: this is what forecasts the future.
   const finals = new Map<ForecasterName, PersistableForecaster>();

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { ValidationError } from "../../../../shared/src/errors.js";
 import { EwmaForecaster } from "./baselines.js";
 import { seededRandom } from "./feature-selection.js";
-import { fitPooledLinear, GlobalLinearForecaster, predictPooled } from "./global-linear-forecaster.js";
+import { fitPooledLinear, GlobalLinearForecaster, predictPooled, type PooledLinearModel } from "./global-linear-forecaster.js";
 import { createForecaster, forecasterFromJSON } from "./model-codec.js";
-import { pooledFeatureNames, pooledFeatureRow, resolvePooledFeatures } from "./pooled-features.js";
+import { detectPeriod, pooledFeatureNames, pooledFeatureRow, resolvePooledFeatures } from "./pooled-features.js";
 import { pickBest, rollingOrigin, type ModelScore } from "./rolling-origin.js";
 import { ErrorStats } from "./metrics.js";
 
@@ -157,4 +157,93 @@ describe("pickBest with a preferred model", () => {
   for (const c of cases) {
     test(c.name, () => assert.equal(pickBest(c.scores, 5, { name: "global-linear", margin: c.margin })?.name, c.expected));
   }
+});
+
+/** A daily-like cycle of `period` samples with a per-series level, phase and noise. */
+function cyclic(n: number, period: number, level: number, phase: number, amp: number, sigma: number, rnd: () => number): number[] {
+  return Array.from({ length: n }, (_, t) => level + amp * Math.sin((2 * Math.PI * (t + phase)) / period) + sigma * gauss(rnd));
+}
+
+describe("periodic and covariate pooled features", () => {
+  test("detectPeriod finds a shared cycle and reports none for noise or slow decay", () => {
+    const rnd = seededRandom(5);
+    const withCycle = Array.from({ length: 6 }, (_, k) => cyclic(300, 48, 40 + 5 * k, 7 * k, 15, 3, rnd));
+    const p = detectPeriod(withCycle, { minLag: 12, maxLag: 120 });
+    assert.ok(Math.abs(p - 48) <= 1, `period ${p}`);
+    const noise = Array.from({ length: 6 }, () => ar1(300, 40, 0.95, 3, rnd));
+    assert.equal(detectPeriod(noise, { minLag: 12, maxLag: 120 }), 0);
+    // Too short for two cycles of any candidate lag: nothing to find.
+    assert.equal(detectPeriod([cyclic(40, 48, 40, 0, 15, 1, rnd)], { minLag: 24, maxLag: 120 }), 0);
+  });
+
+  test("seasonal columns: profile over past cycles relative to the latest value, never after the origin", () => {
+    const o = resolvePooledFeatures({ lags: 1, windows: [2], stdWindows: [], minRecent: 2, period: 4, periodCycles: 2, periodHorizon: 2 });
+    const names = pooledFeatureNames(o);
+    assert.deepEqual(names.slice(-4), ["season4+0", "season4+1", "season4+2", "seasonSeen4"]);
+    const s = [0, 10, 20, 30, 1, 11, 21, 31, 2];
+    const row = pooledFeatureRow(s, 8, o);
+    const at = (name: string) => row[names.indexOf(name)]!;
+    // k=0: j=4 (samples 3,4,5) and j=0 (samples 0,1) → mean of 30,1,11,0,10 = 10.4, minus s[8]=2.
+    assert.ok(Math.abs(at("season4+0") - (10.4 - 2)) < 1e-9);
+    // k=1: j=5 (4,5,6) and j=1 (0,1,2) → mean of 1,11,21,0,10,20 = 10.5, minus 2.
+    assert.ok(Math.abs(at("season4+1") - (10.5 - 2)) < 1e-9);
+    assert.equal(at("seasonSeen4"), 1);
+    // Changing a sample after the origin changes nothing.
+    assert.deepEqual(pooledFeatureRow([...s, 99], 8, o), row);
+    // One cycle back only: half seen.
+    assert.equal(pooledFeatureRow(s.slice(0, 6), 5, o)[names.indexOf("seasonSeen4")], 0.5);
+  });
+
+  test("the pooled model learns a shared cycle and a covariate that leads the target", () => {
+    const rnd = seededRandom(11);
+    const P = 24;
+    const n = 24 * 8;
+    const cyclicOnly: number[][] = [];
+    const series: number[][] = [];
+    const covs: { lead: number[] }[] = [];
+    for (let k = 0; k < 20; k++) {
+      const c = cyclic(n, P, 30 + k, 3 * k, 12, 1, rnd);
+      cyclicOnly.push(c);
+      // With a covariate: the target also follows another metric three steps earlier; the
+      // covariate handed over (aligned) is that metric, known three steps ahead of its effect.
+      const lead = ar1(n + 3, 0, 0.8, 4, rnd);
+      covs.push({ lead: lead.slice(3, n + 3) });
+      series.push(c.map((v, t) => v + lead[t]!));
+    }
+    const cut = n - 48;
+    const mae = (m: PooledLinearModel, data: number[][], withCov: boolean) => {
+      const st = new ErrorStats();
+      data.forEach((s, k) => {
+        for (let o = cut - 1; o + 3 < n; o++) {
+          const c = withCov ? { lead: covs[k]!.lead.slice(0, o + 1) } : undefined;
+          st.add(predictPooled(m, s.slice(0, o + 1), 3, 0, c)![2]!, s[o + 3]!);
+        }
+      });
+      return st.mae;
+    };
+    const trainOf = (data: number[][]) => data.map((s) => s.slice(0, cut));
+    const base = fitPooledLinear(trainOf(cyclicOnly), { horizons: [1, 3], detectPeriod: false })!;
+    const periodic = fitPooledLinear(trainOf(cyclicOnly), { horizons: [1, 3] })!;
+    assert.ok(Math.abs(periodic.features.period - P) <= 1, `detected ${periodic.features.period}`);
+    const e0 = mae(base, cyclicOnly, false);
+    const e1 = mae(periodic, cyclicOnly, false);
+    // Noise alone leaves a MAE of ≈0.8 (σ = 1): the cycle is most of what remains above it.
+    assert.ok(e1 < 0.9 * e0, `periodic ${e1} vs target-only ${e0}`);
+    const noCov = fitPooledLinear(trainOf(series), { horizons: [1, 3] })!;
+    const both = fitPooledLinear(trainOf(series), { horizons: [1, 3], covariates: covs.map((c) => ({ lead: c.lead.slice(0, cut) })) })!;
+    assert.deepEqual(both.features.covariates, ["lead"]);
+    const e2 = mae(noCov, series, false);
+    const e3 = mae(both, series, true);
+    assert.ok(e3 < 0.8 * e2, `with covariate ${e3} vs without ${e2}`);
+    // A model that uses a covariate cannot forecast without it: the forecaster says so and uses EWMA.
+    assert.equal(predictPooled(both, series[0]!.slice(0, 100), 3), undefined);
+    const f = new GlobalLinearForecaster({ pooled: both });
+    const fc = f.predict(series[0]!.slice(0, 100), 3);
+    assert.equal(fc.length, 3);
+    assert.match(f.lastPredictReason ?? "", /covariates lead missing/);
+    // Saved and loaded, the periodic model forecasts the same.
+    const back = forecasterFromJSON(JSON.parse(JSON.stringify(new GlobalLinearForecaster({ pooled: periodic }).toJSON())));
+    const recent = series[1]!.slice(0, 150);
+    assert.deepEqual(back.predict(recent, 3), new GlobalLinearForecaster({ pooled: periodic }).predict(recent, 3));
+  });
 });

@@ -2,7 +2,14 @@ import { ValidationError } from "../../../../shared/src/errors.js";
 import type { Forecaster, SeriesContext } from "./forecaster.js";
 import { EwmaForecaster } from "./baselines.js";
 import { seededRandom } from "./feature-selection.js";
-import { pooledFeatureNames, pooledFeatureRow, resolvePooledFeatures, type PooledFeatureOptions } from "./pooled-features.js";
+import {
+  detectPeriod,
+  pooledFeatureNames,
+  pooledFeatureRow,
+  resolvePooledFeatures,
+  type PooledCovariates,
+  type PooledFeatureOptions,
+} from "./pooled-features.js";
 import { fitRidge, fitRidgeAbsolute, predictRidge, type RidgeModel } from "./ridge.js";
 
 /**
@@ -36,6 +43,16 @@ export interface PooledFitOptions {
   /** At most this many (series, origin) rows, drawn with `seed`: bounds fit time for large fleets. */
   maxRows: number;
   seed: number;
+  /**
+   * Without an explicit `features.period`: look for a cycle the histories share (`detectPeriod`)
+   * and add the periodic features when there is one.
+   */
+  detectPeriod: boolean;
+  /**
+   * Other metrics of each series, aligned with `histories` (same length). Without an explicit
+   * `features.covariates`, the model uses every name all series have.
+   */
+  covariates?: readonly (PooledCovariates | undefined)[];
 }
 
 export const DEFAULT_POOLED_FIT: PooledFitOptions = {
@@ -46,7 +63,20 @@ export const DEFAULT_POOLED_FIT: PooledFitOptions = {
   iterations: 10,
   maxRows: 50_000,
   seed: 17,
+  detectPeriod: true,
 };
+
+/** Covariate names every series has, aligned with its target (sorted). */
+function sharedCovariates(histories: readonly (readonly number[])[], covariates: readonly (PooledCovariates | undefined)[] | undefined): string[] {
+  if (!covariates || histories.length === 0) return [];
+  let names: string[] | undefined;
+  histories.forEach((s, k) => {
+    const c = covariates[k] ?? {};
+    const here = Object.keys(c).filter((n) => c[n]!.length === s.length);
+    names = names === undefined ? here : names.filter((n) => here.includes(n));
+  });
+  return (names ?? []).sort();
+}
 
 /**
  * Fits the pooled model on every series' history (oldest first; each series may have its own
@@ -56,11 +86,18 @@ export const DEFAULT_POOLED_FIT: PooledFitOptions = {
  */
 export function fitPooledLinear(histories: readonly (readonly number[])[], opts: Partial<PooledFitOptions> = {}): PooledLinearModel | undefined {
   const o = { ...DEFAULT_POOLED_FIT, ...opts };
-  const features = resolvePooledFeatures(o.features);
   const horizons = [...new Set(o.horizons)].sort((a, b) => a - b);
   if (horizons.length === 0 || horizons.some((h) => !(Number.isInteger(h) && h >= 1))) {
     throw new RangeError(`horizons must be integers ≥ 1, got ${JSON.stringify(o.horizons)}`);
   }
+  if (o.covariates && o.covariates.length !== histories.length)
+    throw new RangeError(`covariates: ${o.covariates.length} entries for ${histories.length} histories`);
+  const features = resolvePooledFeatures({
+    ...o.features,
+    period: o.features.period ?? (o.detectPeriod ? detectPeriod(histories) : 0),
+    periodHorizon: o.features.periodHorizon ?? horizons[horizons.length - 1]!,
+    covariates: o.features.covariates ?? sharedCovariates(histories, o.covariates),
+  });
   const columns = pooledFeatureNames(features);
   // Every (series, origin) with at least one target ahead; a seeded subset when there are too many.
   const pairs: [number, number][] = [];
@@ -80,7 +117,7 @@ export function fitPooledLinear(histories: readonly (readonly number[])[], opts:
       .sort((a, b) => a - b)
       .map((j) => pairs[j]!);
   }
-  const rows = chosen.map(([k, i]) => pooledFeatureRow(histories[k]!, i, features));
+  const rows = chosen.map(([k, i]) => pooledFeatureRow(histories[k]!, i, features, o.covariates?.[k]));
   const models: PooledLinearModel["models"] = [];
   let used = 0;
   for (const h of horizons) {
@@ -103,11 +140,21 @@ export function fitPooledLinear(histories: readonly (readonly number[])[], opts:
   return { kind: "herd-pooled-linear", version: 1, features, columns, loss: o.loss, models, trainedOn: { series: histories.length, rows: used } };
 }
 
-/** The pooled model's forecast for one series from its latest samples; undefined when there are too few. */
-export function predictPooled(m: PooledLinearModel, recent: readonly number[], horizon: number, floor = 0): number[] | undefined {
+/**
+ * The pooled model's forecast for one series from its latest samples (and its covariates, when
+ * the model uses some); undefined when there are too few samples or a covariate is missing.
+ */
+export function predictPooled(
+  m: PooledLinearModel,
+  recent: readonly number[],
+  horizon: number,
+  floor = 0,
+  covariates?: PooledCovariates,
+): number[] | undefined {
   const i = recent.length - 1;
   if (i < m.features.minRecent - 1) return undefined;
-  const row = pooledFeatureRow(recent, i, m.features);
+  if (m.features.covariates.some((c) => covariates?.[c]?.length !== recent.length)) return undefined;
+  const row = pooledFeatureRow(recent, i, m.features, covariates);
   const cache = new Map<number, number>();
   const out: number[] = [];
   for (let h = 1; h <= horizon; h++) {
@@ -164,11 +211,15 @@ export class GlobalLinearForecaster implements Forecaster {
   /** Nothing to learn per series (the contract allows repeated fits). */
   fit(_history: readonly number[], _context?: SeriesContext): void {}
 
-  predict(recent: readonly number[], horizon: number): number[] {
-    const fc = this.pooled ? predictPooled(this.pooled, recent, horizon, this.floor) : undefined;
+  predict(recent: readonly number[], horizon: number, context?: SeriesContext): number[] {
+    const fc = this.pooled ? predictPooled(this.pooled, recent, horizon, this.floor, context?.covariates) : undefined;
+    const missing = this.pooled?.features.covariates.filter((c) => context?.covariates?.[c]?.length !== recent.length) ?? [];
     this.lastPredictReason = fc
       ? undefined
-      : (this.reason ?? `only ${recent.length} recent samples, pooled features need ${this.pooled!.features.minRecent}; using ewma`);
+      : (this.reason ??
+        (missing.length
+          ? `covariates ${missing.join(", ")} missing; using ewma`
+          : `only ${recent.length} recent samples, pooled features need ${this.pooled!.features.minRecent}; using ewma`));
     return fc ?? this.fallback.predict(recent, horizon);
   }
 

@@ -11,6 +11,8 @@ export interface RollingOriginOptions {
   minTrain?: number;
   /** Samples handed to `predict` at each origin (features only look back a few windows). */
   recentWindow: number;
+  /** Per-model exceptions to `recentWindow` (the pooled model's periodic features look back whole cycles). */
+  recentWindows?: Readonly<Partial<Record<ForecasterName, number>>>;
 }
 
 export const DEFAULT_ROLLING_OPTIONS: RollingOriginOptions = { horizons: [1], folds: 3, recentWindow: 96 };
@@ -70,12 +72,13 @@ export function rollingOrigin(
       const start = range.first + Math.floor((f * total) / folds);
       const end = range.first + Math.floor(((f + 1) * total) / folds) - 1;
       for (const name of names) {
+        const window = o.recentWindows?.[name] ?? o.recentWindow;
         const model = make[name]!();
         model.fit(series.slice(0, start + 1), sliceContext(context, 0, start + 1));
         if ((model as { reason?: string }).reason !== undefined) fallbackFolds.set(name, fallbackFolds.get(name)! + 1);
         const st = stats.get(name)!;
         for (let origin = start; origin <= end; origin++) {
-          const from = Math.max(0, origin + 1 - o.recentWindow);
+          const from = Math.max(0, origin + 1 - window);
           const fc = model.predict(series.slice(from, origin + 1), maxH, sliceContext(context, from, origin + 1));
           horizons.forEach((h, k) => st[k]!.add(fc[h - 1]!, series[origin + h]!));
         }

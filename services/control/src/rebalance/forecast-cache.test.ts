@@ -74,3 +74,24 @@ test("forecasts each horizon with the model the bench's rule chose for it, from 
   });
   assert.match(f.reason, /per horizon .*h1 .*h6 /);
 });
+
+test("the pooled model it refits finds the fleet's cycle; trainedAt tells when a series was trained", async () => {
+  let now = 1_000;
+  const cache = new ForecastCache({ store: new InMemoryModelStore(), log, retrainMs: 60_000, horizon: 3, now: () => now });
+  // 8 containers following one 48-sample cycle, 6 cycles of history each.
+  const histories = Array.from({ length: 8 }, (_, k) => ar1(288, 40 + k, k + 1).map((v, t) => v / 4 + 30 * Math.sin((2 * Math.PI * (t + 5 * k)) / 48)));
+  cache.refreshPooled(histories);
+  const period = cache.pooledModel()?.features.period ?? 0;
+  assert.ok(Math.abs(period - 48) <= 1, `period ${period}`);
+  assert.equal(cache.trainedAt("c0"), undefined);
+  cache.beginRound();
+  const f = await cache.forecast("c0", histories[0]!);
+  assert.equal(cache.trainedAt("c0"), 1_000);
+  assert.equal(f.values.length, 3);
+  assert.ok(f.perHorizon?.includes("global-linear"), `chosen ${f.perHorizon?.join(",")}`);
+  // Within the retrain period the trained models just predict.
+  now += 30_000;
+  cache.beginRound();
+  await cache.forecast("c0", histories[0]!);
+  assert.equal(cache.trainedAt("c0"), 1_000);
+});

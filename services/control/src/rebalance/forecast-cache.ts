@@ -31,7 +31,10 @@ export interface ForecastCacheOptions {
    * pooled model, `global-linear` is left out).
    */
   models?: readonly ForecasterName[];
-  /** History points a model is trained on (the newest). */
+  /**
+   * History points a model is validated and trained on (the newest); default all it is given.
+   * The control service passes its configured history length (HERD_HISTORY_LENGTH).
+   */
   maxHistory?: number;
   /** Retrains allowed per `beginRound()`; the other stale series keep their model until the next round. */
   trainsPerRound?: number;
@@ -107,7 +110,7 @@ export class ForecastCache {
     try {
       const pooled = this.pooled?.model;
       const models = this.o.models ?? FORECAST_SETUP.models.filter((m) => pooled || m !== "global-linear");
-      const maxHistory = this.o.maxHistory ?? 240;
+      const maxHistory = this.o.maxHistory ?? Number.POSITIVE_INFINITY;
       const report = forecastReport(
         { metric: "cpu", values: history },
         {
@@ -161,6 +164,11 @@ export class ForecastCache {
     };
     this.entries.set(key, entry);
     return entry;
+  }
+
+  /** When the series' models were last trained (or restored); undefined before the first time. */
+  trainedAt(key: string): number | undefined {
+    return this.entries.get(key)?.trainedAt;
   }
 
   forget(keep: ReadonlySet<string>): void {
