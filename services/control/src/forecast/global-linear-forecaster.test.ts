@@ -170,6 +170,14 @@ describe("periodic and covariate pooled features", () => {
     const withCycle = Array.from({ length: 6 }, (_, k) => cyclic(300, 48, 40 + 5 * k, 7 * k, 15, 3, rnd));
     const p = detectPeriod(withCycle, { minLag: 12, maxLag: 120 });
     assert.ok(Math.abs(p - 48) <= 1, `period ${p}`);
+    // A cycle under slowly decaying noise (the usual shape of utilization: autocorrelation is
+    // highest at the shortest lag) is still found.
+    const slowAndCycle = Array.from({ length: 6 }, (_, k) => {
+      const slow = ar1(300, 0, 0.97, 3, rnd);
+      return cyclic(300, 48, 40, 7 * k, 10, 1, rnd).map((v, t) => v + slow[t]!);
+    });
+    const q = detectPeriod(slowAndCycle, { minLag: 6, maxLag: 120 });
+    assert.ok(Math.abs(q - 48) <= 2, `period under slow noise ${q}`);
     const noise = Array.from({ length: 6 }, () => ar1(300, 40, 0.95, 3, rnd));
     assert.equal(detectPeriod(noise, { minLag: 12, maxLag: 120 }), 0);
     // Too short for two cycles of any candidate lag: nothing to find.

@@ -159,10 +159,11 @@ export function pooledFeatureRow(s: readonly number[], i: number, o: PooledFeatu
 }
 
 /**
- * The period (samples per cycle) the group's histories share, or 0 when there is none: the lag
- * in [minLag, maxLag] where the mean autocorrelation over the series is highest, kept only if
- * it is a peak (at least `minPeak`, and `minRise` above the lowest autocorrelation at a shorter
- * lag: a slowly decaying series has its maximum at `minLag` and no cycle). Each series counts
+ * The period (samples per cycle) the group's histories share, or 0 when there is none: the
+ * shortest lag in [minLag, maxLag] where the mean autocorrelation over the series peaks (at
+ * least `minPeak`) after a dip (rising at least `minRise` above the lowest autocorrelation at a
+ * shorter lag, and within 10 % of the largest such rise): a slowly decaying series has its
+ * maximum at `minLag` and no cycle. Each series counts
  * only at lags up to half its length (two cycles seen), over its newest 4 × maxLag samples.
  */
 export function detectPeriod(
@@ -195,19 +196,25 @@ export function detectPeriod(
       counts[L] = counts[L]! + 1;
     }
   }
-  let best = 0;
-  let bestAcf = -Infinity;
+  // A cycle shows as a peak that rises above the dip before it: rise(L) = acf(L) − min acf at
+  // shorter lags. Slow decay (the usual shape of utilization) never rises. Among the local peaks
+  // that rise at least 90 % as much as the best one, the shortest lag wins (not a multiple of it).
+  const acfAt = (L: number) => (counts[L] ? sums[L]! / counts[L]! : NaN);
+  const rise = new Float64Array(maxLag + 2).fill(-Infinity);
   let lowest = Infinity;
-  let lowestBeforeBest = Infinity;
+  let bestRise = -Infinity;
   for (let L = minLag; L <= maxLag; L++) {
-    if (!counts[L]) continue;
-    const acf = sums[L]! / counts[L]!;
-    if (acf > bestAcf) {
-      bestAcf = acf;
-      best = L;
-      lowestBeforeBest = lowest;
-    }
+    const acf = acfAt(L);
+    if (Number.isNaN(acf)) continue;
+    rise[L] = acf - lowest;
     lowest = Math.min(lowest, acf);
   }
-  return best > minLag && bestAcf >= minPeak && bestAcf - lowestBeforeBest >= minRise ? best : 0;
+  const isPeak = (L: number) => {
+    for (let d = 1; d <= 3; d++) if (acfAt(L - d) > acfAt(L) || acfAt(L + d) > acfAt(L)) return false;
+    return true;
+  };
+  for (let L = minLag + 1; L <= maxLag; L++) if (acfAt(L) >= minPeak && isPeak(L)) bestRise = Math.max(bestRise, rise[L]!);
+  if (!(bestRise >= minRise)) return 0;
+  for (let L = minLag + 1; L <= maxLag; L++) if (acfAt(L) >= minPeak && isPeak(L) && rise[L]! >= 0.9 * bestRise) return L;
+  return 0;
 }
