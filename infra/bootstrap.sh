@@ -191,6 +191,16 @@ rabbit_nofile_now() {
   awk '/^Max open files/{print $4}' "/proc/${pid}/limits" 2>/dev/null || true
 }
 
+# Whether the running broker started before the limits.d entry was last written.
+rabbit_started_before_limits() {
+  local pid elapsed written
+  pid="$(pgrep -u rabbitmq -f 'beam.*rabbit' | head -1 || true)"
+  [[ -n "$pid" ]] || return 1
+  elapsed="$(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')"
+  written="$(stat -c %Y /etc/security/limits.d/90-herd-rabbitmq.conf 2>/dev/null || echo 0)"
+  [[ -n "$elapsed" ]] && (($(date +%s) - elapsed <= written))
+}
+
 # Listener and limits configuration; returns 0 if anything changed.
 configure_rabbit() {
   local changed=1 nofile
@@ -223,10 +233,11 @@ ensure_rabbitmq() {
     stop_rabbit
     changed+=("restarted (listeners on loopback + ${BROKER_ADDRESS}, $(rabbit_nofile_target) file descriptors)")
   fi
-  # Running with fewer descriptors than configured (started before the limits.d entry): restart once.
+  # Running with fewer descriptors than configured and started before the limits.d entry was
+  # written: restart once. (Started after it and still short, a restart would not help: warned below.)
   local nofile_now
   nofile_now="$(rabbit_nofile_now)"
-  if [[ -n "$nofile_now" && "$nofile_now" != unlimited ]] && ((nofile_now < $(rabbit_nofile_target))); then
+  if [[ -n "$nofile_now" && "$nofile_now" != unlimited ]] && ((nofile_now < $(rabbit_nofile_target))) && rabbit_started_before_limits; then
     stop_rabbit
     changed+=("restarted for ${nofile_now} -> $(rabbit_nofile_target) file descriptors")
   fi
