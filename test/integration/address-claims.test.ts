@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
+import { AddressSweeper } from "../../services/control/src/network/address-sweeper.js";
 import { RedisAddressClaims } from "../../services/control/src/network/redis-address-claims.js";
+import { createLogger } from "../../shared/src/logger.js";
 import { ConflictError } from "../../shared/src/errors.js";
 import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 
@@ -42,5 +44,34 @@ describe("RedisAddressClaims", () => {
     await claims.release("web");
     await claims.release("web"); // no-op
     assert.equal(await claims.claim("cache"), "10.77.0.201");
+  });
+});
+
+describe("AddressSweeper on the real claims", () => {
+  it("frees the address of a container no node reports after the grace, and only that one", async () => {
+    const claims = new RedisAddressClaims(redis, { first: "10.77.0.210", last: "10.77.0.215" }, `${prefix}s:`, () => 0);
+    const kept = await claims.claim("web");
+    const orphan = await claims.claim("gone");
+    const movingAddress = await claims.claim("moving");
+    let now = 1_000_000;
+    let leader = true;
+    const sweeper = new AddressSweeper({
+      claims,
+      state: { listContainers: () => Promise.resolve([{ name: "web" }]) },
+      migrations: { lockHolder: (name: string) => Promise.resolve(name === "moving" ? "m-1" : undefined) },
+      log: createLogger({ level: "error" }),
+      mayRun: () => leader,
+      graceMs: 60_000,
+      now: () => now,
+    });
+    assert.deepEqual(await sweeper.sweepOnce(), [], "first seen missing");
+    now += 59_999;
+    assert.deepEqual(await sweeper.sweepOnce(), []);
+    leader = false;
+    now += 1;
+    assert.deepEqual(await sweeper.sweepOnce(), [], "a follower does not sweep");
+    leader = true;
+    assert.deepEqual(await sweeper.sweepOnce(), [orphan]);
+    assert.deepEqual((await claims.list()).map((c) => c.address).sort(), [kept, movingAddress].sort());
   });
 });

@@ -183,6 +183,16 @@ export function buildProgram(): Command {
     );
 
   program
+    .command("rm")
+    .description("remove a container from its node; its name and cluster address become free")
+    .argument("<container>", "name or id")
+    .addOption(outputOption())
+    .action(async (ref: string, opts: { output: OutputFormat }) => {
+      const r = await api().delete<{ name: string; id: string; nodeId: string; address?: string }>(`/containers/${encodeURIComponent(ref)}`);
+      print(opts.output, r, () => `removed ${r.name} (${r.id.slice(0, 12)}) from ${r.nodeId}${r.address ? `; ${r.address} is free again` : ""}`);
+    });
+
+  program
     .command("metrics")
     .description("recent metrics of one container")
     .argument("<container>", "name or id")

@@ -42,6 +42,8 @@ const docker = dockerFromHost(s.HERD_DOCKER_HOST);
 // restarted agent ends what a killed one left behind (an orphaned CRIU holds its container).
 const processGroups = new ProcessGroups(join(s.HERD_STATE_DIR, "process-groups.json"), log.child({ component: "processes" }), s.HERD_PROC_ROOT);
 const run = processGroups.runner();
+// A container that takes a cluster address (new, moved or resumed) says where it now lives.
+const announcer = new ArpingAddressAnnouncer(log.child({ component: "network" }), { run, procRoot: s.HERD_PROC_ROOT });
 /** Migration handlers and the transfer daemon, when a transfer secret is configured. */
 function migrationSupport() {
   if (!s.HERD_TRANSFER_SECRET) {
@@ -77,7 +79,6 @@ function migrationSupport() {
     },
     runtimeLog,
   );
-  const announcer = new ArpingAddressAnnouncer(runtimeLog, { run, procRoot: s.HERD_PROC_ROOT });
   const handlers = migrationCommandHandlers({
     source: new SourceMigrationSteps({
       runtime,
@@ -111,7 +112,7 @@ const agent = new ComputeAgent({
   bus,
   discovery,
   sampler: new MetricSourceTelemetrySampler(new CgroupMetricSource({ cgroupRoot: s.HERD_CGROUP_ROOT, procRoot: s.HERD_PROC_ROOT })),
-  handlers: { ...containerCommandHandlers(docker, log.child({ component: "containers" })), ...(migration?.handlers ?? {}) },
+  handlers: { ...containerCommandHandlers(docker, log.child({ component: "containers" }), announcer), ...(migration?.handlers ?? {}) },
   capacity: {
     cpus: s.HERD_NODE_CPUS ?? availableParallelism(),
     memoryBytes: s.HERD_NODE_MEMORY_MB !== undefined ? s.HERD_NODE_MEMORY_MB * 1_048_576 : totalmem(),

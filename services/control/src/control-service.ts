@@ -23,6 +23,7 @@ import { JobManager } from "./jobs/job-manager.js";
 import { RedisJobStore } from "./jobs/redis-job-store.js";
 import { Rebalancer } from "./rebalance/rebalancer.js";
 import { RedisLeaderLease } from "./leader/leader-lease.js";
+import { AddressSweeper } from "./network/address-sweeper.js";
 import { LivenessTracker, nodeStatus } from "./registry/node-liveness.js";
 import { RedisStateStore } from "./state/redis-state-store.js";
 import { ContainerNameGuard } from "./names/name-guard.js";
@@ -45,6 +46,7 @@ export class ControlService {
   private adoptTimer?: NodeJS.Timeout;
   private adopting = false;
   lease!: RedisLeaderLease;
+  private addressSweeper: AddressSweeper | undefined;
   private closeDashboard?: () => void;
   store!: StateStore;
   commands!: CommandClient;
@@ -208,6 +210,16 @@ export class ControlService {
     await this.jobs.start();
 
     const claims = s.HERD_CLUSTER_RANGE ? new RedisAddressClaims(redis, parseAddressRange(s.HERD_CLUSTER_RANGE, "HERD_CLUSTER_RANGE")) : undefined;
+    if (claims) {
+      this.addressSweeper = new AddressSweeper({
+        claims,
+        state: store,
+        migrations: migrationStore,
+        log: this.log.child({ component: "network" }),
+        mayRun: () => lease.isLeader(),
+      });
+      this.addressSweeper.start();
+    }
     const ui = await dashboard({ state: store, migrations: migrationStore, downAfterMs: s.HERD_NODE_DOWN_AFTER_MS, log: this.log.child({ component: "ui" }) });
     this.closeDashboard = ui.close;
     const app = buildControlApi({
@@ -281,6 +293,7 @@ export class ControlService {
     await this.lease?.stop().catch(() => undefined);
     this.rebalancer?.stop();
     this.jobs?.stop();
+    this.addressSweeper?.stop();
     this.livenessTimer = undefined;
     const server = this.server;
     this.server = undefined;

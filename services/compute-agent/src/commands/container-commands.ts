@@ -1,8 +1,9 @@
 import type Dockerode from "dockerode";
 import { CLUSTER_NETWORK_NAME } from "../../../../shared/src/contracts/cluster-network.js";
 import type { ContainerRunPayload } from "../../../../shared/src/contracts/commands.js";
-import { ExternalError, NotFoundError, ValidationError } from "../../../../shared/src/errors.js";
+import { ExternalError, NotFoundError, ValidationError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
+import type { AddressAnnouncer } from "../runtime/address-announcer.js";
 import type { CommandHandlers } from "./command-processor.js";
 
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
@@ -12,7 +13,20 @@ const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
  * exists under that name (re)starts it and returns its id; stopping or removing one that is
  * already stopped or gone succeeds.
  */
-export function containerCommandHandlers(docker: Dockerode, log: Logger): CommandHandlers {
+export function containerCommandHandlers(docker: Dockerode, log: Logger, announcer?: AddressAnnouncer): CommandHandlers {
+  /**
+   * A cluster address may have lived on another node a moment ago (a removed container's, taken
+   * again): until the cluster bridge hears from this one, it keeps sending its frames there.
+   */
+  const announce = async (container: Dockerode.Container, address: string | undefined): Promise<void> => {
+    if (!announcer || !address) return;
+    try {
+      const pid = (await container.inspect()).State.Pid;
+      if (pid > 0) await announcer.announce(pid, address);
+    } catch (err) {
+      log.warn("Could not announce the container's address", { address, error: errorMessage(err) });
+    }
+  };
   return {
     ping: async () => ({ pong: true }),
 
@@ -21,7 +35,10 @@ export function containerCommandHandlers(docker: Dockerode, log: Logger): Comman
       const existing = docker.getContainer(p.name);
       try {
         const info = await existing.inspect();
-        if (!info.State.Running) await existing.start();
+        if (!info.State.Running) {
+          await existing.start();
+          await announce(existing, p.ipv4Address);
+        }
         return { id: info.Id, created: false };
       } catch (err) {
         if (statusOf(err) !== 404) throw new ExternalError(`cannot inspect ${p.name}`, { cause: err });
@@ -57,6 +74,7 @@ export function containerCommandHandlers(docker: Dockerode, log: Logger): Comman
         throw new ExternalError(`cannot create ${p.name}: ${(err as Error).message}`, { cause: err, retryable: false });
       }
       await container.start();
+      await announce(container, p.ipv4Address);
       log.info("Started container", { name: p.name, containerId: container.id });
       return { id: container.id, created: true };
     },

@@ -8,6 +8,7 @@ import type { ControlMetrics } from "../control-metrics.js";
 import type { ContainerNameGuard } from "../names/name-guard.js";
 import { NetworkAttachments } from "../network/network-attachment.js";
 import { nodeStatus } from "../registry/node-liveness.js";
+import type { MigrationStore } from "../migration/migration-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
 import { clientErrorResponse } from "./client-errors.js";
@@ -39,6 +40,20 @@ export interface ApiDeps {
   pages?: express.Router[];
   /** Listings longer than these are served from a snapshot at most `maxAgeMs` old (see SnapshotCache). Default 2,000 containers, 100 nodes, 1 s. */
   listingCache?: { containersAbove: number; nodesAbove: number; maxAgeMs: number };
+  /** Which migration holds a container (DELETE /containers/{ref} refuses one being moved). */
+  migrationStore?: Pick<MigrationStore, "lockHolder">;
+}
+
+/** How long DELETE /containers waits for the node's telemetry to stop reporting a removed container. */
+const REMOVAL_SEEN_WITHIN_MS = 10_000;
+
+async function waitUntil(done: () => Promise<boolean>, withinMs: number, everyMs = 200): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
 
 const RunResult = z.object({ id: z.string().min(1) });
@@ -192,6 +207,38 @@ export function createApi(deps: ApiDeps): express.Express {
       const created = RunResult.safeParse(result.result);
       if (claim && created.success) await deps.names?.confirm(claim, created.data.id);
       res.status(201).json({ ...result.result, network: attachment.network, ...(attachment.ipv4Address ? { address: attachment.ipv4Address } : {}) });
+    }),
+  );
+
+  /**
+   * Removes a container from its node and gives back what it held cluster-wide: its name and its
+   * cluster address. Refused while a migration moves it (its copies are the saga's to clean up).
+   */
+  api.delete(
+    "/containers/:ref",
+    route(async (req, res) => {
+      const ref = String(req.params.ref);
+      const c = await deps.store.findContainer(ref);
+      if (!c) throw new NotFoundError(`no container ${ref}`);
+      const moving = await deps.migrationStore?.lockHolder(c.name);
+      if (moving) throw new ConflictError(`${c.name} is being migrated (migration ${moving}); remove it when the migration has ended`);
+      const result = await deps.commands.send(c.nodeId, "container.remove", { container: c.id, force: true }, { timeoutMs: 30_000 });
+      if (!result.ok) {
+        res.status(502).json({ error: `node ${c.nodeId} could not remove ${c.name}: ${result.error?.message ?? "no reason given"}`, code: result.error?.code });
+        return;
+      }
+      await deps.names?.forget(c.name);
+      await deps.network?.detach(c.name, { network: "cluster" });
+      // Answer once the node's telemetry no longer shows it, so a `run` under the same name right after succeeds.
+      const gone = await waitUntil(async () => (await deps.store.findContainer(c.id)) === undefined, REMOVAL_SEEN_WITHIN_MS);
+      res.json({
+        removed: true,
+        name: c.name,
+        id: c.id,
+        nodeId: c.nodeId,
+        ...(c.address ? { address: c.address } : {}),
+        ...(gone ? {} : { note: `removed, but ${c.nodeId} still reported it ${REMOVAL_SEEN_WITHIN_MS / 1000} s later` }),
+      });
     }),
   );
 

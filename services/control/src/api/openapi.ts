@@ -118,6 +118,14 @@ export const documentCoreRoutes: RouteDocumenter = (reg, base) => {
     request: { body: json(RunBody) },
     responses: { 201: untypedJson("{ id, created, network, address? }"), ...errorResponses(400, 401, 404, 409, 502) },
   });
+  reg.registerPath({
+    method: "delete",
+    path: `${base}/containers/{ref}`,
+    tags,
+    summary: "Remove a container from its node; its name and cluster address are given back",
+    request: { params: RefParams },
+    responses: { 200: untypedJson("{ removed, name, id, nodeId, address? }"), ...errorResponses(401, 404, 409, 502) },
+  });
 };
 
 /** /migrations (services/control/src/migration/migration-routes.ts). */

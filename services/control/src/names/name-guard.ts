@@ -65,6 +65,12 @@ export class ContainerNameGuard {
     await this.o.names.release(claim.name, claim.claimId);
   }
 
+  /** The container under `name` is gone for good (removed): its claim goes, whoever made it. */
+  async forget(name: string): Promise<void> {
+    const claim = await this.o.names.get(name);
+    if (claim) await this.o.names.release(name, claim.claimId);
+  }
+
   private timing(claimNodeReportedAt: number | undefined) {
     return { now: this.now(), pendingGraceMs: this.pendingGraceMs, reportLagMs: this.reportLagMs, claimNodeReportedAt };
   }
