@@ -177,4 +177,56 @@ describe("JobManager across a restart", () => {
     assert.equal((await b.status()).nodes[0]!.reservedCpus, 1.5);
     b.stop();
   });
+
+  it("a follower takes submissions but places nothing; once it leads it places and re-sends interrupted placements", async () => {
+    const p = `${prefix}f:`;
+    const state = new RedisStateStore(redis, 10, p);
+    const now = Date.now();
+    await state.recordHeartbeat({
+      v: 1,
+      kind: "heartbeat",
+      nodeId: "n1",
+      sentAt: now,
+      startedAt: now,
+      agentVersion: "t",
+      containers: 0,
+      capacity: { cpus: 2, memoryBytes: 1024 * 1_048_576 },
+    });
+    const deps = {
+      jobs: new RedisJobStore(redis, p),
+      state,
+      log,
+      defaults: { policy: "ff" as const, paused: false },
+      downAfterMs: 60_000,
+      isMigrating: async () => false,
+      roundIntervalMs: 50,
+    };
+    const leaderSender = new RecordingSender(false);
+    const leader = new JobManager({ ...deps, commands: leaderSender, mayPlace: () => true });
+    await leader.start();
+    const interrupted = await leader.submit({ name: "a", priority: 0, containers: [{ image: "img", cmd: [], env: {}, cpus: 0.5, memoryMb: 64 }] });
+    const deadline = Date.now() + 10_000;
+    while (leaderSender.sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    leader.stop(); // the leader dies before the node answered: the job stays "placing"
+
+    let leads = false;
+    const followerSender = new RecordingSender(true);
+    const follower = new JobManager({ ...deps, commands: followerSender, mayPlace: () => leads });
+    await follower.start();
+    const queued = await follower.submit({ name: "b", priority: 0, containers: [{ image: "img", cmd: [], env: {}, cpus: 0.5, memoryMb: 64 }] });
+    await new Promise((r) => setTimeout(r, 400)); // several rounds
+    assert.equal(followerSender.sent.length, 0, "a follower sends nothing");
+    assert.equal((await deps.jobs.get(queued.id))?.state, "queued");
+    assert.equal((await deps.jobs.get(interrupted.id))?.state, "placing");
+
+    leads = true;
+    const until = Date.now() + 10_000;
+    while (followerSender.sent.length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      followerSender.sent.map((s) => s.commandId).sort(),
+      [`${interrupted.id}-t0-run`, `${queued.id}-t0-run`].sort(),
+      "the interrupted placement re-sent with its own id, the queued job placed",
+    );
+    follower.stop();
+  });
 });

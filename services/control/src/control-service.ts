@@ -131,6 +131,7 @@ export class ControlService {
       defaults: { policy: s.HERD_JOBS_POLICY, paused: false },
       downAfterMs: s.HERD_NODE_DOWN_AFTER_MS,
       isMigrating: async (name) => (await migrationStore.lockHolder(name)) !== undefined,
+      mayPlace: () => this.lease?.isLeader() ?? false,
     });
     const jobs = this.jobs;
     const jobsLog = this.log.child({ component: "jobs" });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type Dockerode from "dockerode";
 import { ExternalError, TimeoutError, errorMessage } from "../../../../shared/src/errors.js";
@@ -159,15 +159,41 @@ export class RuncCheckpointer implements Checkpointer {
     return this.docker.remove(containerId, name);
   }
 
-  /** runc kills the container after the dump; Docker learns of it from containerd's exit event shortly after. */
+  /**
+   * runc kills the container after the dump; Docker learns of it from containerd's exit event
+   * shortly after, and then takes its cluster interface down. Until that is done the dead
+   * container's namespace still holds its address and MAC (and its kernel answers a peer on this
+   * node, with resets): a destination must not bring the same address up before, or the address
+   * would live on two nodes. So: stopped, and the address gone from its network namespace.
+   */
   private async waitUntilStopped(id: string): Promise<void> {
-    const deadline = this.now() + (this.o.exitTimeoutMs ?? 10_000);
+    const t0 = this.now();
+    const deadline = t0 + (this.o.exitTimeoutMs ?? 10_000);
     for (;;) {
       const info = await this.engine.getContainer(id).inspect();
-      if (!info.State.Running) return;
-      if (this.now() > deadline) throw new ExternalError(`container ${id} still shows as running after runc checkpoint`);
+      if (!info.State.Running) {
+        const address = Object.values(info.NetworkSettings?.Networks ?? {}).find((n) => n.IPAMConfig?.IPv4Address)?.IPAMConfig?.IPv4Address;
+        if (!address || !(await this.addressStillUp(info.NetworkSettings.SandboxKey, address))) {
+          const waitedMs = this.now() - t0;
+          this.log[waitedMs > 100 ? "info" : "debug"]("Container stopped after the dump, its address released", { containerId: id, address, waitedMs });
+          return;
+        }
+        if (this.now() > deadline) throw new ExternalError(`container ${id}'s address ${address} is still up in its network namespace after runc checkpoint`);
+      } else if (this.now() > deadline) {
+        throw new ExternalError(`container ${id} still shows as running after runc checkpoint`);
+      }
       await sleep(10);
     }
+  }
+
+  /** Whether `address` is still configured in the network namespace at `sandboxKey` (a path Docker bind-mounts). */
+  private async addressStillUp(sandboxKey: string | undefined, address: string): Promise<boolean> {
+    if (!sandboxKey || !(await stat(sandboxKey).then(() => true, () => false))) return false;
+    const run = this.o.run ?? runProcess;
+    const r = await run("nsenter", [`--net=${sandboxKey}`, "ip", "-o", "-4", "addr", "show"], { timeoutMs: 5_000 });
+    // A namespace that cannot be entered any more (being torn down) holds nothing.
+    if (r.code !== 0) return false;
+    return r.stdout.includes(` ${address}/`);
   }
 
   private runc(args: string[], signal?: AbortSignal, key?: string): Promise<{ code: number; stderr: string }> {

@@ -43,6 +43,13 @@ export interface JobManagerDeps {
   runTimeoutMs?: number;
   /** Placement rounds also run on this period (nodes joining, capacity reported late). */
   roundIntervalMs?: number;
+  /**
+   * With several control replicas only the leader places jobs (two placing from their own
+   * snapshots of the reservations would overcommit a node); any replica takes submissions and
+   * cancellations. A replica that becomes leader first re-sends the start commands of jobs left
+   * mid-placement. Absent: this process always places.
+   */
+  mayPlace?: () => boolean;
 }
 
 const MiB = 1_048_576;
@@ -59,7 +66,8 @@ export const containerNameFor = (jobId: string, task: number) => `${jobId}-${tas
  * reservations), starting containers, following them to completion through telemetry, and
  * cancellation. Every state change is written to the store before anything is sent to a node, so a
  * restarted control service re-sends the same idempotent commands instead of starting a job twice.
- * Mutations are serialized in this process (one control service per cluster).
+ * Mutations are serialized in this process and compare-and-set in the store; only the leader
+ * places (see {@link JobManagerDeps.mayPlace}).
  */
 export class JobManager {
   private readonly now: () => number;
@@ -69,6 +77,8 @@ export class JobManager {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private readonly launching = new Set<string>();
+  /** Whether this process was placing at its last round (a change to true re-sends interrupted placements). */
+  private placing = false;
 
   constructor(private readonly d: JobManagerDeps) {
     this.now = d.now ?? Date.now;
@@ -81,9 +91,8 @@ export class JobManager {
     return run;
   }
 
-  /** Re-sends the start commands of jobs that were being placed when control stopped, then schedules. */
+  /** Schedules rounds; the first round this process places in re-sends the start commands of jobs interrupted mid-placement. */
   async start(): Promise<void> {
-    for (const job of await this.d.jobs.active()) if (job.state === "placing") this.launch(job);
     this.timer = setInterval(() => this.kick(), this.d.roundIntervalMs ?? 2_000);
     this.kick();
   }
@@ -205,6 +214,15 @@ export class JobManager {
 
   /** One placement round over the waiting batch. Returns how many jobs were placed. */
   private async round(): Promise<number> {
+    const leading = this.d.mayPlace?.() ?? true;
+    if (!leading) {
+      this.placing = false;
+      return 0;
+    }
+    if (!this.placing) {
+      this.placing = true;
+      for (const job of await this.d.jobs.active()) if (job.state === "placing") this.launch(job);
+    }
     const s = await this.settings();
     if (s.paused) return 0;
     const queue = await this.d.jobs.queued(10_000);
