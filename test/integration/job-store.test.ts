@@ -125,30 +125,34 @@ describe("RedisJobStore", () => {
   });
 });
 
+/** A JobManager's parts on the real Redis under `p`, with one 2-CPU node n1 that just sent its heartbeat. */
+async function managerDeps(p: string, roundIntervalMs: number) {
+  const state = new RedisStateStore(redis, 10, p);
+  const now = Date.now();
+  await state.recordHeartbeat({
+    v: 1,
+    kind: "heartbeat",
+    nodeId: "n1",
+    sentAt: now,
+    startedAt: now,
+    agentVersion: "t",
+    containers: 0,
+    capacity: { cpus: 2, memoryBytes: 1024 * 1_048_576 },
+  });
+  return {
+    jobs: new RedisJobStore(redis, p),
+    state,
+    log,
+    defaults: { policy: "ff" as const, paused: false },
+    downAfterMs: 60_000,
+    isMigrating: async () => false,
+    roundIntervalMs,
+  };
+}
+
 describe("JobManager across a restart", () => {
   it("a job claimed before the restart is started with the same command ids after it, nothing new placed", async () => {
-    const p = `${prefix}m:`;
-    const state = new RedisStateStore(redis, 10, p);
-    const now = Date.now();
-    await state.recordHeartbeat({
-      v: 1,
-      kind: "heartbeat",
-      nodeId: "n1",
-      sentAt: now,
-      startedAt: now,
-      agentVersion: "t",
-      containers: 0,
-      capacity: { cpus: 2, memoryBytes: 1024 * 1_048_576 },
-    });
-    const deps = {
-      jobs: new RedisJobStore(redis, p),
-      state,
-      log,
-      defaults: { policy: "ff" as const, paused: false },
-      downAfterMs: 60_000,
-      isMigrating: async () => false,
-      roundIntervalMs: 60_000,
-    };
+    const deps = await managerDeps(`${prefix}m:`, 60_000);
     const first = new RecordingSender(false);
     const a = new JobManager({ ...deps, commands: first });
     await a.start();
@@ -179,28 +183,7 @@ describe("JobManager across a restart", () => {
   });
 
   it("a follower takes submissions but places nothing; once it leads it places and re-sends interrupted placements", async () => {
-    const p = `${prefix}f:`;
-    const state = new RedisStateStore(redis, 10, p);
-    const now = Date.now();
-    await state.recordHeartbeat({
-      v: 1,
-      kind: "heartbeat",
-      nodeId: "n1",
-      sentAt: now,
-      startedAt: now,
-      agentVersion: "t",
-      containers: 0,
-      capacity: { cpus: 2, memoryBytes: 1024 * 1_048_576 },
-    });
-    const deps = {
-      jobs: new RedisJobStore(redis, p),
-      state,
-      log,
-      defaults: { policy: "ff" as const, paused: false },
-      downAfterMs: 60_000,
-      isMigrating: async () => false,
-      roundIntervalMs: 50,
-    };
+    const deps = await managerDeps(`${prefix}f:`, 50);
     const leaderSender = new RecordingSender(false);
     const leader = new JobManager({ ...deps, commands: leaderSender, mayPlace: () => true });
     await leader.start();

@@ -89,7 +89,18 @@ async function diagnose(containers: Array<{ node: string; name: string }>): Prom
         await sh(`${c.name} neighbours`, "nsenter", ["-t", pid, "-n", "ip", "neigh"]);
         await sh(`${c.name} links`, "nsenter", ["-t", pid, "-n", "ip", "-br", "link"]);
         await sh(`${c.name} iptables`, "nsenter", ["-t", pid, "-n", "iptables-save"]);
-        await sh(`${c.name} netstat`, "nsenter", ["-t", pid, "-n", "nstat", "-az", "TcpExt*Retrans*", "TcpOutRsts", "TcpInErrs", "TcpExtTCPAbort*", "TcpExtListen*"]);
+        await sh(`${c.name} netstat`, "nsenter", [
+          "-t",
+          pid,
+          "-n",
+          "nstat",
+          "-az",
+          "TcpExt*Retrans*",
+          "TcpOutRsts",
+          "TcpInErrs",
+          "TcpExtTCPAbort*",
+          "TcpExtListen*",
+        ]);
       }
     } catch (err) {
       out.push(`## ${c.name} on ${c.node}: ${(err as Error).message}`);
@@ -203,9 +214,24 @@ describe("networked migration on a two-node local cluster", { timeout: 900_000 }
     const rm = await herdJson<{ removed: boolean; nodeId: string; address?: string }>("rm", "listener");
     assert.deepEqual([rm.removed, rm.nodeId, rm.address], [true, "n2", held.address]);
     assert.deepEqual(await copiesOf(info, "listener"), [], "no copy left on any node");
-    assert.equal((await claims()).find((c) => c.address === held.address), undefined, "the address is free");
+    assert.equal(
+      (await claims()).find((c) => c.address === held.address),
+      undefined,
+      "the address is free",
+    );
     // Name and address are free for a new container at once.
-    const again = await herdJson<{ address?: string }>("run", "--node", "n1", "--name", "listener", "--ip", held.address, "herd/workload:latest", "netecho", "7001");
+    const again = await herdJson<{ address?: string }>(
+      "run",
+      "--node",
+      "n1",
+      "--name",
+      "listener",
+      "--ip",
+      held.address,
+      "herd/workload:latest",
+      "netecho",
+      "7001",
+    );
     assert.equal(again.address, held.address);
     await waitFor("the new listener answers at the same address", () => echoOnce(held.address, 7001, "new listener").then(() => true), 30_000);
     const missing = await herd("rm", "no-such-container");

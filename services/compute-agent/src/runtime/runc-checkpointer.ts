@@ -177,7 +177,12 @@ export class RuncCheckpointer implements Checkpointer {
         const key = info.NetworkSettings?.SandboxKey;
         const device = address ? await this.deviceHolding(key, address) : undefined;
         if (!device) {
-          this.log[downed ? "info" : "debug"]("Container stopped after the dump, its address down", { containerId: id, address, waitedMs: this.now() - t0, downedByAgent: downed });
+          this.log[downed ? "info" : "debug"]("Container stopped after the dump, its address down", {
+            containerId: id,
+            address,
+            waitedMs: this.now() - t0,
+            downedByAgent: downed,
+          });
           return;
         }
         if (!downed && key) {
@@ -197,7 +202,14 @@ export class RuncCheckpointer implements Checkpointer {
 
   /** The interface that has `address` and is up in the network namespace at `sandboxKey` (a path Docker bind-mounts), if any. */
   private async deviceHolding(sandboxKey: string | undefined, address: string): Promise<string | undefined> {
-    if (!sandboxKey || !(await stat(sandboxKey).then(() => true, () => false))) return undefined;
+    if (
+      !sandboxKey ||
+      !(await stat(sandboxKey).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return undefined;
     // A namespace that cannot be entered any more (being torn down) holds nothing.
     const r = await this.run("nsenter", [`--net=${sandboxKey}`, "ip", "-o", "-4", "addr", "show", "up"]);
     if (r.code !== 0) return undefined;
