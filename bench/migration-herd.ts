@@ -92,7 +92,7 @@ async function watchAgent(node: string): Promise<() => Promise<AgentUse>> {
 
 async function measure(mb: number, dirty: number): Promise<Result> {
   const name = `bench-mem-${mb}-${dirty}`;
-  await herdJson(
+  const started = await herd(
     "run",
     "--node",
     "n1",
@@ -107,6 +107,8 @@ async function measure(mb: number, dirty: number): Promise<Result> {
     "-c",
     `MEMHOLD_DIRTY_MBPS=${dirty} exec memhold ${mb} 42`,
   );
+  // Not herdJson: its `-o json` would land after `--`, in memhold's command line.
+  if (started.code !== 0) throw new Error(`herd run ${name}: ${started.stderr}`);
   const src = engineOf(info(), "n1");
   const checksum = await waitFor(`${name} ready`, async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(src, name))?.[1], 120_000);
   const stopSource = await watchAgent("n1");
