@@ -111,6 +111,12 @@ async function measure(mb: number, dirty: number): Promise<Result> {
   if (started.code !== 0) throw new Error(`herd run ${name}: ${started.stderr}`);
   const src = engineOf(info(), "n1");
   const checksum = await waitFor(`${name} ready`, async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(src, name))?.[1], 120_000);
+  // Control must see it running (its telemetry lags the engine) before it accepts the move.
+  await waitFor(
+    `${name} running in herd ps`,
+    async () => (await herdJson<Array<{ name: string; state: string }>>("ps")).some((c) => c.name === name && c.state === "running"),
+    60_000,
+  );
   const stopSource = await watchAgent("n1");
   const stopDestination = await watchAgent("n2");
   const r = await herd("migrate", name, "--to", "n2");
