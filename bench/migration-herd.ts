@@ -19,7 +19,8 @@ import { dockerExec, engineOf, herd, herdJson, logsOf, newCluster, repoRoot, wai
 
 interface StepView {
   name: string;
-  durationMs?: number;
+  startedAt: number;
+  finishedAt?: number;
 }
 interface MigrationView {
   id: string;
@@ -139,7 +140,7 @@ async function measure(mb: number, dirty: number): Promise<Result> {
     frozenMs: m?.frozenMs ?? null,
     totalMs: m?.totalMs ?? null,
     bytes: m?.bytes ?? 0,
-    steps: Object.fromEntries((full?.steps ?? []).filter((s) => s.durationMs !== undefined).map((s) => [s.name, s.durationMs ?? 0])),
+    steps: Object.fromEntries((full?.steps ?? []).filter((s) => s.finishedAt !== undefined).map((s) => [s.name, (s.finishedAt ?? s.startedAt) - s.startedAt])),
     verified,
     source,
     destination,
