@@ -192,6 +192,13 @@ describe("docker-compose.yml on three engines: control profile, two compute node
     assert.match(await bad.text(), /id/);
   });
 
+  it("the compute profile's config resolves without a .env, and an agent started without join's settings exits saying what to run", async () => {
+    ok(await compose(nodeA.dockerHost, projects[nodeA.id] ?? "herdk-n2", ["--profile", "compute", "config", "-q"]), "compute config without .env");
+    const r = await docker(nodeA.dockerHost, ["run", "--rm", "--network", "none", "herd/agent:latest"]);
+    assert.equal(r.code, 78, `${r.stdout} ${r.stderr}`);
+    assert.match(r.stderr, /not configured \(missing: HERD_NODE_ID HERD_AMQP_URL HERD_NODE_ADDRESS\)\. Run 'herd node join/);
+  });
+
   it("two compute nodes join with `herd node join --up`: each gets its own least-privilege broker user and registers", async () => {
     for (const node of [nodeA, nodeB]) {
       const out = join(joinDir, `${node.id}.env`);
