@@ -1,0 +1,97 @@
+// Not part of `npm test` yet. The kept connection fails now and then inside the full suite: at
+// move 8 in the CI rehearsal of 2026-12-02 05:18, 3 of 3 suite runs the day before (moves 6, 8,
+// 16), always a move of the server away from the client's node (n2 → n1). The diagnostics of the
+// last failure: the client had exited (it exits on a reset or a close), while the restored
+// server's socket was intact and ESTABLISHED, retransmitting its echo, its neighbour entry for
+// the client INCOMPLETE (the client was gone), its TcpOutRsts 0 — so the reset or close reached the
+// client from elsewhere, most likely the source's dead namespace on the client's own node. The
+// same file passed 4 of 5 runs alone today (the 5th failed on an intermediate fix). Run it with
+// `npm run test:soak`; issue 9 stays open for it.
+/**
+ * A `netecho` server with an established connection from a client container on the other node
+ * moves back and forth 10 times, on a real two-node local cluster (herd up). The client checks
+ * every echoed byte (it exits on a reset, a close or a mismatch) and numbers its requests, so:
+ * zero resets, zero lost or duplicated bytes; the server keeps its address every time; a fresh
+ * connection from the host works after each move; exactly one copy runs at any time. When the
+ * kept connection stops echoing, the failure carries the client's last output and what the kernel
+ * and the bridge say (sockets with their retransmission state, neighbours, firewall rules, the
+ * bridge's FDB). Traffic goes only to the cluster's own addresses on herd0.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
+import { copiesOf, engineOf, herdJson, logsOf, newCluster, waitFor } from "./support/cluster-harness.js";
+import { diagnose, echoOnce, migrate, psRow, sequence } from "./support/networked.js";
+
+const log: string[] = [];
+const cluster = newCluster(log);
+let info: ClusterInfo;
+
+describe("a kept TCP connection across 20 moves on a two-node local cluster", { timeout: 900_000 }, () => {
+  before(async () => {
+    assert.equal(cluster.info(), undefined, "a local cluster is already up: run `herd down` before the integration tests");
+    info = await cluster.up({ nodes: 2 });
+    await waitFor("both nodes up", async () => (await herdJson<Array<{ status: string }>>("nodes")).filter((n) => n.status === "up").length === 2, 60_000);
+  });
+
+  after(async () => {
+    await cluster.down();
+  });
+
+  it("keeps an established connection and the address across 10 round trips", async () => {
+    const run = await herdJson<{ address?: string; network: string }>("run", "--node", "n1", "--name", "echo", "herd/workload:latest", "netecho", "7000");
+    assert.equal(run.network, "cluster", "the cluster network is the default");
+    const address = run.address ?? "";
+    assert.ok(address.startsWith("10.77.0."), `address in the cluster subnet: "${address}"`);
+    await waitFor("echo listening from the host", () => echoOnce(address, 7000, "hello").then(() => true), 30_000);
+
+    // The client on the other node: one connection for the whole test, a request every 20 ms.
+    await herdJson("run", "--node", "n2", "--name", "echo-client", "herd/workload:latest", "netecho", "client", address, "7000", "20");
+    const n2 = engineOf(info, "n2");
+    await waitFor("client echoing", async () => sequence(await logsOf(n2, "echo-client")).length >= 10, 30_000);
+
+    let where = "n1";
+    for (let move = 1; move <= 20; move++) {
+      const to = where === "n1" ? "n2" : "n1";
+      const before = sequence(await logsOf(n2, "echo-client")).length;
+      await migrate("echo", to);
+      where = to;
+      const row = await waitFor(`echo reported on ${to}`, async () => {
+        const r = await psRow("echo");
+        return r?.nodeId === to && r.state === "running" ? r : undefined;
+      });
+      assert.equal(row.address, address, `move ${move}: same address`);
+      const copies = (await copiesOf(info, "echo")).filter((c) => c.running);
+      assert.deepEqual(
+        copies.map((c) => c.node),
+        [to],
+        `move ${move}: exactly one running copy`,
+      );
+      // The kept connection carries on: more echoes, the client never saw a reset.
+      try {
+        await waitFor(`move ${move}: client echoing again`, async () => sequence(await logsOf(n2, "echo-client")).length >= before + 10, 30_000);
+      } catch (err) {
+        const report = await diagnose(info, [
+          { node: to, name: "echo" },
+          { node: "n2", name: "echo-client" },
+        ]);
+        const clientLog = (await logsOf(n2, "echo-client").catch((e: Error) => e.message)).slice(-600);
+        throw new Error(`${(err as Error).message}\n## echo-client's last output\n${clientLog}\n${report}`);
+      }
+      // A fresh connection to the same address, from the host.
+      await echoOnce(address, 7000, `fresh connection after move ${move}`);
+    }
+
+    const client = await n2.getContainer("echo-client").inspect();
+    const logs = await logsOf(n2, "echo-client");
+    assert.equal(client.State.Running, true, `client exited (${client.State.ExitCode}): ${logs.slice(-300)}`);
+    assert.doesNotMatch(logs, /closed|reset|mismatch|refused/i);
+    const seq = sequence(logs);
+    // Every request answered once, in order: nothing lost, nothing duplicated.
+    assert.deepEqual(
+      seq,
+      seq.map((_, i) => i),
+    );
+    assert.ok(seq.length > 200, `client made ${seq.length} round trips`);
+  });
+});
