@@ -38,6 +38,9 @@ export interface RuncCheckpointerOptions extends DockerCheckpointerOptions {
  * own checkpoint dir, so restore — here or on another engine — stays `docker start --checkpoint`
  * (delegated to {@link DockerCheckpointer}), and Docker records the container as exited.
  */
+/** The comment that marks the agent's dump-time TCP fence (see fenceTcp). */
+const TCP_FENCE = "herd-dump-fence";
+
 export class RuncCheckpointer implements Checkpointer {
   private readonly docker: DockerCheckpointer;
   private readonly now: () => number;
@@ -69,6 +72,7 @@ export class RuncCheckpointer implements Checkpointer {
       await rm(linkedImagesDir(dir), { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       await mkdir(work, { recursive: true });
+      await this.fenceTcp(id, true);
       let code: number;
       let stderr: string;
       try {
@@ -133,6 +137,7 @@ export class RuncCheckpointer implements Checkpointer {
       return `could not be inspected (${errorMessage(err)})`;
     }
     if (!pid) return "is not running";
+    await this.fenceTcp(id, false);
     const procRoot = this.o.procRoot ?? "/proc";
     const thawed = await thawCgroupOf(pid, this.o.cgroupRoot ?? "/sys/fs/cgroup", procRoot).catch((err: unknown) => `thaw failed: ${errorMessage(err)}`);
     const deadline = this.now() + 5_000;
@@ -197,6 +202,38 @@ export class RuncCheckpointer implements Checkpointer {
         throw new ExternalError(`container ${id} still shows as running after runc checkpoint`);
       }
       await sleep(10);
+    }
+  }
+
+  /**
+   * While a cluster-network container is dumped, its namespace drops all TCP in and out. CRIU
+   * closes the dumped sockets silently (repair mode), but a peer's retransmission that reaches the
+   * dead namespace before its interface is gone would be answered with a reset, and that breaks
+   * the connection the destination is about to restore (seen: the client on the source's node was
+   * reset on moves away from it). Docker's namespace is external to runc, and CRIU's own network
+   * lock was not seen to cover that window. The fence stays in the dead namespace until Docker
+   * deletes it; a dump that fails or is killed takes it away again (release()), and a rollback
+   * restores into a new namespace. Best effort: without iptables the dump goes on unfenced.
+   */
+  private async fenceTcp(id: string, on: boolean): Promise<void> {
+    let key: string | undefined;
+    try {
+      const info = await this.engine.getContainer(id).inspect();
+      const onCluster = Object.values(info.NetworkSettings?.Networks ?? {}).some((n) => n.IPAMConfig?.IPv4Address);
+      key = onCluster && info.State.Running ? info.NetworkSettings.SandboxKey : undefined;
+    } catch {
+      return;
+    }
+    if (!key) return;
+    for (const chain of ["INPUT", "OUTPUT"]) {
+      const rule = [chain, "-p", "tcp", "-m", "comment", "--comment", TCP_FENCE, "-j", "DROP"];
+      if (on) {
+        const r = await this.run("nsenter", [`--net=${key}`, "iptables", "-w", "5", "-I", ...rule]);
+        if (r.code !== 0) this.log.warn("Could not fence the container's TCP for the dump", { containerId: id, chain, stderr: r.stderr.trim() });
+      } else {
+        // Every copy (a retried dump may have added more than one).
+        for (let i = 0; i < 8; i++) if ((await this.run("nsenter", [`--net=${key}`, "iptables", "-w", "5", "-D", ...rule])).code !== 0) break;
+      }
     }
   }
 
