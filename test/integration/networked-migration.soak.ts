@@ -17,25 +17,12 @@
  * bridge's FDB). Traffic goes only to the cluster's own addresses on herd0.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
-import { copiesOf, engineOf, herdJson, logsOf, newCluster, waitFor } from "./support/cluster-harness.js";
-import { diagnose, echoOnce, migrate, psRow, sequence } from "./support/networked.js";
-
-const log: string[] = [];
-const cluster = newCluster(log);
-let info: ClusterInfo;
+import { describe, it } from "node:test";
+import { copiesOf, engineOf, herdJson, logsOf, waitFor } from "./support/cluster-harness.js";
+import { diagnose, echoOnce, migrate, psRow, sequence, twoNodeCluster } from "./support/networked.js";
 
 describe("a kept TCP connection across 20 moves on a two-node local cluster", { timeout: 900_000 }, () => {
-  before(async () => {
-    assert.equal(cluster.info(), undefined, "a local cluster is already up: run `herd down` before the integration tests");
-    info = await cluster.up({ nodes: 2 });
-    await waitFor("both nodes up", async () => (await herdJson<Array<{ status: string }>>("nodes")).filter((n) => n.status === "up").length === 2, 60_000);
-  });
-
-  after(async () => {
-    await cluster.down();
-  });
+  const cluster = twoNodeCluster();
 
   it("keeps an established connection and the address across 10 round trips", async () => {
     const run = await herdJson<{ address?: string; network: string }>("run", "--node", "n1", "--name", "echo", "herd/workload:latest", "netecho", "7000");
@@ -46,7 +33,7 @@ describe("a kept TCP connection across 20 moves on a two-node local cluster", { 
 
     // The client on the other node: one connection for the whole test, a request every 20 ms.
     await herdJson("run", "--node", "n2", "--name", "echo-client", "herd/workload:latest", "netecho", "client", address, "7000", "20");
-    const n2 = engineOf(info, "n2");
+    const n2 = engineOf(cluster.info, "n2");
     await waitFor("client echoing", async () => sequence(await logsOf(n2, "echo-client")).length >= 10, 30_000);
 
     let where = "n1";
@@ -60,7 +47,7 @@ describe("a kept TCP connection across 20 moves on a two-node local cluster", { 
         return r?.nodeId === to && r.state === "running" ? r : undefined;
       });
       assert.equal(row.address, address, `move ${move}: same address`);
-      const copies = (await copiesOf(info, "echo")).filter((c) => c.running);
+      const copies = (await copiesOf(cluster.info, "echo")).filter((c) => c.running);
       assert.deepEqual(
         copies.map((c) => c.node),
         [to],
@@ -70,7 +57,7 @@ describe("a kept TCP connection across 20 moves on a two-node local cluster", { 
       try {
         await waitFor(`move ${move}: client echoing again`, async () => sequence(await logsOf(n2, "echo-client")).length >= before + 10, 30_000);
       } catch (err) {
-        const report = await diagnose(info, [
+        const report = await diagnose(cluster.info, [
           { node: to, name: "echo" },
           { node: "n2", name: "echo-client" },
         ]);

@@ -12,25 +12,12 @@
  * Traffic goes only to the cluster's own addresses on herd0.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
-import { apiGet, copiesOf, engineOf, herd, herdJson, logsOf, newCluster, waitFor } from "./support/cluster-harness.js";
-import { echoOnce, migrate, psRow } from "./support/networked.js";
-
-const log: string[] = [];
-const cluster = newCluster(log);
-let info: ClusterInfo;
+import { describe, it } from "node:test";
+import { apiGet, copiesOf, engineOf, herd, herdJson, logsOf, waitFor } from "./support/cluster-harness.js";
+import { echoOnce, migrate, psRow, twoNodeCluster } from "./support/networked.js";
 
 describe("networked migration on a two-node local cluster", { timeout: 900_000 }, () => {
-  before(async () => {
-    assert.equal(cluster.info(), undefined, "a local cluster is already up: run `herd down` before the integration tests");
-    info = await cluster.up({ nodes: 2 });
-    await waitFor("both nodes up", async () => (await herdJson<Array<{ status: string }>>("nodes")).filter((n) => n.status === "up").length === 2, 60_000);
-  });
-
-  after(async () => {
-    await cluster.down();
-  });
+  const cluster = twoNodeCluster();
 
   it("moves a listening-only server; new connections work from the host and the other node", async () => {
     const run = await herdJson<{ address?: string }>("run", "--node", "n1", "--name", "listener", "herd/workload:latest", "netecho", "7001");
@@ -48,7 +35,7 @@ describe("networked migration on a two-node local cluster", { timeout: 900_000 }
     await echoOnce(address, 7001, "from the host after the move");
     // From the other node (n1, where it came from): a probe container on the cluster network.
     await herdJson("run", "--node", "n1", "--name", "probe-n1", "herd/workload:latest", "netecho", "probe", address, "7001", "10", "2", "1000");
-    const n1 = engineOf(info, "n1");
+    const n1 = engineOf(cluster.info, "n1");
     const done = await waitFor("probe finished", async () => /probe done .*/.exec(await logsOf(n1, "probe-n1"))?.[0], 30_000);
     const m = /ok=(\d+) failed=(\d+) reconnects=(\d+)/.exec(done);
     assert.ok(m, done);
@@ -58,12 +45,12 @@ describe("networked migration on a two-node local cluster", { timeout: 900_000 }
   });
 
   it("herd rm removes a container and gives its name and address back", async () => {
-    const claims = async () => (await apiGet<{ claims: Array<{ address: string; container: string }> }>(info, "/network")).claims;
+    const claims = async () => (await apiGet<{ claims: Array<{ address: string; container: string }> }>(cluster.info, "/network")).claims;
     const held = (await claims()).find((c) => c.container === "listener");
     assert.ok(held, "the listener holds an address before it is removed");
     const rm = await herdJson<{ removed: boolean; nodeId: string; address?: string }>("rm", "listener");
     assert.deepEqual([rm.removed, rm.nodeId, rm.address], [true, "n2", held.address]);
-    assert.deepEqual(await copiesOf(info, "listener"), [], "no copy left on any node");
+    assert.deepEqual(await copiesOf(cluster.info, "listener"), [], "no copy left on any node");
     assert.equal(
       (await claims()).find((c) => c.address === held.address),
       undefined,

@@ -2,7 +2,31 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import type { ClusterInfo } from "../../../services/cli/src/local-cluster/local-cluster.js";
-import { engineOf, execFileAsync, herd, herdJson } from "./cluster-harness.js";
+import { after, before } from "node:test";
+import { engineOf, execFileAsync, herd, herdJson, newCluster, waitFor } from "./cluster-harness.js";
+
+/**
+ * A real two-node local cluster (herd up) for the enclosing describe: up with both nodes reporting
+ * before its tests, down after them. Call inside describe; read `.info` inside the tests.
+ */
+export function twoNodeCluster(): { readonly info: ClusterInfo } {
+  const cluster = newCluster([]);
+  let info: ClusterInfo | undefined;
+  before(async () => {
+    assert.equal(cluster.info(), undefined, "a local cluster is already up: run `herd down` before the integration tests");
+    info = await cluster.up({ nodes: 2 });
+    await waitFor("both nodes up", async () => (await herdJson<Array<{ status: string }>>("nodes")).filter((n) => n.status === "up").length === 2, 60_000);
+  });
+  after(async () => {
+    await cluster.down();
+  });
+  return {
+    get info(): ClusterInfo {
+      if (!info) throw new Error("the cluster is not up (twoNodeCluster's before hook has not run)");
+      return info;
+    },
+  };
+}
 
 export interface PsRow {
   name: string;
