@@ -373,6 +373,46 @@ ensure_criu() {
   fi
 }
 
+# ---------------------------------------------------------------- post-copy (CRIU lazy pages)
+# CRIU's page server (the source side of a post-copy migration) sizes its pipes to 819 pages
+# (3.35 MB) and fails every page request ("page-pipe: splice: -1: Bad file descriptor") when
+# fs.pipe-max-size is below that and it lacks CAP_SYS_RESOURCE. Raise it to 4 MiB; where the
+# kernel or a sandbox refuses, warn only: the agent then reports post-copy as unavailable and
+# `herd migrate --mode post-copy` is refused with the reason.
+PIPE_MAX_MIN=4194304
+ensure_pipe_max_size() {
+  local cur
+  cur="$(cat /proc/sys/fs/pipe-max-size 2>/dev/null || echo 0)"
+  if ((cur >= PIPE_MAX_MIN)); then say "pipe-max-size" "ok (${cur})"; return; fi
+  if sysctl -q -w fs.pipe-max-size="$PIPE_MAX_MIN" >/dev/null 2>&1; then
+    say "pipe-max-size" "configured ${cur} -> ${PIPE_MAX_MIN}"
+  else
+    say "pipe-max-size" "WARNING: cannot raise fs.pipe-max-size from ${cur} (post-copy migration unavailable)"
+  fi
+}
+
+# The runc pass-through that lets `docker start --checkpoint` restore with lazy pages (see
+# infra/herd-runc.sh). Installed where the CRIU wrapper is, ahead of the system runc on PATH; an
+# unrelated /usr/local/bin/runc is left alone (post-copy is then reported unavailable).
+RUNC_WRAPPER=/usr/local/bin/runc
+ensure_runc_wrapper() {
+  local real="" c
+  for c in /usr/sbin/runc /usr/bin/runc; do [[ -x "$c" ]] && { real="$c"; break; }; done
+  if [[ -z "$real" ]]; then say "runc wrapper" "skipped (no runc in /usr/sbin or /usr/bin)"; return; fi
+  if [[ -e "$RUNC_WRAPPER" ]] && ! grep -q '^# herd-runc:' "$RUNC_WRAPPER" 2>/dev/null; then
+    say "runc wrapper" "WARNING: ${RUNC_WRAPPER} exists and is not Herd's; left alone (post-copy unavailable)"
+    return
+  fi
+  local tmp
+  tmp="$(mktemp "${RUNC_WRAPPER}.XXXXXX")"
+  sed "s|@REAL_RUNC@|${real}|" "${REPO_ROOT}/infra/herd-runc.sh" > "$tmp"
+  chmod 0755 "$tmp"
+  if cmp -s "$tmp" "$RUNC_WRAPPER"; then rm -f "$tmp"; say "runc wrapper" "ok"; return; fi
+  mv -f "$tmp" "$RUNC_WRAPPER"
+  mkdir -p /run/herd/lazy-restore && chmod 0700 /run/herd/lazy-restore
+  say "runc wrapper" "installed (${RUNC_WRAPPER} -> ${real})"
+}
+
 # ---------------------------------------------------------------- Node deps + build
 ensure_node() {
   command -v node >/dev/null || die "node (>= 20) is not installed"
@@ -434,6 +474,8 @@ ensure_broker_address
 ensure_rabbitmq
 ensure_redis
 ensure_criu
+ensure_pipe_max_size
+ensure_runc_wrapper
 ensure_workload_image
 status=0
 if ((BUILD)); then

@@ -38,6 +38,8 @@ export interface ComputeAgentOptions {
   capacity?: { cpus: number; memoryBytes: number };
   /** Whether memory pre-copy is possible here (CRIU's dirty tracking); read at each heartbeat, unset until checked. */
   memoryPreCopy?: () => { available: boolean; detail: string } | undefined;
+  /** Whether post-copy (lazy pages) can work here; read at each heartbeat, unset until checked. */
+  postCopy?: () => { available: boolean; detail: string } | undefined;
 }
 
 /**
@@ -140,6 +142,8 @@ export class ComputeAgent {
     };
     const preCopy = this.o.memoryPreCopy?.();
     if (preCopy) hb.memoryPreCopy = preCopy;
+    const postCopy = this.o.postCopy?.();
+    if (postCopy) hb.postCopy = postCopy;
     await this.o.bus
       .publish(EXCHANGES.events, ROUTING.heartbeat(this.o.nodeId), hb, {
         timeoutMs: 0,

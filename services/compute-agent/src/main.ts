@@ -23,7 +23,7 @@ import { RsyncDaemon } from "./runtime/rsync-daemon.js";
 import { RsyncFileTransfer } from "./runtime/rsync-file-transfer.js";
 import { SourceMigrationSteps } from "./runtime/source-migration-steps.js";
 import { createQosLoop } from "./qos/create-qos-loop.js";
-import { checkMemoryPreCopy, type MemoryPreCopySupport } from "./runtime/criu-features.js";
+import { checkMemoryPreCopy, checkPostCopy, type MemoryPreCopySupport, type PostCopySupport } from "./runtime/criu-features.js";
 
 const s = loadSettingsOrExit(agentSettings);
 const log = createLogger({ level: s.HERD_LOG_LEVEL, format: s.HERD_LOG_FORMAT }).child({ component: "agent", nodeId: s.HERD_NODE_ID });
@@ -104,6 +104,7 @@ const discovery = new DockerContainerDiscovery(docker, log.child({ component: "d
 const qos = createQosLoop(s, docker, discovery, bus, log);
 // Told to control in every heartbeat, so `herd migrate` can say why memory is not pre-copied.
 let memoryPreCopy: MemoryPreCopySupport | undefined;
+let postCopy: PostCopySupport | undefined;
 const agent = new ComputeAgent({
   nodeId: s.HERD_NODE_ID,
   address: s.HERD_NODE_ADDRESS,
@@ -118,6 +119,7 @@ const agent = new ComputeAgent({
     memoryBytes: s.HERD_NODE_MEMORY_MB !== undefined ? s.HERD_NODE_MEMORY_MB * 1_048_576 : totalmem(),
   },
   memoryPreCopy: () => memoryPreCopy,
+  postCopy: () => postCopy,
   processedCommands: new FileProcessedCommandStore(join(s.HERD_STATE_DIR, "processed-commands.jsonl")),
   log,
 });
@@ -134,8 +136,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 (async () => {
   await processGroups.reapStale();
   if (migration) {
-    memoryPreCopy = await checkMemoryPreCopy({ run, env: { ...process.env, PATH: `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } });
+    const env = { ...process.env, PATH: `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` };
+    [memoryPreCopy, postCopy] = await Promise.all([checkMemoryPreCopy({ run, env }), checkPostCopy({ run, env })]);
     log.info("Memory pre-copy", { ...memoryPreCopy });
+    log.info("Post-copy (lazy pages)", { ...postCopy });
   }
   if (migration) {
     await migration.daemon.start();

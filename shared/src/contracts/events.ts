@@ -19,6 +19,12 @@ export const Heartbeat = z.object({
    * memory pre-copy is possible; `detail` is CRIU's own words. Optional: older agents omit it.
    */
   memoryPreCopy: z.object({ available: z.boolean(), detail: z.string().max(500) }).optional(),
+  /**
+   * Whether post-copy migration (CRIU lazy pages restored through Docker) can work here: CRIU's
+   * uffd-noncoop check, fs.pipe-max-size for CRIU's page server, and Herd's runc wrapper; `detail`
+   * says which is missing. Optional: older agents omit it.
+   */
+  postCopy: z.object({ available: z.boolean(), detail: z.string().max(500) }).optional(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
 

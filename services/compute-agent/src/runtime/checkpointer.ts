@@ -37,4 +37,49 @@ export interface Checkpointer {
   release?(containerId: string): Promise<string>;
   /** Deletes the images. Missing = success. */
   remove(containerId: string, name: string): Promise<void>;
+  /** Optional, post-copy: dumps all but memory and serves the pages from the frozen source (see LazyCheckpoint). */
+  checkpointLazy?(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number }): Promise<LazyCheckpoint>;
+  /** Optional, post-copy: starts the container from those images, pulling its memory while it runs (see LazyRestore). */
+  restoreLazy?(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyRestore>;
+}
+
+/** Where a source's CRIU page server listens for the destination's lazy-pages daemon (post-copy). */
+export interface PageServerEndpoint {
+  address: string;
+  port: number;
+}
+
+/** The outcome of a post-copy page transfer, on either side. */
+export interface PageTransferOutcome {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * A post-copy dump: everything but memory is in `dir`, and the source's tasks stay frozen (their
+ * memory intact) while CRIU's page server hands the pages to the destination.
+ */
+export interface LazyCheckpoint extends CheckpointResult {
+  /**
+   * Settles when the page server ended. ok: every page went out and runc stopped the source's
+   * container (the source is released). Not ok: the container was released to run on here again
+   * (CRIU resumes it on a failed transfer; a killed CRIU is thawed by the agent), `detail` says why.
+   */
+  served: Promise<PageTransferOutcome>;
+  /** Kills the page server and its dump with their process group (the source then runs on). */
+  abort(): void;
+}
+
+/** A container restored without its memory, pulling pages from the source while it runs. */
+export interface LazyRestore {
+  durationMs: number;
+  /**
+   * Settles when the lazy-pages daemon ended. Not ok means the restored copy's memory is
+   * incomplete: the container has already been killed (it must not run on with zero-filled pages).
+   */
+  pulled: Promise<PageTransferOutcome>;
+  /** Pages pulled so far and in all (from the daemon's log). */
+  progress(): Promise<{ totalPages: number; transferredPages: number }>;
+  /** Kills the daemon; the container is then killed as well. */
+  abort(): void;
 }

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { ExternalError, NotFoundError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
-import type { Checkpointer } from "./checkpointer.js";
+import type { Checkpointer, LazyRestore, PageServerEndpoint } from "./checkpointer.js";
 import type { AddressAnnouncer } from "./address-announcer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
@@ -137,6 +137,27 @@ export class DestinationMigrationSteps {
     }
     if (after.ipv4Address && this.o.announcer) await this.o.announcer.announce(after.state.pid, after.ipv4Address);
     return { durationMs: r.durationMs, runningAt: after.state.startedAt ?? this.now() };
+  }
+
+  /**
+   * Post-copy restore: the container runs at once and pulls its memory from the source's page
+   * server; `pulled` settles when every page is here (or the container was killed because the
+   * transfer broke off: see DockerCheckpointer.restoreLazy).
+   */
+  async restoreLazy(
+    target: ContainerSpec,
+    migrationId: string,
+    o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ durationMs: number; runningAt: number } & Omit<LazyRestore, "durationMs">> {
+    if (!this.o.checkpointer.restoreLazy) throw new ExternalError("this node's checkpointer cannot restore with lazy pages", { retryable: false });
+    const r = await this.o.checkpointer.restoreLazy(target.id, checkpointNameFor(migrationId), o);
+    const after = await this.o.runtime.inspect(target.id);
+    if (!after.state.running) {
+      r.abort();
+      throw new ExternalError(`container ${target.id} is ${after.state.status} right after its post-copy restore`, { retryable: false });
+    }
+    if (after.ipv4Address && this.o.announcer) await this.o.announcer.announce(after.state.pid, after.ipv4Address);
+    return { ...r, runningAt: after.state.startedAt ?? this.now() };
   }
 
   /** Removes what this migration left here (the container is only removed if it is not running). */

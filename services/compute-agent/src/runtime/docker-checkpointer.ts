@@ -1,10 +1,13 @@
-import { access, mkdir, rm } from "node:fs/promises";
+import { access, chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import type Dockerode from "dockerode";
 import { ExternalError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { withDeadline } from "../../../../shared/src/process/deadline.js";
-import type { Checkpointer, CheckpointOptions, CheckpointResult } from "./checkpointer.js";
+import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
+import type { Checkpointer, CheckpointOptions, CheckpointResult, LazyRestore, PageServerEndpoint, PageTransferOutcome } from "./checkpointer.js";
+import { parseLazyPagesLog } from "./lazy-pages-log.js";
 import { linkCheckpointImages, linkedImagesDir } from "./checkpoint-links.js";
 import { dirSize } from "./dir-size.js";
 import { dockerError, dockerStatus } from "./docker-container-runtime.js";
@@ -25,6 +28,10 @@ export interface DockerCheckpointerOptions {
    * through containerd's content store; `false` only to measure the difference (bench:migration).
    */
   linkImages?: boolean;
+  /** Where the runc wrapper (infra/herd-runc.sh) looks for lazy-restore markers. */
+  lazyRestoreDir?: string;
+  /** Runs `criu lazy-pages` (post-copy); default runProcess with /usr/local/bin first on PATH. */
+  runLazyPages?: ProcessRunner;
 }
 
 /**
@@ -46,6 +53,119 @@ export class DockerCheckpointer implements Checkpointer {
     this.root = opts.dataRoot;
     this.now = opts.now ?? Date.now;
     this.linkImages = opts.linkImages ?? true;
+    this.lazyRestoreDir = opts.lazyRestoreDir ?? "/run/herd/lazy-restore";
+    this.runLazyPages = opts.runLazyPages ?? runProcess;
+  }
+
+  private readonly lazyRestoreDir: string;
+  private readonly runLazyPages: ProcessRunner;
+
+  /**
+   * Post-copy restore: starts `criu lazy-pages` (connecting to the source's page server), leaves a
+   * marker that makes the runc wrapper add `--lazy-pages` to this container's restore, and lets
+   * Docker start the container from the checkpoint as usual (its view stays true). The container
+   * runs at once; its memory arrives while it runs. The daemon is supervised: if it ends before
+   * every page arrived (the source died, the network broke, its deadline passed), the container is
+   * killed at once, because a restored process whose userfaultfd is gone reads zero-filled pages
+   * (seen here: `verify=bad`) instead of failing.
+   */
+  async restoreLazy(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyRestore> {
+    const id = await this.resolveId(containerId);
+    const dir = await this.imageDir(id, name);
+    const work = `${dir}.lazy`;
+    const t0 = this.now();
+    await rm(work, { recursive: true, force: true });
+    await mkdir(work, { recursive: true });
+    const abort = new AbortController();
+    this.log.info("Post-copy restore: starting the lazy-pages daemon", {
+      containerId: id,
+      checkpoint: name,
+      pageServer: `${o.pageServer.address}:${o.pageServer.port}`,
+    });
+    const daemon = this.runLazyPages(
+      "criu",
+      ["lazy-pages", "--page-server", "--address", o.pageServer.address, "--port", String(o.pageServer.port), "-D", dir, "-W", work, "-o", "lazy.log", "-v4"],
+      { timeoutMs: o.timeoutMs, signal: abort.signal, env: { ...process.env, PATH: `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` } },
+    );
+    let ended: { code: number } | Error | undefined;
+    const settled = daemon.then(
+      (r) => (ended = r),
+      (err: unknown) => (ended = err instanceof Error ? err : new Error(errorMessage(err))),
+    );
+    const readLog = () => readFile(join(work, "lazy.log"), "utf8").catch(() => "");
+    const readyBy = this.now() + 20_000;
+    while (
+      !ended &&
+      !(await access(join(work, "lazy-pages.socket")).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (this.now() > readyBy) abort.abort(new Error("criu lazy-pages did not listen within 20 s"));
+      await sleep(10);
+    }
+    const fail = async (why: string): Promise<never> => {
+      abort.abort(new Error(why));
+      await settled;
+      const p = parseLazyPagesLog(await readLog());
+      throw new ExternalError(`post-copy restore of ${id} from ${name}: ${why}${p.error ? `; CRIU: ${p.error}` : ""}`);
+    };
+    if (ended) await fail(`criu lazy-pages ended before the restore (${ended instanceof Error ? ended.message : `exit ${ended.code}`})`);
+    const marker = join(this.lazyRestoreDir, id);
+    await mkdir(this.lazyRestoreDir, { recursive: true });
+    await chmod(this.lazyRestoreDir, 0o700);
+    await writeFile(marker, `${work}\n`, { mode: 0o600 });
+    try {
+      await this.restore(id, name, o.signal ? { signal: o.signal } : {});
+    } catch (err) {
+      await rm(marker, { force: true });
+      await this.docker
+        .getContainer(id)
+        .kill()
+        .catch(() => undefined);
+      return fail(`restore failed: ${errorMessage(err)}`);
+    }
+    await rm(marker, { force: true });
+    const durationMs = this.now() - t0;
+    const pulled: Promise<PageTransferOutcome> = settled.then(async () => {
+      const p = parseLazyPagesLog(await readLog());
+      const exit = ended instanceof Error ? ended.message : `exit ${ended?.code ?? "?"}`;
+      if (!(ended instanceof Error) && ended?.code === 0 && p.complete) {
+        this.log.info("Post-copy: every page pulled", { containerId: id, checkpoint: name, pages: p.totalPages, pulledMs: this.now() - t0 });
+        return { ok: true, detail: `${p.totalPages} pages pulled` };
+      }
+      // The memory is incomplete: the copy must not run on.
+      const killed = await this.docker
+        .getContainer(id)
+        .kill()
+        .then(
+          () => "killed",
+          (err: unknown) => `kill failed: ${errorMessage(err)}`,
+        );
+      this.log.error("Post-copy: page transfer broke off; the restored copy was killed", {
+        containerId: id,
+        checkpoint: name,
+        exit,
+        criu: p.error,
+        transferredPages: p.transferredPages,
+        totalPages: p.totalPages,
+        killed,
+      });
+      return {
+        ok: false,
+        detail: `page transfer broke off after ${p.transferredPages} of ${p.totalPages} pages (criu lazy-pages ${exit}${p.error ? `: ${p.error}` : ""}); the destination copy was ${killed}`,
+      };
+    });
+    this.log.info("Post-copy: container runs; pulling its pages", { containerId: id, checkpoint: name, durationMs });
+    return {
+      durationMs,
+      pulled,
+      progress: async () => {
+        const p = parseLazyPagesLog(await readLog());
+        return { totalPages: p.totalPages, transferredPages: p.transferredPages };
+      },
+      abort: () => abort.abort(new Error("post-copy restore aborted")),
+    };
   }
 
   async checkpoint(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<CheckpointResult> {

@@ -4,7 +4,7 @@ import type Dockerode from "dockerode";
 import { ExternalError, TimeoutError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { runProcess, type ProcessRunner, type RunProcessOptions } from "../../../../shared/src/process/run-process.js";
-import type { Checkpointer, CheckpointOptions, CheckpointResult } from "./checkpointer.js";
+import type { Checkpointer, CheckpointOptions, CheckpointResult, LazyCheckpoint, LazyRestore, PageServerEndpoint } from "./checkpointer.js";
 import { linkedImagesDir } from "./checkpoint-links.js";
 import { dirSize } from "./dir-size.js";
 import { DockerCheckpointer, type DockerCheckpointerOptions } from "./docker-checkpointer.js";
@@ -115,12 +115,93 @@ export class RuncCheckpointer implements Checkpointer {
     return { dir, bytes, durationMs, startedAt: t0 };
   }
 
+  /**
+   * Post-copy dump: `runc checkpoint --lazy-pages --page-server <address>:<port>` writes everything
+   * but memory and then serves the pages from the still frozen tasks until the destination's
+   * lazy-pages daemon has them all; runc then stops the container. Resolves once the page server
+   * listens (CRIU's "status-ready"). The page server has no authentication: `pageServer.address`
+   * must be the node's cluster-internal address (where the rsync daemon listens), and the port is
+   * open only while this migration's transfer runs. Everything runs within `timeoutMs` and is
+   * killed with its process group after that.
+   */
+  async checkpointLazy(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number }): Promise<LazyCheckpoint> {
+    const id = await this.docker.resolveId(containerId);
+    const dir = await this.docker.imageDir(id, name);
+    const work = `${dir}.work`;
+    const t0 = this.now();
+    await this.o.awaitPreviousDump?.(id);
+    if ((await this.engine.getContainer(id).inspect()).State.Running) await this.release(id).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    await rm(linkedImagesDir(dir), { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await mkdir(work, { recursive: true });
+    await this.fenceTcp(id, true);
+    const abort = new AbortController();
+    const endpoint = `${o.pageServer.address}:${o.pageServer.port}`;
+    this.log.info("Post-copy dump: starting the page server", { containerId: id, checkpoint: name, pageServer: endpoint });
+    const dump = this.runcFor(
+      ["checkpoint", "--lazy-pages", "--page-server", endpoint, "--tcp-established", "--image-path", dir, "--work-path", work, id],
+      o.timeoutMs,
+      abort.signal,
+      dumpKey(id),
+    );
+    let ended: { code: number; stderr: string } | Error | undefined;
+    const settled = dump.then(
+      (r) => (ended = r),
+      (err: unknown) => (ended = err instanceof Error ? err : new Error(errorMessage(err))),
+    );
+    const readyBy = this.now() + Math.min(o.timeoutMs, 60_000);
+    for (;;) {
+      if (ended) break;
+      const log = await readFile(`${work}/dump.log`, "utf8").catch(() => "");
+      if (log.includes("Starting page server on port")) break;
+      if (this.now() > readyBy) {
+        abort.abort(new Error("the page server did not start within 60 s"));
+        break;
+      }
+      await sleep(10);
+    }
+    if (ended || abort.signal.aborted) {
+      await settled;
+      const tail = await this.criuLogTail(work);
+      const released = await this.release(id).catch((err: unknown) => `not released: ${errorMessage(err)}`);
+      await rm(dir, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
+      const why = ended instanceof Error ? ended.message : ended ? `exit ${ended.code}: ${ended.stderr.trim()}` : "page server not ready";
+      throw new ExternalError(`post-copy dump of ${id} failed (${why}); container ${released}${tail ? `; CRIU: ${tail}` : ""}`);
+    }
+    const bytes = await dirSize(dir);
+    const durationMs = this.now() - t0;
+    this.log.info("Post-copy dump: page server ready", { containerId: id, checkpoint: name, durationMs, bytes });
+    const served = settled.then(async () => {
+      const tail = await this.criuLogTail(work);
+      if (!(ended instanceof Error) && ended?.code === 0) {
+        await this.waitUntilStopped(id).catch((err: unknown) =>
+          this.log.warn("Source not seen stopped after the page transfer", { containerId: id, error: errorMessage(err) }),
+        );
+        this.log.info("Post-copy: every page served; source released", { containerId: id, checkpoint: name, servedMs: this.now() - t0 });
+        return { ok: true, detail: `all pages served (${tail})` };
+      }
+      const why = ended instanceof Error ? ended.message : `runc exit ${ended?.code ?? "?"}`;
+      const released = await this.release(id).catch((err: unknown) => `not released: ${errorMessage(err)}`);
+      this.log.warn("Post-copy: page transfer failed on the source", { containerId: id, checkpoint: name, why, criu: tail, released });
+      return { ok: false, detail: `page transfer failed on the source (${why}; CRIU: ${tail}); the source container ${released}` };
+    });
+    return { dir, bytes, durationMs, startedAt: t0, served, abort: () => abort.abort(new Error("post-copy aborted")) };
+  }
+
   imageDir(containerId: string, name: string): Promise<string> {
     return this.docker.imageDir(containerId, name);
   }
 
   restore(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<{ durationMs: number }> {
     return this.docker.restore(containerId, name, opts);
+  }
+
+  /** See DockerCheckpointer.restoreLazy. */
+  restoreLazy(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyRestore> {
+    return this.docker.restoreLazy(containerId, name, o);
   }
 
   /**
@@ -257,6 +338,16 @@ export class RuncCheckpointer implements Checkpointer {
 
   private run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return (this.o.run ?? runProcess)(file, args, { timeoutMs: 5_000 });
+  }
+
+  private runcFor(args: string[], timeoutMs: number, signal: AbortSignal, key: string): Promise<{ code: number; stderr: string }> {
+    const run = this.o.run ?? runProcess;
+    return run(this.o.runcPath ?? "runc", ["--root", this.o.runcRoot, ...args], {
+      key,
+      timeoutMs,
+      signal,
+      env: { ...process.env, PATH: this.o.path ?? `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
+    });
   }
 
   private runc(args: string[], signal?: AbortSignal, key?: string): Promise<{ code: number; stderr: string }> {

@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { ValidationError } from "../../../../shared/src/errors.js";
+import { ExternalError, ValidationError } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { checkMigratable } from "./check-migratable.js";
 import { connectedTcp, connectionRefusals, type TcpConnection } from "./open-connections.js";
-import type { Checkpointer } from "./checkpointer.js";
+import type { Checkpointer, PageServerEndpoint, PageTransferOutcome } from "./checkpointer.js";
 import type { AddressAnnouncer } from "./address-announcer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { ContainerSpec } from "./container-spec.js";
@@ -121,6 +121,48 @@ export class SourceMigrationSteps {
       await this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress, signal }),
     );
     return { checkpointName: name, frozenAt: cp.startedAt, checkpointBytes: cp.bytes, checkpointMs: cp.durationMs, finalSync };
+  }
+
+  /**
+   * Post-copy freeze: dumps everything but memory (the tasks stay frozen here, memory intact),
+   * sends the layer deltas and the small images, and leaves CRIU's page server listening on
+   * `pageServer` until the destination has pulled every page (`served`). A failed final sync
+   * aborts the page server, which lets the container run on here.
+   */
+  async freezeLazy(
+    spec: ContainerSpec,
+    migrationId: string,
+    peer: PeerEndpoint,
+    o: { pageServer: PageServerEndpoint; timeoutMs: number; onProgress?: ProgressFn; signal?: AbortSignal },
+  ): Promise<FreezeReport & { served: Promise<PageTransferOutcome>; abort(): void }> {
+    if (!this.o.checkpointer.checkpointLazy)
+      throw new ExternalError("this node's checkpointer cannot dump for post-copy (runc is needed)", { retryable: false });
+    const name = checkpointNameFor(migrationId);
+    const cp = await this.o.checkpointer.checkpointLazy(spec.id, name, { pageServer: o.pageServer, timeoutMs: o.timeoutMs });
+    try {
+      const finalSync = await this.syncFilesystems(spec, migrationId, peer, o.onProgress, o.signal);
+      addStats(
+        finalSync,
+        await this.o.transfer.sync(
+          cp.dir,
+          { ...peer, path: migrationLayout.checkpoint(migrationId) },
+          { ...this.o.transferOptions, onProgress: o.onProgress, signal: o.signal },
+        ),
+      );
+      return {
+        checkpointName: name,
+        frozenAt: cp.startedAt,
+        checkpointBytes: cp.bytes,
+        checkpointMs: cp.durationMs,
+        finalSync,
+        served: cp.served,
+        abort: cp.abort,
+      };
+    } catch (err) {
+      cp.abort();
+      await cp.served;
+      throw err;
+    }
   }
 
   /** Rollback after `freeze`: the source continues from its own checkpoint. */

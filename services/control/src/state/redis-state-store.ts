@@ -127,6 +127,7 @@ export class RedisStateStore implements StateStore {
         ...(hb.address ? { address: hb.address } : {}),
         ...(hb.capacity ? { capacityCpus: hb.capacity.cpus, capacityMemoryBytes: hb.capacity.memoryBytes } : {}),
         ...(hb.memoryPreCopy ? { memoryPreCopy: hb.memoryPreCopy.available ? "1" : "0", memoryPreCopyDetail: hb.memoryPreCopy.detail } : {}),
+        ...(hb.postCopy ? { postCopy: hb.postCopy.available ? "1" : "0", postCopyDetail: hb.postCopy.detail } : {}),
       })
       .exec();
   }
@@ -155,6 +156,7 @@ export class RedisStateStore implements StateStore {
       capacityCpus: num(h.capacityCpus),
       capacityMemoryBytes: num(h.capacityMemoryBytes),
       ...(h.memoryPreCopy !== undefined ? { memoryPreCopy: { available: h.memoryPreCopy === "1", detail: h.memoryPreCopyDetail ?? "" } } : {}),
+      ...(h.postCopy !== undefined ? { postCopy: { available: h.postCopy === "1", detail: h.postCopyDetail ?? "" } } : {}),
       containers: num(h.containers) ?? 0,
     };
   }

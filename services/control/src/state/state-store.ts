@@ -16,6 +16,8 @@ export interface NodeRecord {
   capacityMemoryBytes?: number;
   /** Memory pre-copy (CRIU dirty-page tracking) possible on this node, and CRIU's words; from the heartbeat. */
   memoryPreCopy?: { available: boolean; detail: string };
+  /** Post-copy (CRIU lazy pages) possible on this node, or why not; from the heartbeat. */
+  postCopy?: { available: boolean; detail: string };
   containers: number;
 }
 
