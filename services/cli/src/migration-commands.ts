@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Option } from "commander";
 import { DryRunReport, MigrationList, MigrationRecord, TERMINAL_STATES, type StepRecord } from "../../../shared/src/contracts/migration-api.js";
+import { POST_COPY_RISK } from "../../../shared/src/contracts/migration-protocol.js";
 import { HerdError } from "../../../shared/src/errors.js";
 import type { ApiClient } from "./api-client.js";
 import { nodeArg } from "./arguments.js";
@@ -24,7 +25,10 @@ export function summary(m: MigrationRecord): string {
         : `${m.state}: ${m.containerName} (${m.source} → ${m.destination})`;
   return [
     outcome,
-    `  frozen ${m.frozenMs !== undefined ? formatDuration(m.frozenMs) : "-"} · total ${m.totalMs !== undefined ? formatDuration(m.totalMs) : "-"} · moved ${formatBytes(m.bytes)}`,
+    `  ${m.mode ?? "stop-and-copy"} · frozen ${m.frozenMs !== undefined ? formatDuration(m.frozenMs) : "-"} · total ${m.totalMs !== undefined ? formatDuration(m.totalMs) : "-"} · moved ${formatBytes(m.bytes)}`,
+    ...(m.sourceReleasedAt !== undefined && m.frozenAt !== undefined
+      ? [`  source released ${formatDuration(m.sourceReleasedAt - m.frozenAt)} after the freeze (every page on ${m.destination})`]
+      : []),
     ...(m.reason ? [`  reason: ${m.reason}`] : []),
     ...(m.error && m.state !== "committed" ? [`  cause: ${m.error.message}`] : []),
     ...(m.whereabouts ? [`  where: ${m.whereabouts}`] : []),
@@ -94,7 +98,9 @@ async function follow(api: ApiClient, id: string, quiet: boolean): Promise<Migra
       }
       const running = m.steps[printed];
       if (running && process.stderr.isTTY) {
-        const live = m.live?.bytes ? ` ${formatBytes(m.live.bytes)}${m.live.totalBytes ? ` / ${formatBytes(m.live.totalBytes)}` : ""}` : "";
+        const live = m.live?.bytes
+          ? ` ${formatBytes(m.live.bytes)}${m.live.totalBytes ? ` / ${formatBytes(m.live.totalBytes)}` : ""}${m.live.step === "pages" && m.live.message ? ` (${m.live.message})` : ""}`
+          : "";
         const line = `${stepLine(running, now)}${live}`;
         if (line !== lastLive) process.stderr.write(`\r\x1b[K${line}`);
         lastLive = line;
@@ -125,11 +131,23 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
     .option("--dry-run", "say what would happen and why it would be refused; change nothing")
     .option("--detach", "start it and return the migration id")
     .option("--deadline <duration>", "bound on the whole migration, rollback included (e.g. 90s, 5m; default: the control service's)", durationArg)
+    .addOption(
+      new Option(
+        "--mode <mode>",
+        "how memory moves: stop-and-copy (frozen while the whole memory is dumped and shipped), post-copy (runs on the destination at once and pulls its pages from the source; needs CRIU lazy pages on both nodes), or auto (post-copy when both nodes can and the container uses at least 64 MiB)",
+      )
+        .choices(["stop-and-copy", "post-copy", "auto"])
+        .default("stop-and-copy"),
+    )
     .addOption(new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat))
-    .action(async (container: string, opts: { to: string; dryRun?: boolean; detach?: boolean; deadline?: number; output: OutputFormat }) => {
+    .addHelpText(
+      "after",
+      `\nPost-copy and failures:\n  ${POST_COPY_RISK}\n  The source is released (its container stopped) only once the destination has every page; progress shows the pages left.`,
+    )
+    .action(async (container: string, opts: { to: string; dryRun?: boolean; detach?: boolean; deadline?: number; mode: string; output: OutputFormat }) => {
       const client = api();
       if (opts.dryRun) {
-        const r = DryRunReport.parse(await client.post<unknown>("/migrations", { container, to: opts.to, dryRun: true }));
+        const r = DryRunReport.parse(await client.post<unknown>("/migrations", { container, to: opts.to, dryRun: true, mode: opts.mode }));
         print(opts.output, r, () =>
           [
             r.wouldMigrate ? `${container} would move from ${r.source} to ${r.destination}:` : `${container} would NOT be migrated:`,
@@ -141,7 +159,7 @@ export function registerMigrationCommands(program: Command, api: () => ApiClient
         return;
       }
       const started = MigrationRecord.parse(
-        await client.post<unknown>("/migrations", { container, to: opts.to, ...(opts.deadline ? { deadlineMs: opts.deadline } : {}) }),
+        await client.post<unknown>("/migrations", { container, to: opts.to, mode: opts.mode, ...(opts.deadline ? { deadlineMs: opts.deadline } : {}) }),
       );
       if (opts.detach) {
         print(opts.output, started, () => started.id);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { WireErrorSchema } from "./common.js";
 import { ContainerSpec } from "./container-spec.js";
+import { MigrationMode } from "./migration-protocol.js";
 
 /**
  * What the REST API says about migrations (`/api/v1/migrations…`) and what the control service
@@ -8,7 +9,7 @@ import { ContainerSpec } from "./container-spec.js";
  */
 
 /** The saga's forward steps, in order; "commit" is remove-source. */
-export const FORWARD_STEPS = ["describe", "prepare", "precopy", "freeze", "restore", "verify", "finish", "commit"] as const;
+export const FORWARD_STEPS = ["describe", "prepare", "precopy", "freeze", "restore", "verify", "pages", "finish", "commit"] as const;
 export type ForwardStep = (typeof FORWARD_STEPS)[number];
 export const ROLLBACK_STEPS = ["abort-destination", "resume-source"] as const;
 export const StepName = z.enum([...FORWARD_STEPS, ...ROLLBACK_STEPS, "ship-image"]);
@@ -83,6 +84,12 @@ export const MigrationRecord = z.object({
   whereabouts: z.string().optional(),
   /** How memory moves (stop-and-copy, and why not pre-copy), said when the migration is started. */
   notes: z.array(z.string()).optional(),
+  /** How memory moves; absent in records from before modes existed (= stop-and-copy). */
+  mode: MigrationMode.optional(),
+  /** Post-copy: the port of the source's page server (on the source's cluster address). */
+  pageServerPort: z.number().int().optional(),
+  /** Post-copy: every page reached the destination and the source was released (destination's clock). */
+  sourceReleasedAt: z.number().optional(),
 });
 export type MigrationRecord = z.infer<typeof MigrationRecord>;
 
@@ -109,5 +116,7 @@ export const StartMigrationBody = z.object({
   /** Bound on the whole migration, rollback included (default: the control service's setting). */
   deadlineMs: z.number().int().min(10_000).max(3_600_000).optional(),
   reason: z.string().max(500).optional(),
+  /** stop-and-copy (default), post-copy, or auto (post-copy when both nodes can and the container is large enough). */
+  mode: z.enum(["stop-and-copy", "post-copy", "auto"], { message: "must be one of stop-and-copy, post-copy, auto" }).optional(),
 });
 export type StartMigrationBody = z.infer<typeof StartMigrationBody>;

@@ -26,6 +26,29 @@ export const SyncReport = z.object({
 export type SyncReport = z.infer<typeof SyncReport>;
 
 const Step = z.object({ migrationId: MigrationId });
+
+/**
+ * How memory moves. stop-and-copy: dumped whole while the container is frozen. post-copy: the
+ * container is dumped without its memory and runs on the destination at once, faulting its pages
+ * in from the source's CRIU page server (CRIU lazy pages) until it has them all.
+ */
+export const MigrationMode = z.enum(["stop-and-copy", "post-copy"]);
+export type MigrationMode = z.infer<typeof MigrationMode>;
+
+/** The warning every post-copy migration carries (also in `herd migrate --help`). */
+export const POST_COPY_RISK =
+  "post-copy: the container runs on the destination before its memory has arrived; until every page is there its memory is split between the two nodes. " +
+  "If the page transfer breaks off (the source node or its page server dies, the network fails), the destination copy is killed at once (it would read zero-filled pages), " +
+  "and the migration rolls back to the source if the source still holds the frozen container; if the source node itself is gone, the container's state is lost.";
+
+/** Post-copy: where the source's page server listens (its cluster address) and how long it may serve. */
+export const PageServerWire = z.object({
+  address: z.string().min(1),
+  port: z.number().int().min(1024).max(65535),
+  /** The page transfer ends (done or killed) within this long: the migration's bound. */
+  timeoutMs: z.number().int().min(1_000).max(3_600_000),
+});
+export type PageServerWire = z.infer<typeof PageServerWire>;
 const ContainerId = z.string().min(1);
 
 export const migrationProtocol = {
@@ -45,7 +68,7 @@ export const migrationProtocol = {
   "migration.precopy": { payload: Step.extend({ spec: ContainerSpec, peer: PeerWire }), result: SyncReport },
   /** Source: CRIU dump (the container stops), then the final sync of deltas and images. */
   "migration.freeze": {
-    payload: Step.extend({ spec: ContainerSpec, peer: PeerWire }),
+    payload: Step.extend({ spec: ContainerSpec, peer: PeerWire, mode: MigrationMode.optional(), pageServer: PageServerWire.optional() }),
     result: z.object({
       checkpointName: z.string().min(1),
       checkpointBytes: z.number().nonnegative(),
@@ -57,7 +80,8 @@ export const migrationProtocol = {
   },
   /** Destination: install the staged files and start from the checkpoint. */
   "migration.restore": {
-    payload: Step.extend({ spec: ContainerSpec, containerId: ContainerId, checkpointName: z.string().min(1) }),
+    /** With `pageServer`: a post-copy restore, pulling the memory from there while the copy runs. */
+    payload: Step.extend({ spec: ContainerSpec, containerId: ContainerId, checkpointName: z.string().min(1), pageServer: PageServerWire.optional() }),
     result: z.object({
       installMs: z.number().nonnegative(),
       restoreMs: z.number().nonnegative(),
@@ -77,6 +101,15 @@ export const migrationProtocol = {
       runningSince: z.number().int().positive().optional(),
     }),
   },
+  /**
+   * Destination, post-copy only: waits until the restored copy has every page (progress: pages
+   * left). Fails when the transfer broke off; the copy has then been killed (its memory is
+   * incomplete). Its success is the moment the source is released.
+   */
+  "migration.pages": {
+    payload: Step.extend({ containerId: ContainerId }),
+    result: z.object({ pages: z.number().int().nonnegative(), pulledMs: z.number().nonnegative() }),
+  },
   /** Destination: checked again, the real restart policy applied, staging cleaned. */
   "migration.finish-destination": {
     payload: Step.extend({ spec: ContainerSpec, containerId: ContainerId }),
@@ -91,7 +124,7 @@ export const migrationProtocol = {
   },
   /** Source (rollback): the container runs again, from its checkpoint when it was frozen. */
   "migration.resume-source": {
-    payload: Step.extend({ spec: ContainerSpec, frozen: z.boolean() }),
+    payload: Step.extend({ spec: ContainerSpec, frozen: z.boolean(), mode: MigrationMode.optional() }),
     result: z.object({
       resumed: z.boolean(),
       running: z.literal(true),

@@ -7,6 +7,15 @@ import type { DestinationMigrationSteps } from "../runtime/destination-migration
 import { checkpointNameFor, type SourceMigrationSteps } from "../runtime/source-migration-steps.js";
 import type { CommandContext, CommandHandlers } from "./command-processor.js";
 import type { TransferProgress } from "../runtime/file-transfer.js";
+import type { LazyRestore, PageTransferOutcome } from "../runtime/checkpointer.js";
+import type { FreezeReport } from "../runtime/source-migration-steps.js";
+
+/** A post-copy source: its page server serving until the destination has every page. */
+interface ServingSource {
+  report: FreezeReport;
+  served: Promise<PageTransferOutcome>;
+  abort(): void;
+}
 
 /** Label put on a destination container while its migration is in flight. */
 export const MIGRATION_LABEL = "herd.migration";
@@ -65,7 +74,24 @@ const noRestart = (p: ContainerSpec["restartPolicy"]) => p.name === "" || p.name
  * sees unacknowledged commands again.
  */
 export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandlers {
+  // Post-copy transfers in flight, by migration id (the processes are the checkpointer's; these
+  // are the handles to wait for and kill them). Lost with the agent: see "migration.pages".
+  const serving = new Map<string, ServingSource>();
+  const pulling = new Map<string, LazyRestore & { startedAt: number }>();
+  const stopServing = async (migrationId: string) => {
+    const s = serving.get(migrationId);
+    if (!s) return;
+    s.abort();
+    await s.served;
+    serving.delete(migrationId);
+  };
   const abortOnEngine = async (migrationId: string, containerId?: string) => {
+    const pull = pulling.get(migrationId);
+    if (pull) {
+      pull.abort();
+      await pull.pulled;
+      pulling.delete(migrationId);
+    }
     const ids = new Set(await d.engine.findByLabel(MIGRATION_LABEL, migrationId));
     if (containerId) ids.add(containerId);
     for (const id of ids) await d.runtime.remove(id, { force: true });
@@ -97,13 +123,38 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
 
     "migration.precopy": async (p, ctx) => d.source.preCopy(p.spec, p.migrationId, p.peer, progressOf(ctx, "precopy"), ctx.signal),
 
-    "migration.freeze": async (p, ctx) => d.source.freeze(p.spec, p.migrationId, p.peer, progressOf(ctx, "freeze"), ctx.signal),
+    "migration.freeze": async (p, ctx) => {
+      if (p.mode !== "post-copy") return d.source.freeze(p.spec, p.migrationId, p.peer, progressOf(ctx, "freeze"), ctx.signal);
+      if (!p.pageServer) throw new ExternalError("post-copy freeze without a page server address", { retryable: false });
+      const running = serving.get(p.migrationId);
+      if (running) return running.report;
+      const frozen = await d.source.freezeLazy(p.spec, p.migrationId, p.peer, {
+        pageServer: { address: p.pageServer.address, port: p.pageServer.port },
+        timeoutMs: p.pageServer.timeoutMs,
+        onProgress: progressOf(ctx, "freeze"),
+        signal: ctx.signal,
+      });
+      const { served, abort, ...report } = frozen;
+      serving.set(p.migrationId, { report, served, abort });
+      void served.then((o) => d.log[o.ok ? "info" : "warn"]("Post-copy page server ended", { migrationId: p.migrationId, ...o }));
+      return report;
+    },
 
     "migration.restore": async (p, ctx) => {
       const target = await d.runtime.inspect(p.containerId);
       // Asked again after it happened (a new attempt id): the engine's start time is when it began running.
       if (target.state.running) return { installMs: 0, restoreMs: 0, runningAt: target.state.startedAt ?? Date.now(), already: true };
       const installed = await d.destination.install(p.spec, target, p.migrationId, ctx.signal);
+      if (p.pageServer) {
+        const t0 = Date.now();
+        const lazy = await d.destination.restoreLazy(target, p.migrationId, {
+          pageServer: { address: p.pageServer.address, port: p.pageServer.port },
+          timeoutMs: p.pageServer.timeoutMs,
+          signal: ctx.signal,
+        });
+        pulling.set(p.migrationId, { ...lazy, startedAt: t0 });
+        return { installMs: installed.durationMs, restoreMs: lazy.durationMs, runningAt: lazy.runningAt, already: false };
+      }
       const restored = await d.destination.restore(target, p.migrationId, ctx.signal);
       return { installMs: installed.durationMs, restoreMs: restored.durationMs, runningAt: restored.runningAt, already: false };
     },
@@ -124,8 +175,38 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
       };
     },
 
+    "migration.pages": async (p, ctx) => {
+      const pull = pulling.get(p.migrationId);
+      if (!pull) {
+        // This agent did not start the transfer (it restarted since): whether every page arrived
+        // cannot be known, and a copy that may hold zero-filled pages must not be kept.
+        await d.runtime.remove(p.containerId, { force: true }).catch(() => undefined);
+        throw new ExternalError("no page transfer is known on this node (its agent restarted during post-copy); the destination copy was removed", {
+          retryable: false,
+        });
+      }
+      const timer = setInterval(() => {
+        void pull.progress().then((g) =>
+          ctx.progress("pages", {
+            bytes: g.transferredPages * 4096,
+            totalBytes: g.totalPages * 4096,
+            message: `${Math.max(0, g.totalPages - g.transferredPages)} of ${g.totalPages} pages left`,
+          }),
+        );
+      }, 500);
+      try {
+        const outcome = await pull.pulled;
+        if (!outcome.ok) throw new ExternalError(outcome.detail, { retryable: false });
+        const g = await pull.progress();
+        return { pages: g.totalPages, pulledMs: Date.now() - pull.startedAt };
+      } finally {
+        clearInterval(timer);
+      }
+    },
+
     "migration.finish-destination": async (p) => {
       const spec = p.spec;
+      pulling.delete(p.migrationId);
       const now = await d.runtime.inspect(p.containerId);
       if (!now.state.running) throw new ExternalError(`destination copy is ${now.state.status}; not committing`, { retryable: false });
       if (!noRestart(spec.restartPolicy)) await d.engine.setRestartPolicy(p.containerId, spec.restartPolicy);
@@ -137,6 +218,13 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
     },
 
     "migration.remove-source": async (p) => {
+      // Post-copy: the page server has ended by now (the destination had every page); wait for
+      // runc to have stopped the container rather than kill it under a last page.
+      const s = serving.get(p.migrationId);
+      if (s) {
+        await s.served;
+        serving.delete(p.migrationId);
+      }
       await d.source.removeSource(p.spec, p.migrationId);
       return { removed: p.spec.id };
     },
@@ -153,6 +241,9 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
 
     "migration.resume-source": async (p, ctx) => {
       const spec = p.spec;
+      // Post-copy: the page server lets go of the frozen container, which then runs on (CRIU
+      // resumes it, or the agent thaws it).
+      await stopServing(p.migrationId);
       let current: ContainerSpec;
       try {
         current = await d.runtime.inspect(spec.id);
@@ -165,7 +256,8 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
         await d.source.release(spec);
         return { resumed: false, running: true as const, fromCheckpoint: null };
       }
-      if (p.frozen) {
+      // A post-copy checkpoint holds no memory: it cannot bring the container back.
+      if (p.frozen && p.mode !== "post-copy") {
         try {
           await d.source.resume(spec, p.migrationId, ctx.signal);
           return { resumed: true, running: true as const, fromCheckpoint: checkpointNameFor(p.migrationId) };

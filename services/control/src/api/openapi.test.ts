@@ -159,4 +159,16 @@ describe("OpenAPI document and Swagger UI", () => {
   it("still guards the API itself with the token", async () => {
     assert.equal((await fetch(`${base}/api/v1/jobs`)).status, 401);
   });
+
+  it("refuses a migration mode it does not know with a 400 naming the field and the choices", async () => {
+    const res = await fetch(`${base}/api/v1/migrations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ container: "web", to: "n2", mode: "fast" }),
+    });
+    assert.equal(res.status, 400);
+    const body = JSON.stringify(await res.json());
+    assert.match(body, /mode/);
+    assert.match(body, /must be one of stop-and-copy, post-copy, auto/);
+  });
 });

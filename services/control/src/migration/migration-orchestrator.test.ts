@@ -512,13 +512,36 @@ describe("migration orchestrator over the in-memory agent", { concurrency: 8, ti
       const control = w.startControl();
       const dry = await control.orchestrator.dryRun({ container: NAME, to: "n2" });
       assert.equal(dry.wouldMigrate, true, dry.reasons.join("; "));
-      assert.equal(dry.notes.length, 1);
+      assert.equal(dry.notes.length, 2);
       assert.match(dry.notes[0] ?? "", /pre-copy is unavailable on n1 .*Dirty tracking is OFF/);
+      assert.equal(dry.notes[1], "mode: stop-and-copy");
       const started = await control.orchestrator.start({ container: NAME, to: "n2" });
       assert.match(started.notes?.[0] ?? "", /^stop-and-copy: memory pre-copy is unavailable on n1/);
       const r = await control.orchestrator.wait(started.id);
       const s = await assertSettled(w, r, "committed", "n2");
       assert.deepEqual(s.notes, started.notes, "the note is kept in the record");
+      assert.equal(s.mode, "stop-and-copy");
+    } finally {
+      await w.dispose();
+    }
+  });
+
+  test("post-copy asked of nodes that have not reported lazy-pages support: refused before anything moves, naming them", async () => {
+    const w = await world();
+    try {
+      const control = w.startControl();
+      await assert.rejects(control.orchestrator.start({ container: NAME, to: "n2", mode: "post-copy" }), (err: Error) => {
+        assert.equal(err.name, "ConflictError");
+        assert.match(err.message, /--mode post-copy is not possible: n1: its agent has not reported .*; n2: its agent has not reported/);
+        return true;
+      });
+      const dry = await control.orchestrator.dryRun({ container: NAME, to: "n2", mode: "post-copy" });
+      assert.equal(dry.wouldMigrate, false);
+      assert.match(dry.reasons.join("; "), /post-copy is not possible/);
+      const auto = await control.orchestrator.start({ container: NAME, to: "n2", mode: "auto" });
+      assert.equal(auto.mode, "stop-and-copy");
+      assert.match(auto.notes?.join(" | ") ?? "", /auto chose stop-and-copy: post-copy is not possible/);
+      await assertSettled(w, await control.orchestrator.wait(auto.id), "committed", "n2");
     } finally {
       await w.dispose();
     }

@@ -29,6 +29,7 @@ import {
 } from "./migration-record.js";
 import type { MigrationStore } from "./migration-store.js";
 import { memoryPreCopyNote } from "./memory-precopy-note.js";
+import { chooseMode, type RequestedMode } from "./migration-mode.js";
 
 export type { DryRunReport } from "../../../../shared/src/contracts/index.js";
 
@@ -39,6 +40,8 @@ export interface MigrationRequest {
   deadlineMs?: number;
   /** Why it is started (shown by `herd migrations`). */
   reason?: string;
+  /** How memory moves (default stop-and-copy); see chooseMode. */
+  mode?: RequestedMode;
 }
 
 export interface MigrationCheck {
@@ -46,6 +49,9 @@ export interface MigrationCheck {
   source: NodeRecord;
   destination: NodeRecord;
   memoryBytes: number;
+  mode: "stop-and-copy" | "post-copy";
+  /** Why this mode (auto's choice, post-copy's risk). */
+  modeNotes: string[];
 }
 
 export interface MigrationOrchestratorOptions {
@@ -83,6 +89,9 @@ export interface MigrationOrchestratorOptions {
 }
 
 export const DEFAULT_MIGRATION_DEADLINE_MS = 120_000;
+
+/** Post-copy page servers listen on a port from this range (picked per migration). */
+export const PAGE_SERVER_PORTS = { from: 27_800, count: 1_000 };
 
 /** A step whose command came back failed, or got no answer in time; carries the cause as data. */
 class StepFailed extends HerdError {
@@ -163,7 +172,9 @@ export class MigrationOrchestrator {
     if (destination.memTotalBytes !== undefined && free < needed) {
       throw new ConflictError(`destination ${destination.id} has ${mib(free)} MiB free; ${container.name} needs ${mib(needed)} MiB (including headroom)`);
     }
-    return { container, source, destination, memoryBytes };
+    const choice = chooseMode(req.mode, { id: source.id, postCopy: source.postCopy }, { id: destination.id, postCopy: destination.postCopy }, memoryBytes);
+    if (!choice.ok) throw new ConflictError(choice.reason);
+    return { container, source, destination, memoryBytes, mode: choice.mode, modeNotes: choice.notes };
   }
 
   /** What would happen and why it would be refused; asks the source to inspect, changes nothing. */
@@ -178,7 +189,8 @@ export class MigrationOrchestrator {
     }
     report.source = check.source.id;
     const note = memoryPreCopyNote(check.source.id, check.source.memoryPreCopy);
-    if (note) report.notes.push(note);
+    if (note && check.mode === "stop-and-copy") report.notes.push(note);
+    report.notes.push(`mode: ${check.mode}`, ...check.modeNotes);
     const id = `dry-${randomBytes(4).toString("hex")}`;
     try {
       const r = await this.o.commands.send(
@@ -219,9 +231,13 @@ export class MigrationOrchestrator {
       frozen: false,
       bytes: 0,
       ...(req.reason ? { reason: req.reason } : {}),
+      mode: check.mode,
+      // Post-copy: the source's CRIU page server listens here (on the source's cluster address) during the transfer.
+      ...(check.mode === "post-copy" ? { pageServerPort: PAGE_SERVER_PORTS.from + (randomBytes(2).readUInt16BE(0) % PAGE_SERVER_PORTS.count) } : {}),
     };
     const note = memoryPreCopyNote(check.source.id, check.source.memoryPreCopy);
-    if (note) record.notes = [note];
+    const notes = [...(note && check.mode === "stop-and-copy" ? [note] : []), ...check.modeNotes];
+    if (notes.length) record.notes = notes;
     this.claimed.add(id);
     try {
       await submissions.save(record);
@@ -340,6 +356,13 @@ export class MigrationOrchestrator {
 
   private async forward(r: MigrationRecord): Promise<MigrationRecord> {
     const peer = async () => ({ address: await this.addressOf(r.destination), port: this.o.transferPort });
+    // Post-copy: the source's cluster address (its page server has no authentication: it is kept
+    // on the cluster network, open only during this migration); it serves until the bound.
+    const pageServer = async () => ({
+      address: await this.addressOf(r.source),
+      port: r.pageServerPort ?? PAGE_SERVER_PORTS.from,
+      timeoutMs: Math.max(1_000, Math.min(3_600_000, this.deadlineOf(r) - this.now())),
+    });
     // Until the destination runs, forward work must leave time to roll back.
     const forwardUntil = () => (restoreSucceeded(r) ? this.deadlineOf(r) : this.deadlineOf(r) - this.reserveMs(r));
     try {
@@ -364,7 +387,14 @@ export class MigrationOrchestrator {
         if (!r.frozen) await this.step(r, "precopy", r.source, "migration.precopy", { migrationId: r.id, spec, peer: await peer() }, { until: forwardUntil() });
         r.frozen = true; // set before sending: if we die mid-freeze, recovery knows the source may be stopped
         await this.save(r);
-        const frozen = await this.step(r, "freeze", r.source, "migration.freeze", { migrationId: r.id, spec, peer: await peer() }, { until: forwardUntil() });
+        const frozen = await this.step(
+          r,
+          "freeze",
+          r.source,
+          "migration.freeze",
+          { migrationId: r.id, spec, peer: await peer(), ...(r.mode === "post-copy" ? { mode: "post-copy" as const, pageServer: await pageServer() } : {}) },
+          { until: forwardUntil() },
+        );
         r.checkpointName = frozen.checkpointName;
         r.frozenAt = frozen.frozenAt;
         await this.save(r);
@@ -378,7 +408,13 @@ export class MigrationOrchestrator {
               "restore",
               r.destination,
               "migration.restore",
-              { migrationId: r.id, spec, containerId: destinationId, checkpointName: r.checkpointName },
+              {
+                migrationId: r.id,
+                spec,
+                containerId: destinationId,
+                checkpointName: r.checkpointName,
+                ...(r.mode === "post-copy" ? { pageServer: await pageServer() } : {}),
+              },
               { until: forwardUntil() },
             ));
           } catch (err) {
@@ -402,6 +438,21 @@ export class MigrationOrchestrator {
           { migrationId: r.id, containerId: destinationId, settleMs: this.o.verifySettleMs ?? 1_000 },
           { until: forwardUntil() },
         );
+        if (r.mode === "post-copy") {
+          // Until every page is on the destination the source must stay: a transfer that breaks
+          // off kills the destination copy (its memory is incomplete) and rolls back to the source.
+          const pages = await this.step(
+            r,
+            "pages",
+            r.destination,
+            "migration.pages",
+            { migrationId: r.id, containerId: destinationId },
+            { until: forwardUntil() },
+          );
+          r.sourceReleasedAt = r.steps.at(-1)?.finishedAt ?? this.now();
+          this.o.log.info("Post-copy: every page on the destination", { migrationId: r.id, pages: pages.pages, pulledMs: pages.pulledMs });
+          await this.save(r);
+        }
         await this.step(
           r,
           "finish",
@@ -461,7 +512,7 @@ export class MigrationOrchestrator {
           "resume-source",
           r.source,
           "migration.resume-source",
-          { migrationId: r.id, spec: r.spec, frozen: r.frozen },
+          { migrationId: r.id, spec: r.spec, frozen: r.frozen, ...(r.mode ? { mode: r.mode } : {}) },
           { until, retryFailures: true },
         );
       }

@@ -16,10 +16,16 @@ export function migrationRoutes(orchestrator: MigrationOrchestrator, store: Migr
     route(async (req, res) => {
       const body = parseOrThrow(StartMigrationBody, req.body ?? {});
       if (body.dryRun) {
-        res.json(await orchestrator.dryRun({ container: body.container, to: body.to }));
+        res.json(await orchestrator.dryRun({ container: body.container, to: body.to, ...(body.mode ? { mode: body.mode } : {}) }));
         return;
       }
-      const record = await orchestrator.start({ container: body.container, to: body.to, deadlineMs: body.deadlineMs, reason: body.reason });
+      const record = await orchestrator.start({
+        container: body.container,
+        to: body.to,
+        deadlineMs: body.deadlineMs,
+        reason: body.reason,
+        ...(body.mode ? { mode: body.mode } : {}),
+      });
       res.status(202).json(record);
     }),
   );
