@@ -171,6 +171,18 @@ export class RuncCheckpointer implements Checkpointer {
       const why = ended instanceof Error ? ended.message : ended ? `exit ${ended.code}: ${ended.stderr.trim()}` : "page server not ready";
       throw new ExternalError(`post-copy dump of ${id} failed (${why}); container ${released}${tail ? `; CRIU: ${tail}` : ""}`);
     }
+    // The frozen container still holds its cluster address here while the destination brings the
+    // same address up: its link goes down now (release() brings it back if the source runs on).
+    try {
+      await this.downClusterLink(id);
+    } catch (err) {
+      abort.abort(err);
+      await settled;
+      await this.release(id).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
+      throw err;
+    }
     const bytes = await dirSize(dir);
     const durationMs = this.now() - t0;
     this.log.info("Post-copy dump: page server ready", { containerId: id, checkpoint: name, durationMs, bytes });
@@ -219,6 +231,13 @@ export class RuncCheckpointer implements Checkpointer {
     }
     if (!pid) return "is not running";
     await this.fenceTcp(id, false);
+    const downed = this.downedLinks.get(id);
+    if (downed) {
+      const r = await this.run("nsenter", [`--net=${downed.key}`, "ip", "link", "set", "dev", downed.device, "up"]);
+      if (r.code !== 0)
+        this.log.warn("Could not bring the container's cluster link back up", { containerId: id, device: downed.device, stderr: r.stderr.trim() });
+      this.downedLinks.delete(id);
+    }
     const procRoot = this.o.procRoot ?? "/proc";
     const thawed = await thawCgroupOf(pid, this.o.cgroupRoot ?? "/sys/fs/cgroup", procRoot).catch((err: unknown) => `thaw failed: ${errorMessage(err)}`);
     const deadline = this.now() + 5_000;
@@ -234,6 +253,22 @@ export class RuncCheckpointer implements Checkpointer {
         throw new ExternalError(`container ${id} (pid ${pid}) is still traced by ${tracer} (state ${state}) after the dump was killed`, { retryable: false });
       await sleep(50);
     }
+  }
+
+  /** Cluster links taken down under a post-copy dump, by container id (brought back up by release()). */
+  private readonly downedLinks = new Map<string, { key: string; device: string }>();
+
+  private async downClusterLink(id: string): Promise<void> {
+    const info = await this.engine.getContainer(id).inspect();
+    const address = Object.values(info.NetworkSettings?.Networks ?? {}).find((n) => n.IPAMConfig?.IPv4Address)?.IPAMConfig?.IPv4Address;
+    const key = info.NetworkSettings?.SandboxKey;
+    if (!address || !key) return;
+    const device = await this.deviceHolding(key, address);
+    if (!device) return;
+    const r = await this.run("nsenter", [`--net=${key}`, "ip", "link", "set", "dev", device, "down"]);
+    if (r.code !== 0) throw new ExternalError(`cannot take ${id}'s cluster link ${device} down for post-copy: ${r.stderr.trim()}`);
+    this.downedLinks.set(id, { key, device });
+    this.log.info("Post-copy: the frozen source's cluster link is down", { containerId: id, address, device });
   }
 
   private async criuLogTail(work: string): Promise<string> {

@@ -177,6 +177,11 @@ export class SourceMigrationSteps {
   /** Makes sure a container the engine shows running is not left frozen or traced by an unfinished dump. */
   async release(spec: ContainerSpec): Promise<void> {
     await this.o.checkpointer.release?.(spec.id);
+    // After a post-copy that failed, the source's address was down for a while (see checkpointLazy): announce it again.
+    if (spec.ipv4Address && this.o.announcer) {
+      const now = await this.o.runtime.inspect(spec.id);
+      if (now.state.running) await this.o.announcer.announce(now.state.pid, spec.ipv4Address);
+    }
   }
 
   /** Commit: the destination runs, the source container and its checkpoint go. */
