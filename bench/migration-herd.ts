@@ -1,7 +1,15 @@
 /**
- * bench:migration, `herd migrate` case — stop-and-copy frozen time through the very path users
- * take: a real two-node local cluster (herd up), the control service's saga over the broker, the
- * agents' handlers (runc dump, rsync, restore through linked images).
+ * bench:migration, `herd migrate` case — frozen time through the very path users take: a real
+ * two-node local cluster (herd up), the control service's saga over the broker, the agents'
+ * handlers (runc dump, rsync, restore through linked images), in both modes side by side with the
+ * raw CRIU floor, all in one run:
+ *   floor:         the same memhold as a plain process: criu dump + cp + criu restore (same disk)
+ *   stop-and-copy: `herd migrate` (the whole memory dumped and shipped while frozen)
+ *   post-copy:     `herd migrate --mode post-copy` (runs on n2 at once, pulls its pages from n1's
+ *                  CRIU page server); also reported: the time until the source is released (every
+ *                  page on n2) and the workload's slowdown while its pages are pulled (memhold's
+ *                  ticks per second and time per tick, from its progress lines, against the same
+ *                  container before the move).
  *
  * For each memory size and each dirty rate, a `memhold` container holding that much memory
  * (rewriting MEMHOLD_DIRTY_MBPS MB/s of it) runs on n1 and is moved to n2 with `herd migrate`.
@@ -11,10 +19,14 @@
  * RSS during the migration. The 1 MB case runs idle (dirty rate 0) only.
  *
  * Env: HERD_BENCH_HERD_SIZES (MB list, default "1,16,128,512"), HERD_BENCH_DIRTY_MBPS (list,
- * default "0,10"), HERD_BENCH_OUT (default bench/results).
+ * default "0,10"), HERD_BENCH_POST_COPY_MIN_MB (post-copy runs from this size on, default 128),
+ * HERD_BENCH_OUT (default bench/results).
  */
-import { readFile, mkdir, writeFile } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { readFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { dockerExec, engineOf, herd, herdJson, logsOf, newCluster, repoRoot, waitFor } from "../test/integration/support/cluster-harness.js";
 
 interface StepView {
@@ -26,6 +38,10 @@ interface MigrationView {
   id: string;
   containerName: string;
   state: string;
+  mode?: string;
+  frozenAt?: number;
+  runningAt?: number;
+  sourceReleasedAt?: number;
   frozenMs?: number;
   totalMs?: number;
   bytes: number;
@@ -39,9 +55,23 @@ interface AgentUse {
   peakRssMB: number;
 }
 
+type Path = "floor" | "stop-and-copy" | "post-copy";
+
+/** memhold's pace: ticks per second and dirtying time per tick (ms), over a window. */
+interface Pace {
+  ticksPerS: number;
+  workMsPerTick: number;
+}
+
 interface Result {
+  path: Path;
   mb: number;
   dirtyMBps: number;
+  /** Post-copy: freeze start → every page on the destination (the source released). */
+  sourceReleasedMs?: number | null;
+  /** Post-copy: memhold's pace before the move and while its pages were pulled. */
+  paceBefore?: Pace | null;
+  pacePulling?: Pace | null;
   migrationId: string;
   frozenMs: number | null;
   totalMs: number | null;
@@ -91,8 +121,84 @@ async function watchAgent(node: string): Promise<() => Promise<AgentUse>> {
   };
 }
 
-async function measure(mb: number, dirty: number): Promise<Result> {
-  const name = `bench-mem-${mb}-${dirty}`;
+/** memhold's "progress at_ms=… ticks=… work_ms=…" lines. */
+function progressLines(logs: string): Array<{ at: number; ticks: number; workMs: number }> {
+  return [...logs.matchAll(/^progress at_ms=(\d+) ticks=(\d+) work_ms=([\d.]+)$/gm)].map((m) => ({
+    at: Number(m[1]),
+    ticks: Number(m[2]),
+    workMs: Number(m[3]),
+  }));
+}
+
+/** Pace between the first and last progress line inside [from, to] (needs two). */
+function paceIn(lines: Array<{ at: number; ticks: number; workMs: number }>, from: number, to: number): Pace | null {
+  const inside = lines.filter((l) => l.at >= from && l.at <= to);
+  const a = inside[0];
+  const b = inside.at(-1);
+  if (!a || !b || b.at <= a.at || b.ticks <= a.ticks) return null;
+  return { ticksPerS: ((b.ticks - a.ticks) * 1000) / (b.at - a.at), workMsPerTick: (b.workMs - a.workMs) / (b.ticks - a.ticks) };
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The floor: memhold as a plain process on the host, `criu dump` + `cp -a` of the images +
+ * `criu restore`, then `memhold verify` against its own checksum.
+ */
+async function floor(mb: number, dirty: number): Promise<Result> {
+  const dir = `/tmp/herd-bench-floor-${process.pid}-${mb}`;
+  const bin = `/tmp/herd-bench-memhold-${process.pid}`;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, "work"), { recursive: true });
+  await mkdir(join(dir, "img"), { recursive: true });
+  await execFileAsync("gcc", ["-O2", "-o", bin, join(repoRoot, "infra/workloads/memhold.c")]);
+  const log = join(dir, "out.log");
+  const fd = openSync(log, "w");
+  const env = { MEMHOLD_DIRTY_MBPS: String(dirty), MEMHOLD_STATUS: join(dir, "status"), MEMHOLD_CHECK_S: "0" };
+  // Own session, no pipes to us: CRIU needs no --shell-job.
+  const child = spawn(bin, [String(mb), "42"], { detached: true, stdio: ["ignore", fd, fd], env });
+  closeSync(fd);
+  child.unref();
+  const pid = child.pid ?? 0;
+  try {
+    const checksum = await waitFor("floor memhold ready", async () => /checksum=([0-9a-f]{16})/.exec(await readFile(log, "utf8"))?.[1], 120_000);
+    const t0 = Date.now();
+    await execFileAsync("criu", ["dump", "-t", String(pid), "-D", join(dir, "img"), "-W", join(dir, "work"), "-o", "dump.log"]);
+    const dumpMs = Date.now() - t0;
+    await execFileAsync("cp", ["-a", join(dir, "img"), join(dir, "img2")]);
+    const copyMs = Date.now() - t0 - dumpMs;
+    await execFileAsync("criu", ["restore", "-d", "-D", join(dir, "img2"), "-W", join(dir, "work"), "-o", "restore.log"]);
+    const frozenMs = Date.now() - t0;
+    const v = await execFileAsync(bin, ["verify", String(pid)], { env }).then(
+      (r) => r.stdout,
+      (err: { stdout?: string }) => err.stdout ?? "",
+    );
+    return {
+      path: "floor",
+      mb,
+      dirtyMBps: dirty,
+      migrationId: "-",
+      frozenMs,
+      totalMs: frozenMs,
+      bytes: 0,
+      steps: { dump: dumpMs, copy: copyMs, restore: frozenMs - dumpMs - copyMs },
+      verified: v.includes(`ok ${checksum}`),
+      source: { cpuMs: 0, childrenCpuMs: 0, peakRssMB: 0 },
+      destination: { cpuMs: 0, childrenCpuMs: 0, peakRssMB: 0 },
+    };
+  } finally {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await rm(dir, { recursive: true, force: true });
+    await rm(bin, { force: true });
+  }
+}
+
+async function measure(mb: number, dirty: number, mode: "stop-and-copy" | "post-copy"): Promise<Result> {
+  const name = `bench-mem-${mb}-${dirty}-${mode === "post-copy" ? "pc" : "sc"}`;
   const started = await herd(
     "run",
     "--node",
@@ -106,7 +212,7 @@ async function measure(mb: number, dirty: number): Promise<Result> {
     "--",
     "sh",
     "-c",
-    `MEMHOLD_DIRTY_MBPS=${dirty} exec memhold ${mb} 42`,
+    `MEMHOLD_DIRTY_MBPS=${dirty} MEMHOLD_PROGRESS_S=0.5 exec memhold ${mb} 42`,
   );
   // Not herdJson: its `-o json` would land after `--`, in memhold's command line.
   if (started.code !== 0) throw new Error(`herd run ${name}: ${started.stderr}`);
@@ -118,13 +224,32 @@ async function measure(mb: number, dirty: number): Promise<Result> {
     async () => (await herdJson<Array<{ name: string; state: string }>>("ps")).some((c) => c.name === name && c.state === "running"),
     60_000,
   );
+  // A few seconds of steady pace on the source before the move.
+  await waitFor(`${name} pace`, async () => progressLines(await logsOf(src, name)).length >= 6, 30_000);
+  const before = progressLines(await logsOf(src, name));
+  const tStart = Date.now();
   const stopSource = await watchAgent("n1");
   const stopDestination = await watchAgent("n2");
-  const r = await herd("migrate", name, "--to", "n2");
+  const r = await herd("migrate", name, "--to", "n2", "--mode", mode);
   const source = await stopSource();
   const destination = await stopDestination();
   if (r.code !== 0) throw new Error(`herd migrate ${name}: ${r.stdout} ${r.stderr}`);
   const m = (await herdJson<MigrationView[]>("migrations")).filter((x) => x.containerName === name && x.state === "committed").at(-1);
+  let postCopy: Pick<Result, "sourceReleasedMs" | "paceBefore" | "pacePulling"> = {};
+  if (mode === "post-copy") {
+    // Some progress lines after the release too, so the pulling window is bounded on both sides.
+    await new Promise((res) => setTimeout(res, 1_500));
+    const after = progressLines(await logsOf(engineOf(info(), "n2"), name));
+    const frozenAt = m?.frozenAt ?? 0;
+    const runningAt = m?.runningAt ?? 0;
+    const released = m?.sourceReleasedAt ?? 0;
+    postCopy = {
+      sourceReleasedMs: m?.sourceReleasedAt && m.frozenAt ? released - frozenAt : null,
+      paceBefore: paceIn(before, tStart - 4_000, tStart),
+      // From the restore to the release; a window shorter than two progress lines says so (null).
+      pacePulling: paceIn(after, runningAt, released + 250),
+    };
+  }
   const verify = await dockerExec(engineOf(info(), "n2"), name, ["memhold", "verify"]);
   const verified = verify.code === 0 && verify.output.includes(`ok ${checksum}`);
   const full = m ? await herdJson<MigrationView>("migrations", m.id) : undefined;
@@ -134,8 +259,10 @@ async function measure(mb: number, dirty: number): Promise<Result> {
     .remove({ force: true })
     .catch(() => undefined);
   return {
+    path: mode,
     mb,
     dirtyMBps: dirty,
+    ...postCopy,
     migrationId: m?.id ?? "?",
     frozenMs: m?.frozenMs ?? null,
     totalMs: m?.totalMs ?? null,
@@ -148,28 +275,48 @@ async function measure(mb: number, dirty: number): Promise<Result> {
 }
 
 function markdown(results: Result[], meta: Record<string, string>): string {
-  const s = (v: number | null) => (v === null ? "—" : (v / 1000).toFixed(2));
+  const s = (v: number | null | undefined) => (v === null || v === undefined ? "—" : (v / 1000).toFixed(2));
+  const floorOf = (r: Result) => results.find((f) => f.path === "floor" && f.mb === r.mb && f.dirtyMBps === r.dirtyMBps);
+  const ratio = (r: Result) => {
+    const f = floorOf(r);
+    return r.path === "floor" || !f?.frozenMs || r.frozenMs === null ? "" : ` (${(r.frozenMs / f.frozenMs).toFixed(1)}× floor)`;
+  };
+  const sc = (r: Result) => results.find((x) => x.path === "stop-and-copy" && x.mb === r.mb && x.dirtyMBps === r.dirtyMBps);
+  const pace = (p: Pace | null | undefined) => (p ? `${p.ticksPerS.toFixed(1)}/s, ${p.workMsPerTick.toFixed(2)} ms` : "—");
+  const post = results.filter((r) => r.path === "post-copy");
   return [
-    "# bench:migration — `herd migrate` (stop-and-copy, memhold, dirty rates)",
+    "# bench:migration — floor, `herd migrate` stop-and-copy and post-copy (memhold, dirty rates), one run",
     "",
     ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
     "",
-    "Frozen is Herd's own record (dump start on the source → the container running on the destination, agent clocks); it includes the broker round trips between freeze, install and restore. Verified = `memhold verify` on the destination printed the checksum memhold printed before the move. Agent CPU = the agent process's own CPU time during the migration + its waited-for children (runc and the dump's CRIU, rsync); the restore's CRIU runs under containerd's shim and is not counted.",
+    "Frozen: for Herd, its own record (dump start on the source → the container running on the destination, agent clocks; it includes the broker round trips between freeze, install and restore); for the floor, criu dump + cp + criu restore of the same memhold as a plain process. Verified = `memhold verify` printed the checksum memhold printed before the move. Agent CPU = the agent process's own CPU time during the migration + its waited-for children (runc and the dump's CRIU, rsync); the restore's CRIU runs under containerd's shim, and in post-copy the page server (runc + CRIU, its own process group) and the lazy-pages daemon are not waited for by the agent's process either: they are not counted.",
     "",
-    "| MB | dirty MB/s | frozen (s) | total (s) | moved (MB) | verified | source agent CPU own + children (s) | source peak RSS (MB) | destination agent CPU own + children (s) | destination peak RSS (MB) |",
-    "|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|",
+    "| path | MB | dirty MB/s | frozen (s) | total (s) | moved (MB) | verified | source agent CPU own + children (s) | source peak RSS (MB) | destination agent CPU own + children (s) | destination peak RSS (MB) |",
+    "|---|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|",
     ...results.map(
       (r) =>
-        `| ${r.mb} | ${r.dirtyMBps} | ${s(r.frozenMs)} | ${s(r.totalMs)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${r.verified ? "yes" : "**NO**"} | ${(r.source.cpuMs / 1000).toFixed(2)} + ${(r.source.childrenCpuMs / 1000).toFixed(2)} | ${r.source.peakRssMB.toFixed(0)} | ${(r.destination.cpuMs / 1000).toFixed(2)} + ${(r.destination.childrenCpuMs / 1000).toFixed(2)} | ${r.destination.peakRssMB.toFixed(0)} |`,
+        `| ${r.path} | ${r.mb} | ${r.dirtyMBps} | ${s(r.frozenMs)}${ratio(r)} | ${s(r.totalMs)} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${r.verified ? "yes" : "**NO**"} | ${r.path === "floor" ? "—" : `${(r.source.cpuMs / 1000).toFixed(2)} + ${(r.source.childrenCpuMs / 1000).toFixed(2)}`} | ${r.path === "floor" ? "—" : r.source.peakRssMB.toFixed(0)} | ${r.path === "floor" ? "—" : `${(r.destination.cpuMs / 1000).toFixed(2)} + ${(r.destination.childrenCpuMs / 1000).toFixed(2)}`} | ${r.path === "floor" ? "—" : r.destination.peakRssMB.toFixed(0)} |`,
     ),
+    "",
+    "## Post-copy against stop-and-copy",
+    "",
+    "Pace = memhold's ticks per second (10/s when nothing slows it: a 100 ms sleep per tick) and its time per tick spent rewriting pages, from its progress lines: before the move (the 4 s before `herd migrate`, on the source) and while its pages were pulled (restore → source released, on the destination; — when that window held fewer than two progress lines, 0.5 s apart).",
+    "",
+    "| MB | dirty MB/s | post-copy frozen (s) | stop-and-copy frozen (s) | post / stop | source released after (s) | pace before | pace while pulling | verified |",
+    "|---:|---:|---:|---:|---:|---:|---|---|:---:|",
+    ...post.map((r) => {
+      const b = sc(r);
+      const q = b?.frozenMs && r.frozenMs !== null ? (r.frozenMs / b.frozenMs).toFixed(2) : "—";
+      return `| ${r.mb} | ${r.dirtyMBps} | ${s(r.frozenMs)} | ${s(b?.frozenMs)} | ${q} | ${s(r.sourceReleasedMs)} | ${pace(r.paceBefore)} | ${pace(r.pacePulling)} | ${r.verified ? "yes" : "**NO**"} |`;
+    }),
     "",
     "## Steps (ms)",
     "",
-    "| MB | dirty MB/s | migration | steps |",
-    "|---:|---:|---|---|",
+    "| path | MB | dirty MB/s | migration | steps |",
+    "|---|---:|---:|---|---|",
     ...results.map(
       (r) =>
-        `| ${r.mb} | ${r.dirtyMBps} | ${r.migrationId} | ${Object.entries(r.steps)
+        `| ${r.path} | ${r.mb} | ${r.dirtyMBps} | ${r.migrationId} | ${Object.entries(r.steps)
           .map(([k, v]) => `${k}=${Math.round(v)}`)
           .join(", ")} |`,
     ),
@@ -187,23 +334,26 @@ const list = (v: string | undefined, dflt: string) =>
 async function main(): Promise<void> {
   const sizes = list(process.env.HERD_BENCH_HERD_SIZES, "1,16,128,512");
   const dirtyRates = list(process.env.HERD_BENCH_DIRTY_MBPS, "0,10");
+  const postCopyMinMb = list(process.env.HERD_BENCH_POST_COPY_MIN_MB, "128")[0] ?? 128;
   const outDir = process.env.HERD_BENCH_OUT ?? join(repoRoot, "bench/results");
   if (cluster.info()) throw new Error("a local cluster is already up: run `herd down` first");
   const results: Result[] = [];
   const started = Date.now();
-  let notes: string[] = [];
+  const notes: string[] = [];
   try {
     await cluster.up({ nodes: 2 });
     await waitFor("both nodes up", async () => (await herdJson<Array<{ status: string }>>("nodes")).filter((n) => n.status === "up").length === 2, 60_000);
     for (const mb of sizes) {
       for (const dirty of mb <= 1 ? [0] : dirtyRates) {
-        const r = await measure(mb, dirty);
-        process.stderr.write(`${mb} MB, dirty ${dirty} MB/s: frozen ${r.frozenMs} ms, verified ${r.verified}\n`);
-        results.push(r);
+        const modes: Array<"stop-and-copy" | "post-copy"> = mb >= postCopyMinMb ? ["stop-and-copy", "post-copy"] : ["stop-and-copy"];
+        for (const r of [await floor(mb, dirty), ...(await sequential(modes.map((mode) => () => measure(mb, dirty, mode))))]) {
+          process.stderr.write(`${r.path} ${mb} MB, dirty ${dirty} MB/s: frozen ${r.frozenMs} ms, verified ${r.verified}\n`);
+          results.push(r);
+        }
       }
     }
-    const last = results.at(-1);
-    if (last) notes = (await herdJson<MigrationView>("migrations", last.migrationId)).notes ?? [];
+    for (const r of results.filter((x) => x.path !== "floor").slice(-2))
+      notes.push(...((await herdJson<MigrationView>("migrations", r.migrationId)).notes ?? []));
   } finally {
     await cluster.down();
   }
@@ -222,6 +372,12 @@ async function main(): Promise<void> {
     process.stderr.write("bench:migration herd: some restored containers failed verification\n");
     process.exitCode = 1;
   }
+}
+
+async function sequential<T>(jobs: Array<() => Promise<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for (const j of jobs) out.push(await j());
+  return out;
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,10 @@
  *   memhold [mb] [seed]           hold memory (env MEMHOLD_MB, MEMHOLD_SEED,
  *                                 MEMHOLD_CHECK_S = seconds between self-checks, default 10,
  *                                 MEMHOLD_DIRTY_MBPS = MB/s rewritten to keep pages dirty, default 0,
- *                                 MEMHOLD_STATUS = status file, default /data/memhold.status)
+ *                                 MEMHOLD_STATUS = status file, default /data/memhold.status,
+ *                                 MEMHOLD_PROGRESS_S = seconds between "progress" lines, default 0 =
+ *                                 none: wall clock, ticks so far and the time spent dirtying, so a
+ *                                 bench can see the workload slow down while its pages are pulled)
  *   memhold verify [pid]          ask a holder (default pid 1, e.g. via `docker exec`) to re-check
  *                                 now; prints its verdict line, exits 0 on OK, 1 on FAIL/timeout
  *
@@ -95,6 +98,7 @@ int main(int argc, char **argv) {
                   : getenv("MEMHOLD_SEED") ? strtoull(getenv("MEMHOLD_SEED"), NULL, 0) : 42;
   long check_s = getenv("MEMHOLD_CHECK_S") ? atol(getenv("MEMHOLD_CHECK_S")) : 10;
   double dirty_mbps = getenv("MEMHOLD_DIRTY_MBPS") ? atof(getenv("MEMHOLD_DIRTY_MBPS")) : 0;
+  double progress_s = getenv("MEMHOLD_PROGRESS_S") ? atof(getenv("MEMHOLD_PROGRESS_S")) : 0;
   if (mb <= 0) { fprintf(stderr, "memhold: mb must be > 0\n"); return 2; }
 
   size_t words = (size_t)mb * 1024 * 1024 / sizeof(uint64_t);
@@ -117,6 +121,8 @@ int main(int argc, char **argv) {
   long round = 0;
   double last_check = 0;
   size_t dirty_pos = 0;
+  long ticks = 0;
+  double work_s = 0, last_progress = now_s();
   const size_t words_per_page = 4096 / sizeof(uint64_t);
   for (;;) {
     double t = now_s();
@@ -140,6 +146,7 @@ int main(int argc, char **argv) {
       last_check = now_s();
     }
     /* 100 ms ticks; dirty one word per page so each touched page becomes dirty cheaply. */
+    double w0 = now_s();
     if (dirty_mbps > 0) {
       size_t pages = (size_t)(dirty_mbps * 1024 * 1024 / 4096 / 10);
       for (size_t p = 0; p < pages; p++) {
@@ -148,6 +155,12 @@ int main(int argc, char **argv) {
         dirty_pos += words_per_page;
         if (dirty_pos >= words) dirty_pos = 0;
       }
+    }
+    ticks++;
+    work_s += now_s() - w0;
+    if (progress_s > 0 && now_s() - last_progress >= progress_s) {
+      last_progress = now_s();
+      printf("progress at_ms=%.0f ticks=%ld work_ms=%.1f\n", last_progress * 1000, ticks, work_s * 1000);
     }
     struct timespec ts = {0, 100 * 1000000L};
     nanosleep(&ts, NULL);
