@@ -45,7 +45,15 @@ describe("post-copy migration on a two-node local cluster", { timeout: 900_000 }
   cluster = twoNodeCluster();
 
   it("reports post-copy support in both nodes' heartbeats", async () => {
-    const nodes = await herdJson<Array<{ id: string; postCopy?: { available: boolean; detail: string } }>>("nodes");
+    // The listing is a cached snapshot of the heartbeats: wait for one that has both.
+    const nodes = await waitFor(
+      "both nodes' post-copy reports",
+      async () => {
+        const n = await herdJson<Array<{ id: string; postCopy?: { available: boolean; detail: string } }>>("nodes");
+        return n.length === 2 && n.every((x) => x.postCopy !== undefined) ? n : undefined;
+      },
+      30_000,
+    );
     for (const n of nodes) assert.equal(n.postCopy?.available, true, `${n.id}: ${JSON.stringify(n.postCopy)}`);
   });
 
