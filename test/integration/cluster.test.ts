@@ -213,6 +213,7 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
   });
 
   migrationSuite(() => ({ cluster, info: cluster.info()! }));
+  migrationSuite(() => ({ cluster, info: cluster.info()! }), "post-copy");
 
   placementSuite(() => ({ info: cluster.info()! }));
 

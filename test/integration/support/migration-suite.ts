@@ -55,8 +55,8 @@ async function runOn(node: string, name: string, ...cmd: string[]): Promise<void
   await waitFor(`${name} in herd ps`, async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === name && c.nodeId === node), 15_000);
 }
 
-async function startMigration(name: string, to: string): Promise<string> {
-  const r = await herd("migrate", name, "--to", to, "--detach", "-o", "json");
+async function startMigrationIn(mode: string, name: string, to: string): Promise<string> {
+  const r = await herd("migrate", name, "--to", to, "--mode", mode, "--detach", "-o", "json");
   assert.equal(r.code, 0, r.stderr);
   return (JSON.parse(r.stdout) as MigrationView).id;
 }
@@ -125,33 +125,40 @@ async function counterContinues(info: ClusterInfo, name: string, node: string, b
   assert.ok(lastCounter(await logsOf(docker, name)) > before, "counter is past its pre-migration value");
 }
 
-export function migrationSuite(ctx: Ctx): void {
-  describe("live migration", () => {
+export function migrationSuite(ctx: Ctx, mode: "stop-and-copy" | "post-copy" = "stop-and-copy"): void {
+  // A second run of the suite (post-copy) on the same cluster uses its own container names.
+  const sfx = mode === "post-copy" ? "-pc" : "";
+  const n = { counter: `counter${sfx}`, memhold: `memhold${sfx}`, bigmem: `bigmem${sfx}`, bound: `bound${sfx}` };
+  const modeArgs = ["--mode", mode];
+  // Its own memhold seed, so the process-table check below tells the two suites' holders apart.
+  const seed = mode === "post-copy" ? "43" : "42";
+  const startMigration = (name: string, to: string) => startMigrationIn(mode, name, to);
+  describe(`live migration (${mode})`, () => {
     before(() => {
       currentInfo = ctx().info;
     });
 
     it("moves a counter that keeps counting, its files and its config, and back again", async () => {
       const { info } = ctx();
-      await runOn("n1", "counter", "counter", "100");
+      await runOn("n1", n.counter, "counter", "100");
       const src = engineOf(info, "n1");
-      await dockerExec(src, "counter", ["sh", "-c", "mkdir -p /data && echo written-before-migration > /data/note.txt"]);
-      await waitFor("counter past 10", async () => lastCounter(await logsOf(src, "counter")) > 10);
-      const specBefore = await src.getContainer("counter").inspect();
-      const before = lastCounter(await logsOf(src, "counter"));
+      await dockerExec(src, n.counter, ["sh", "-c", "mkdir -p /data && echo written-before-migration > /data/note.txt"]);
+      await waitFor("counter past 10", async () => lastCounter(await logsOf(src, n.counter)) > 10);
+      const specBefore = await src.getContainer(n.counter).inspect();
+      const before = lastCounter(await logsOf(src, n.counter));
 
-      const r = await herd("migrate", "counter", "--to", "n2");
+      const r = await herd("migrate", ...modeArgs, n.counter, "--to", "n2");
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout, /moved counter from n1 to n2/);
+      assert.match(r.stdout, new RegExp(`moved ${n.counter} from n1 to n2`));
       assert.match(r.stdout, /frozen .* total .* moved/);
       assert.match(r.stderr, /✓ freeze/);
-      assert.equal(await exactlyOneCopy(info, "counter"), "n2");
-      await counterContinues(info, "counter", "n2", before);
+      assert.equal(await exactlyOneCopy(info, n.counter), "n2");
+      await counterContinues(info, n.counter, "n2", before);
 
       const dst = engineOf(info, "n2");
-      const file = await dockerExec(dst, "counter", ["cat", "/data/note.txt"]);
+      const file = await dockerExec(dst, n.counter, ["cat", "/data/note.txt"]);
       assert.equal(file.output.trim(), "written-before-migration");
-      const specAfter = await dst.getContainer("counter").inspect();
+      const specAfter = await dst.getContainer(n.counter).inspect();
       const config = (c: typeof specBefore) => ({
         cmd: c.Config.Cmd,
         env: c.Config.Env,
@@ -169,22 +176,22 @@ export function migrationSuite(ctx: Ctx): void {
       const list = await herdJson<MigrationView[]>("migrations");
       assert.ok(list.some((m) => m.state === "committed" && m.frozenMs !== undefined && m.bytes > 0));
 
-      const back = await herd("migrate", "counter", "--to", "n1");
+      const back = await herd("migrate", ...modeArgs, n.counter, "--to", "n1");
       assert.equal(back.code, 0, back.stderr);
-      assert.equal(await exactlyOneCopy(info, "counter"), "n1");
-      const file2 = await dockerExec(engineOf(info, "n1"), "counter", ["cat", "/data/note.txt"]);
+      assert.equal(await exactlyOneCopy(info, n.counter), "n1");
+      const file2 = await dockerExec(engineOf(info, "n1"), n.counter, ["cat", "/data/note.txt"]);
       assert.equal(file2.output.trim(), "written-before-migration");
     });
 
     it("keeps 64 MB of memory byte-for-byte", async () => {
       const { info } = ctx();
-      await runOn("n1", "memhold", "memhold", "64", "42");
+      await runOn("n1", n.memhold, "memhold", "64", seed);
       const src = engineOf(info, "n1");
-      const ready = await waitFor("memhold ready", async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(src, "memhold"))?.[1]);
-      const r = await herd("migrate", "memhold", "--to", "n2");
+      const ready = await waitFor("memhold ready", async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(src, n.memhold))?.[1]);
+      const r = await herd("migrate", ...modeArgs, n.memhold, "--to", "n2");
       assert.equal(r.code, 0, r.stderr);
       const dst = engineOf(info, "n2");
-      const verify = await dockerExec(dst, "memhold", ["memhold", "verify"]);
+      const verify = await dockerExec(dst, n.memhold, ["memhold", "verify"]);
       assert.equal(verify.code, 0, verify.output);
       assert.match(verify.output, new RegExp(`ok ${ready}`));
     });
@@ -193,9 +200,9 @@ export function migrationSuite(ctx: Ctx): void {
       const { info } = ctx();
       const cases: Array<[string[], RegExp]> = [
         [["migrate", "no-such-container", "--to", "n2"], /no container no-such-container/],
-        [["migrate", "counter", "--to", "n9"], /no node n9/],
-        [["migrate", "counter", "--to", await exactlyOneCopy(info, "counter")], /already runs on n[12]/],
-        [["migrate", "counter", "--to", "Bad Node"], /node id "Bad Node"/],
+        [["migrate", n.counter, "--to", "n9"], /no node n9/],
+        [["migrate", n.counter, "--to", await exactlyOneCopy(info, n.counter)], /already runs on n[12]/],
+        [["migrate", n.counter, "--to", "Bad Node"], /node id "Bad Node"/],
       ];
       for (const [args, pattern] of cases) {
         const r = await herd(...args);
@@ -205,113 +212,113 @@ export function migrationSuite(ctx: Ctx): void {
       // A bind mount of a host path cannot follow the container: refused with the reason.
       await engineOf(info, "n1")
         .createContainer({
-          name: "bound",
+          name: n.bound,
           Image: "herd/workload:latest",
           Cmd: ["sleep", "3600"],
           HostConfig: { NetworkMode: "none", Binds: ["/tmp:/host-tmp"] },
         })
         .then((c) => c.start());
-      await waitFor("bound in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "bound"), 15_000);
-      const dry = await herd("migrate", "bound", "--to", "n2", "--dry-run");
+      await waitFor("bound in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === n.bound), 15_000);
+      const dry = await herd("migrate", ...modeArgs, n.bound, "--to", "n2", "--dry-run");
       assert.equal(dry.code, 1);
       assert.match(dry.stdout, /would NOT be migrated/);
       assert.match(dry.stdout, /bind/i);
-      const from = await exactlyOneCopy(info, "counter");
-      const ok = await herd("migrate", "counter", "--to", other(from), "--dry-run");
+      const from = await exactlyOneCopy(info, n.counter);
+      const ok = await herd("migrate", ...modeArgs, n.counter, "--to", other(from), "--dry-run");
       assert.equal(ok.code, 0, ok.stderr);
       assert.match(ok.stdout, new RegExp(`would move from ${from} to ${other(from)}`));
       // One migration per container at a time.
-      const id = await startMigration("counter", other(from));
-      const second = await herd("migrate", "counter", "--to", other(from));
+      const id = await startMigration(n.counter, other(from));
+      const second = await herd("migrate", ...modeArgs, n.counter, "--to", other(from));
       assert.notEqual(second.code, 0);
       assert.match(second.stderr, /already being migrated/);
       assert.equal((await settled(id)).state, "committed");
-      assert.equal(await exactlyOneCopy(info, "counter"), other(from));
+      assert.equal(await exactlyOneCopy(info, n.counter), other(from));
     });
 
     it("rolls back when rsync fails mid-transfer: the source keeps running", async () => {
       const { info } = ctx();
-      const from = await exactlyOneCopy(info, "counter");
+      const from = await exactlyOneCopy(info, n.counter);
       const to = other(from);
-      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
+      const before = lastCounter(await logsOf(engineOf(info, from), n.counter));
       // An immutable staging dir makes the destination's rsync daemon fail the transfer.
       const staging = `${planCluster({ nodes: 2, stateDir: "/var/lib/herd" }).nodes.find((n) => n.id === to)!.dataRoot}/herd-staging`;
       await execFileAsync("mkdir", ["-p", staging]);
       await execFileAsync("chattr", ["+i", staging]);
       try {
-        const r = await herd("migrate", "counter", "--to", to);
+        const r = await herd("migrate", ...modeArgs, n.counter, "--to", to);
         assert.notEqual(r.code, 0);
-        assert.match(r.stdout, new RegExp(`rolled back: counter stays on ${from}`), r.stderr);
+        assert.match(r.stdout, new RegExp(`rolled back: ${n.counter} stays on ${from}`), r.stderr);
       } finally {
         await execFileAsync("chattr", ["-i", staging]);
       }
-      assert.equal(await exactlyOneCopy(info, "counter"), from);
-      await counterContinues(info, "counter", from, before);
+      assert.equal(await exactlyOneCopy(info, n.counter), from);
+      await counterContinues(info, n.counter, from, before);
     });
 
     it("survives the source agent being killed during the checkpoint", async () => {
       const { info, cluster } = ctx();
       // Big enough that Docker's checkpoint takes seconds: the kill lands inside it.
-      await runOn("n1", "bigmem", "memhold", "256", "7");
-      const ready = await waitFor("bigmem ready", async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(engineOf(info, "n1"), "bigmem"))?.[1]);
-      const id = await startMigration("bigmem", "n2");
+      await runOn("n1", n.bigmem, "memhold", "256", "7");
+      const ready = await waitFor("bigmem ready", async () => /checksum=([0-9a-f]{16})/.exec(await logsOf(engineOf(info, "n1"), n.bigmem))?.[1]);
+      const id = await startMigration(n.bigmem, "n2");
       await waitForStep(id, "freeze");
       process.kill(cluster.info()!.nodes.find((n) => n.id === "n1")!.agentPid!, "SIGKILL");
       await new Promise((r) => setTimeout(r, 1_000));
       await cluster.startAgent("n1");
       const m = await settled(id);
-      const node = await exactlyOneCopy(info, "bigmem");
+      const node = await exactlyOneCopy(info, n.bigmem);
       assert.equal(node, m.state === "committed" ? "n2" : "n1");
-      const verify = await dockerExec(engineOf(info, node), "bigmem", ["memhold", "verify"]);
+      const verify = await dockerExec(engineOf(info, node), n.bigmem, ["memhold", "verify"]);
       assert.equal(verify.code, 0, verify.output);
       assert.match(verify.output, new RegExp(`ok ${ready}`));
       await bothNodesUp();
-      await engineOf(info, node).getContainer("bigmem").remove({ force: true });
+      await engineOf(info, node).getContainer(n.bigmem).remove({ force: true });
     });
 
     it("survives the control service being killed between checkpoint and restore", async () => {
       const { info, cluster } = ctx();
       await bothNodesUp();
-      const from = await exactlyOneCopy(info, "counter");
+      const from = await exactlyOneCopy(info, n.counter);
       const to = from === "n1" ? "n2" : "n1";
-      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
-      const id = await startMigration("counter", to);
+      const before = lastCounter(await logsOf(engineOf(info, from), n.counter));
+      const id = await startMigration(n.counter, to);
       await waitFor("freeze done", async () => (await migration(id))?.steps.some((s) => s.name === "freeze" && s.ok), 120_000, 50);
       const pid = cluster.info()!.controlPid!;
       process.kill(pid, "SIGKILL");
       await cluster.restartControl();
       const m = await settled(id);
       assert.equal(m.state, "committed", JSON.stringify(m.error));
-      assert.equal(await exactlyOneCopy(info, "counter"), to);
-      await counterContinues(info, "counter", to, before);
+      assert.equal(await exactlyOneCopy(info, n.counter), to);
+      await counterContinues(info, n.counter, to, before);
     });
 
     it("survives a broker restart in the middle", async () => {
       const { info } = ctx();
-      const from = await exactlyOneCopy(info, "counter");
+      const from = await exactlyOneCopy(info, n.counter);
       const to = from === "n1" ? "n2" : "n1";
-      const before = lastCounter(await logsOf(engineOf(info, from), "counter"));
-      const id = await startMigration("counter", to);
+      const before = lastCounter(await logsOf(engineOf(info, from), n.counter));
+      const id = await startMigration(n.counter, to);
       await waitFor("migration under way", async () => (await migration(id))?.steps.some((s) => s.name === "prepare"), 60_000, 50);
       await execFileAsync("rabbitmqctl", ["stop_app"]);
       await new Promise((r) => setTimeout(r, 2_000));
       await execFileAsync("rabbitmqctl", ["start_app"]);
       const m = await settled(id);
-      const node = await exactlyOneCopy(info, "counter");
+      const node = await exactlyOneCopy(info, n.counter);
       assert.equal(node, m.state === "committed" ? to : from);
-      await counterContinues(info, "counter", node, before);
+      await counterContinues(info, n.counter, node, before);
       await bothNodesUp();
     });
 
     it("never runs two copies when the destination engine crashes during restore", async () => {
       const { info, cluster } = ctx();
-      const from = await exactlyOneCopy(info, "memhold");
+      const from = await exactlyOneCopy(info, n.memhold);
       const to = from === "n1" ? "n2" : "n1";
       // The checksum before: from a check now (the logs of a migrated container start after its restore).
-      const beforeCheck = await dockerExec(engineOf(info, from), "memhold", ["memhold", "verify"]);
+      const beforeCheck = await dockerExec(engineOf(info, from), n.memhold, ["memhold", "verify"]);
       const ready = /ok ([0-9a-f]{16})/.exec(beforeCheck.output)?.[1];
       assert.ok(ready, beforeCheck.output);
-      const id = await startMigration("memhold", to);
+      const id = await startMigration(n.memhold, to);
       await waitForStep(id, "restore");
       const { stdout } = await execFileAsync("cat", [`/run/herd/${to}/docker.pid`]);
       const enginePid = Number(stdout.trim());
@@ -335,7 +342,7 @@ export function migrationSuite(ctx: Ctx): void {
       // All nodes share this host, so the process table sees every copy, even one the crashed
       // engine can no longer report.
       const { stdout: procs } = await execFileAsync("ps", ["-eo", "stat=,args="]);
-      const copies = procs.split("\n").filter((l) => /^\s*[RS]\S*\s+memhold 64 42$/.test(l));
+      const copies = procs.split("\n").filter((l) => new RegExp(`^\\s*[RS]\\S*\\s+memhold 64 ${seed}$`).test(l));
       assert.ok(copies.length <= 1, `two copies while the engine was down: ${JSON.stringify(copies)}`);
       // Bring the engine back (idempotent up restarts what is missing).
       await cluster.up({ nodes: 2 });
@@ -344,14 +351,14 @@ export function migrationSuite(ctx: Ctx): void {
       const node = await waitFor(
         "one copy",
         async () => {
-          const copies = await copiesOf(cluster.info()!, "memhold");
+          const copies = await copiesOf(cluster.info()!, n.memhold);
           const running = copies.filter((c) => c.running);
           return running.length === 1 && copies.length === 1 ? running[0]!.node : undefined;
         },
         60_000,
       );
       assert.equal(node, m.state === "committed" ? to : from);
-      const verify = await dockerExec(engineOf(cluster.info()!, node), "memhold", ["memhold", "verify"]);
+      const verify = await dockerExec(engineOf(cluster.info()!, node), n.memhold, ["memhold", "verify"]);
       assert.equal(verify.code, 0, verify.output);
       assert.match(verify.output, new RegExp(`ok ${ready}`));
     });

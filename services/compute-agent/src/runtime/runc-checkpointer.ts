@@ -140,11 +140,13 @@ export class RuncCheckpointer implements Checkpointer {
     const abort = new AbortController();
     const endpoint = `${o.pageServer.address}:${o.pageServer.port}`;
     this.log.info("Post-copy dump: starting the page server", { containerId: id, checkpoint: name, pageServer: endpoint });
+    // No ProcessGroups key, unlike a stop-and-copy dump: an agent that restarts kills a page
+    // server its predecessor left (nobody is left to follow its transfer); a destination pulling
+    // from it then loses the transfer, kills its copy and the migration rolls back to this source.
     const dump = this.runcFor(
       ["checkpoint", "--lazy-pages", "--page-server", endpoint, "--tcp-established", "--image-path", dir, "--work-path", work, id],
       o.timeoutMs,
       abort.signal,
-      dumpKey(id),
     );
     let ended: { code: number; stderr: string } | Error | undefined;
     const settled = dump.then(
@@ -231,13 +233,7 @@ export class RuncCheckpointer implements Checkpointer {
     }
     if (!pid) return "is not running";
     await this.fenceTcp(id, false);
-    const downed = this.downedLinks.get(id);
-    if (downed) {
-      const r = await this.run("nsenter", [`--net=${downed.key}`, "ip", "link", "set", "dev", downed.device, "up"]);
-      if (r.code !== 0)
-        this.log.warn("Could not bring the container's cluster link back up", { containerId: id, device: downed.device, stderr: r.stderr.trim() });
-      this.downedLinks.delete(id);
-    }
+    await this.clusterLinkUp(id);
     const procRoot = this.o.procRoot ?? "/proc";
     const thawed = await thawCgroupOf(pid, this.o.cgroupRoot ?? "/sys/fs/cgroup", procRoot).catch((err: unknown) => `thaw failed: ${errorMessage(err)}`);
     const deadline = this.now() + 5_000;
@@ -255,8 +251,26 @@ export class RuncCheckpointer implements Checkpointer {
     }
   }
 
-  /** Cluster links taken down under a post-copy dump, by container id (brought back up by release()). */
-  private readonly downedLinks = new Map<string, { key: string; device: string }>();
+  /**
+   * A running container's cluster link that is down (taken down under a post-copy dump, by this
+   * agent or a predecessor) goes back up: the container runs on here.
+   */
+  private async clusterLinkUp(id: string): Promise<void> {
+    const info = await this.engine.getContainer(id).inspect();
+    const address = Object.values(info.NetworkSettings?.Networks ?? {}).find((n) => n.IPAMConfig?.IPv4Address)?.IPAMConfig?.IPv4Address;
+    const key = info.NetworkSettings?.SandboxKey;
+    if (!address || !key || (await this.deviceHolding(key, address))) return;
+    const r = await this.run("nsenter", [`--net=${key}`, "ip", "-o", "-4", "addr", "show"]);
+    const device = r.stdout
+      .split("\n")
+      .filter((l) => l.includes(` ${address}/`))
+      .map((l) => /^\d+:\s+([^\s@]+)/.exec(l)?.[1])
+      .find(Boolean);
+    if (!device) return;
+    const up = await this.run("nsenter", [`--net=${key}`, "ip", "link", "set", "dev", device, "up"]);
+    if (up.code !== 0) this.log.warn("Could not bring the container's cluster link back up", { containerId: id, device, stderr: up.stderr.trim() });
+    else this.log.info("The container's cluster link is up again", { containerId: id, device, address });
+  }
 
   private async downClusterLink(id: string): Promise<void> {
     const info = await this.engine.getContainer(id).inspect();
@@ -267,7 +281,6 @@ export class RuncCheckpointer implements Checkpointer {
     if (!device) return;
     const r = await this.run("nsenter", [`--net=${key}`, "ip", "link", "set", "dev", device, "down"]);
     if (r.code !== 0) throw new ExternalError(`cannot take ${id}'s cluster link ${device} down for post-copy: ${r.stderr.trim()}`);
-    this.downedLinks.set(id, { key, device });
     this.log.info("Post-copy: the frozen source's cluster link is down", { containerId: id, address, device });
   }
 
@@ -375,10 +388,9 @@ export class RuncCheckpointer implements Checkpointer {
     return (this.o.run ?? runProcess)(file, args, { timeoutMs: 5_000 });
   }
 
-  private runcFor(args: string[], timeoutMs: number, signal: AbortSignal, key: string): Promise<{ code: number; stderr: string }> {
+  private runcFor(args: string[], timeoutMs: number, signal: AbortSignal): Promise<{ code: number; stderr: string }> {
     const run = this.o.run ?? runProcess;
     return run(this.o.runcPath ?? "runc", ["--root", this.o.runcRoot, ...args], {
-      key,
       timeoutMs,
       signal,
       env: { ...process.env, PATH: this.o.path ?? `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
