@@ -51,6 +51,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
   const total = new Float64Array(N);
   const pe = new Float64Array(N);
   const uStale = new Float64Array(N);
+  const usedCpu = new Float64Array(N);
   const up = new Uint8Array(N);
   const power: (readonly number[])[] = [];
   const nodeIdx = new Map<string, number>();
@@ -59,6 +60,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     nodeIdx.set(n.id, h);
     total[h] = n.capacity.cpu;
     pe[h] = n.capacity.cpuPerCore;
+    usedCpu[h] = n.usage.cpu;
     let u = n.usage.cpu / n.capacity.cpu;
     if (u > 1 && u < 1.01) u = 1;
     uStale[h] = u;
@@ -109,14 +111,16 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
   const hB = new Float64Array(N);
   const hLen = new Int32Array(N);
   const hMaxRam = new Float64Array(N).fill(-Infinity);
-  // CPU virtually added to a host during this round. CloudSim's findHostForVm judges power and the
-  // "switched off" test on getUtilizationOfCpuMips(host) (PowerVmAllocationPolicyMigrationAbstract),
-  // the allocated MIPS of host.getVmList(), which includes the VMs getNewVmPlacement already
-  // vmCreate'd on it this round; only host.getPower() (the subtrahend) uses the measured utilization.
-  const addedCpu = new Float64Array(N);
+  // CPU of a host including what was virtually added to it this round. CloudSim's findHostForVm
+  // judges power and the "switched off" test on getUtilizationOfCpuMips(host)
+  // (PowerVmAllocationPolicyMigrationAbstract), the allocated MIPS of host.getVmList(), which
+  // includes the VMs getNewVmPlacement already vmCreate'd on it this round; only host.getPower()
+  // (the subtrahend) uses the measured utilization. Summed as CloudSim sums it: measured MIPS first,
+  // then each added container in list order (PABFD's ties are decided by this rounding).
+  const hostCpu = new Float64Array(N);
   const recomputeHost = (h: number) => {
     let r = 0;
-    let added = 0;
+    let hc = usedCpu[h]!;
     let av = total[h]!;
     let over = false;
     let a0 = 0;
@@ -126,7 +130,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     hHist.fill(0, h * L, h * L + L);
     for (const v of lists[h]!) {
       r += demand[v]!;
-      if (origin[v] !== h) added += demand[v]!;
+      if (origin[v] !== h) hc += demand[v]!;
       const capped = Math.min(demand[v]!, pe[h]!);
       if (!over && av >= capped) av -= capped;
       else over = true;
@@ -137,7 +141,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
       mr = Math.max(mr, ram[v]!);
     }
     reqSum[h] = r;
-    addedCpu[h] = added;
+    hostCpu[h] = hc;
     avail[h] = over ? 0 : av;
     hA[h] = a0;
     hB[h] = b0;
@@ -148,7 +152,7 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
   const add = (h: number, v: number) => {
     lists[h]!.push(v);
     reqSum[h] = reqSum[h]! + demand[v]!;
-    if (origin[v] !== h) addedCpu[h] = addedCpu[h]! + demand[v]!;
+    if (origin[v] !== h) hostCpu[h] = hostCpu[h]! + demand[v]!;
     const capped = Math.min(demand[v]!, pe[h]!);
     avail[h] = avail[h]! >= capped ? avail[h]! - capped : 0;
     for (let i = 0; i < histLen[v]!; i++) hHist[h * L + i] = hHist[h * L + i]! + hist[v * L + i]! / total[h]!;
@@ -210,9 +214,9 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     for (let h = 0; h < N; h++) {
       if (excluded[h] || !up[h]) continue;
       if (pe[h]! < demand[v]! || avail[h]! < demand[v]!) continue;
-      const uNow = uStale[h]! + addedCpu[h]! / total[h]!;
-      if (uNow !== 0 && overloaded(h, v)) continue;
-      const uAfter = uNow + demand[v]! / total[h]!;
+      // CloudSim's getUtilizationOfCpuMips(host) and getMaxUtilizationAfterAllocation, in its order of operations.
+      if (hostCpu[h] !== 0 && overloaded(h, v)) continue;
+      const uAfter = (hostCpu[h]! + demand[v]!) / total[h]!;
       if (uAfter > 1) continue;
       const diff = powerAt(power[h]!, uAfter) - staticPower(h);
       if (diff < minDiff) {
@@ -233,6 +237,10 @@ export function proposeConsolidation(s: ClusterSnapshot, a: ConsolidationArgs): 
     }
     const first = moves.get(v);
     const via = a.cloudsimDoubleMoves && first && first.to !== s.nodes[to]!.id ? first.to : undefined;
+    // CloudSim appends the second hop to its migration map, so the container lands on its final
+    // host in that entry's turn: after every container placed in between. A host's container
+    // order decides which of two equal-memory containers MMT sheds later, so keep that order.
+    if (via) moves.delete(v);
     moves.set(v, {
       containerId: s.containers[v]!.id,
       from: s.nodes[from]!.id,

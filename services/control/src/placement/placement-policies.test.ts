@@ -333,6 +333,19 @@ const cases: Case[] = [
     ),
     expected: cloudsimDoubleMoves ? ["d:a->b->c", "e:b->c"] : ["d:a->c", "e:b->c"],
   })),
+  ...[false, true].map((cloudsimDoubleMoves) => ({
+    // d leaves a for b; draining b then places e (larger) before d. CloudSim appends d's second
+    // hop to its migration map after e's entry, so d lands on c after e: c's container order, which
+    // decides which of two equal-memory containers MMT sheds later, follows the map's order.
+    name: `consolidation THR: a doubly moved container comes after the moves made between its two hops (cloudsimDoubleMoves ${cloudsimDoubleMoves})`,
+    policy: "consolidation",
+    args: { detector: "thr", parameter: 0.8, cloudsimDoubleMoves },
+    snapshot: snap(
+      [node("a", 1, { power: LINEAR_POWER }), node("b", 1, { power: LINEAR_POWER }), node("c", 1, { power: LINEAR_POWER })],
+      [ctr("x", "a", 750, { sizeMb: 500 }), ctr("d", "a", 100, { sizeMb: 100 }), ctr("e", "b", 150), ctr("f", "c", 200)],
+    ),
+    expected: cloudsimDoubleMoves ? ["e:b->c", "d:a->b->c"] : ["d:a->c", "e:b->c"],
+  })),
   {
     name: "consolidation LR: with less than 10 samples the 0.7 static fallback decides",
     policy: "consolidation",

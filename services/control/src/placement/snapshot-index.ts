@@ -38,14 +38,20 @@ export function indexSnapshot(s: ClusterSnapshot): SnapshotIndex {
   return { nodes: s.nodes, nodeIdx, byNode, migrating, incomingCpu, incomingMem };
 }
 
-/** Watts at utilization u (0..1) from an 11-point table, linear in between (SPECpower style). */
+/**
+ * Watts at utilization u (0..1) from an 11-point table, linear in between (SPECpower style). The
+ * arithmetic is CloudSim 3.0.3's PowerModelSpecPower.getPower, operation for operation: PABFD
+ * compares power increases that are equal up to rounding (a tiny VM on any host of one type in the
+ * same 10 % band), so the host chosen among them depends on how the rounding falls.
+ */
 export function powerAt(table: readonly number[], u: number): number {
-  const x = Math.min(1, Math.max(0, u)) * 10;
-  const lo = Math.floor(x);
-  const hi = Math.ceil(x);
+  const x = Math.min(1, Math.max(0, u));
+  if (x % 0.1 === 0) return table[Math.trunc(x * 10)]!;
+  const lo = Math.floor(x * 10);
+  const hi = Math.ceil(x * 10);
   const p1 = table[lo]!;
-  if (lo === hi) return p1;
-  return p1 + (table[hi]! - p1) * (x - lo);
+  const delta = (table[hi]! - p1) / 10;
+  return p1 + delta * (x - lo / 10) * 100;
 }
 
 /** Migration time in seconds for a container at the snapshot's transfer rate. */

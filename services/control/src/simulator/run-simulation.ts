@@ -29,19 +29,19 @@ export const defaultForecasterFactory: ForecasterFactory = (name) => {
 };
 
 /**
- * CloudSim's UtilizationModelPlanetLabInMemory: linear between samples; one sample past the end
- * repeats the last one (its data[288] = data[287]); 0 further on.
+ * CloudSim's UtilizationModelPlanetLabInMemory.getUtilization, operation for operation (its
+ * rounding decides ties between equally cheap hosts downstream): linear between samples; one
+ * sample past the end repeats the last one (its data[288] = data[287]); 0 further on.
  */
 function utilAt(trace: ArrayLike<number>, stepSec: number, t: number): number {
   const n = trace.length;
   const at = (i: number) => (i < n ? trace[i]! / 100 : i === n && n > 0 ? trace[n - 1]! / 100 : 0);
-  const x = t / stepSec;
-  const i1 = Math.floor(x);
-  const i2 = Math.ceil(x);
+  if (t % stepSec === 0) return at(Math.trunc(t / stepSec));
+  const i1 = Math.floor(t / stepSec);
+  const i2 = Math.ceil(t / stepSec);
   const u1 = at(i1);
-  if (i1 === i2) return u1;
-  const u2 = at(i2);
-  return u1 + (u2 - u1) * (x - i1);
+  const delta = (at(i2) - u1) / ((i2 - i1) * stepSec);
+  return u1 + delta * (t - i1 * stepSec);
 }
 
 /**
