@@ -19,9 +19,10 @@ export const POLICY_PRESETS: Readonly<Record<string, SimPolicySpec>> = {
   // Chosen by bench:placement on PlanetLab days 20110303, 20110306 and 20110309 only (lowest energy
   // among the grid settings that beat CloudSim's LR-MMT-1.2 on SLAV, ESV and migrations and deliver
   // no less CPU than our LR-MMT-1.2 on each of them); 20110322 and 20110325 are held out. Pack to
-  // 90 % of current and predicted + 1σ load, drain nodes under 70 %, price the CPU a VM loses while
-  // migrating (PDM) at 60 host-seconds per core-second.
-  forecast: { name: "forecast", args: { target: 0.9, drainBelow: 0.7, z: 1, holdSec: 300, lossWeight: 60 }, label: "forecast" },
+  // 85 % of current and predicted + 1σ load, drain nodes under 70 %, price the CPU a VM loses while
+  // migrating (PDM) at 60 host-seconds per core-second. (Target 0.9 was the choice until the
+  // simulator reproduced CloudSim exactly; with that change it missed 20110303 on under-delivered CPU.)
+  forecast: { name: "forecast", args: { target: 0.85, drainBelow: 0.7, z: 1, holdSec: 300, lossWeight: 60 }, label: "forecast" },
   "forecast-live": { name: "forecast", label: "forecast" },
 };
 
