@@ -5,7 +5,7 @@
 // against the real control service (a child process: dist/services/control/src/main.js) and Redis.
 // It uses its own broker vhost (herd-scale) and Redis database (13), so it never touches the
 // cluster of `herd up`. Writes bench/results/scale.{md,json} and SVG plots.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, setPriority, tmpdir } from "node:os";
@@ -90,6 +90,9 @@ interface Row {
   eventsDepthMax: number;
   containersP50Ms: number;
   containersP99Ms: number;
+  /** GET /containers?limit=500 (one page, following nextCursor). */
+  containersPageP50Ms: number;
+  containersPageP99Ms: number;
   nodesP50Ms: number;
   nodesP99Ms: number;
   planMs: number;
@@ -205,6 +208,120 @@ class Agent {
   }
 }
 
+/** Parent ↔ generator worker messages (IPC). */
+type ToWorker = { type: "start"; agents: Array<{ id: string; password: string }> } | { type: "quiet" } | { type: "close" };
+type FromWorker = { type: "started" } | { type: "count"; published: number; cpuMs: number } | { type: "closed"; published: number; cpuMs: number };
+
+/**
+ * The load generator, split over child processes (each plays a share of the agents): one Node
+ * process could not offer 1,000 batches/s here (489–896/s in the previous session), and real
+ * agents are separate processes on separate hosts anyway.
+ */
+class Generator {
+  private readonly workers: Array<{ child: ChildProcess; published: number; cpuMs: number }> = [];
+
+  static async start(ids: string[], passwords: Record<string, string>, processes: number): Promise<Generator> {
+    const g = new Generator();
+    const per = Math.ceil(ids.length / processes);
+    const started: Array<Promise<void>> = [];
+    for (let w = 0; w * per < ids.length; w++) {
+      const child = fork(fileURLToPath(import.meta.url), ["--worker"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const slot = { child, published: 0, cpuMs: 0 };
+      g.workers.push(slot);
+      child.on("message", (m: FromWorker) => {
+        if (m.type === "count" || m.type === "closed") {
+          slot.published = m.published;
+          slot.cpuMs = m.cpuMs;
+        }
+      });
+      started.push(g.await(child, "started", 300_000));
+      const agents = ids.slice(w * per, (w + 1) * per).map((id) => ({ id, password: passwords[id]! }));
+      child.send({ type: "start", agents } satisfies ToWorker);
+    }
+    await Promise.all(started);
+    return g;
+  }
+
+  private await(child: ChildProcess, type: FromWorker["type"], timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`generator worker: no "${type}" within ${timeoutMs} ms`)), timeoutMs);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`generator worker exited (${code}) before "${type}"`));
+      };
+      child.once("exit", onExit);
+      const onMessage = (m: FromWorker) => {
+        if (m.type !== type) return;
+        clearTimeout(timer);
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+        resolve();
+      };
+      child.on("message", onMessage);
+    });
+  }
+
+  published(): number {
+    return this.workers.reduce((s, w) => s + w.published, 0);
+  }
+
+  /** CPU time of all generator processes so far (ms, as last reported). */
+  cpuMs(): number {
+    return this.workers.reduce((s, w) => s + w.cpuMs, 0);
+  }
+
+  quiet(): void {
+    for (const w of this.workers) w.child.send({ type: "quiet" } satisfies ToWorker);
+  }
+
+  /** Closes every agent's connection (after in-flight confirms) and ends the workers; final counts. */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.workers.map(async (w) => {
+        const done = this.await(w.child, "closed", 120_000);
+        w.child.send({ type: "close" } satisfies ToWorker);
+        await done.catch(() => undefined);
+        w.child.kill("SIGKILL");
+      }),
+    );
+  }
+
+  kill(): void {
+    for (const w of this.workers) if (w.child.exitCode === null) w.child.kill("SIGKILL");
+  }
+}
+
+/** A generator worker: plays the agents the parent gives it, reports its published count every 250 ms. */
+async function worker(): Promise<void> {
+  let agents: Agent[] = [];
+  let reporter: NodeJS.Timeout | undefined;
+  const count = () => agents.reduce((s, a) => s + a.published, 0);
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const send = (m: FromWorker) => process.send?.(m);
+  process.on("disconnect", () => process.exit(0));
+  process.on("message", (m: ToWorker) => {
+    void (async () => {
+      if (m.type === "start") {
+        agents = m.agents.map((a) => new Agent(a.id, a.password));
+        for (let i = 0; i < agents.length; i += 25) await Promise.all(agents.slice(i, i + 25).map((a) => a.start()));
+        reporter = setInterval(() => send({ type: "count", published: count(), cpuMs: cpuMs() }), 250);
+        send({ type: "started" });
+      } else if (m.type === "quiet") {
+        for (const a of agents) a.quiet();
+      } else {
+        clearInterval(reporter);
+        for (const a of agents) a.quiet();
+        await sleep(3_000);
+        for (let i = 0; i < agents.length; i += 50) await Promise.all(agents.slice(i, i + 50).map((a) => a.close()));
+        send({ type: "closed", published: count(), cpuMs: cpuMs() });
+      }
+    })();
+  });
+}
+
 /** The RabbitMQ node's pid (its Erlang VM), if it can be found. */
 function brokerProcess(): number | undefined {
   const r = spawnSync("pgrep", ["-u", "rabbitmq", "-f", "beam.*-s rabbit"], { encoding: "utf8", timeout: 5_000 });
@@ -238,14 +355,14 @@ async function queueDepth(adminPw: string, queue: string): Promise<number> {
 }
 
 /** One timed GET; a call that takes over 30 s counts as 30 s with status 0 (the run goes on). */
-async function timed(url: string, token: string): Promise<{ ms: number; bytes: number; status: number }> {
+async function timed(url: string, token: string): Promise<{ ms: number; bytes: number; status: number; text: string }> {
   const t0 = performance.now();
   try {
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
-    const body = await res.arrayBuffer();
-    return { ms: performance.now() - t0, bytes: body.byteLength, status: res.status };
+    const body = Buffer.from(await res.arrayBuffer());
+    return { ms: performance.now() - t0, bytes: body.byteLength, status: res.status, text: body.byteLength < 2e6 ? body.toString("utf8") : "" };
   } catch {
-    return { ms: performance.now() - t0, bytes: 0, status: 0 };
+    return { ms: performance.now() - t0, bytes: 0, status: 0, text: "" };
   }
 }
 
@@ -259,7 +376,9 @@ async function storedBatches(token: string): Promise<number> {
 
 /** The control child of the current run: killed on any exit of the bench. */
 let currentControl: ChildProcess | undefined;
+let currentGenerator: Generator | undefined;
 process.on("exit", () => {
+  currentGenerator?.kill();
   if (currentControl?.exitCode === null) currentControl.kill("SIGKILL");
 });
 
@@ -310,6 +429,7 @@ async function runOne(
   seconds: number,
   secrets: { adminPassword: string; controlPassword: string; nodePasswords: Record<string, string> },
   extraEnv: Record<string, string>,
+  generators: number,
 ): Promise<Row> {
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 2 });
   await redis.flushdb();
@@ -353,9 +473,13 @@ async function runOne(
     }
   };
   const deadBefore = await deadCount();
-  const agents = Array.from({ length: n }, (_, i) => new Agent(nodeIdOf(i), secrets.nodePasswords[nodeIdOf(i)]!));
-  for (let i = 0; i < agents.length; i += 25) await Promise.all(agents.slice(i, i + 25).map((a) => a.start()));
-  console.log(`  N=${n}: ${n} agents connected; warming up 15 s`);
+  const generator = await Generator.start(
+    Array.from({ length: n }, (_, i) => nodeIdOf(i)),
+    secrets.nodePasswords,
+    generators,
+  );
+  currentGenerator = generator;
+  console.log(`  N=${n}: ${n} agents connected (${generators} generator processes); warming up 15 s`);
   await sleep(15_000);
 
   // Publish → stored latency: probe nodes' lastTelemetryAt (= the batch's sentAt) every 50 ms.
@@ -387,8 +511,9 @@ async function runOne(
   const hz = 100; // USER_HZ
   const t0 = Date.now();
   const storedAtStart = await storedBatches(token);
-  const publishedAtStart = agents.reduce((s, a) => s + a.published, 0);
+  const publishedAtStart = generator.published();
   const genCpu0 = process.cpuUsage();
+  const genWorkersCpu0 = generator.cpuMs();
   const redisCpu = async () => {
     const info = await redis.info("cpu");
     return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? NaN) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? NaN);
@@ -412,7 +537,7 @@ async function runOne(
     const info = (await redis.info("stats")) + (await redis.info("memory"));
     const cmds = Number(/total_commands_processed:(\d+)/.exec(info)![1]);
     const used = Number(/used_memory:(\d+)/.exec(info)![1]);
-    const pub = agents.reduce((s, a) => s + a.published, 0);
+    const pub = generator.published();
     const dt = (at - prev.at) / 1000;
     timeline.push({
       t: r1((at - t0) / 1000),
@@ -436,8 +561,9 @@ async function runOne(
     }
   }
   const windowS = (Date.now() - t0) / 1000;
-  const publishedEnd = agents.reduce((s, a) => s + a.published, 0);
+  const publishedEnd = generator.published();
   const genCpu = process.cpuUsage(genCpu0);
+  const genWorkersCpuMs = generator.cpuMs() - genWorkersCpu0;
 
   // The API and a rebalance round on the live data, under the same load.
   const containersMs: number[] = [];
@@ -445,11 +571,19 @@ async function runOne(
   let containersBytes = 0;
   // At most 20 calls each, and no more than 60 s of calls (at least 3): a slow control must not stretch the run by many minutes.
   const apiUntil = Date.now() + 60_000;
+  // Pages of 500 (GET /containers?limit=500, then its nextCursor), walking through the listing and starting over at its end.
+  const pageMs: number[] = [];
+  let cursor: string | undefined;
   for (let i = 0; i < 20 && (i < 3 || Date.now() < apiUntil); i++) {
     const c = await timed(`http://127.0.0.1:${API_PORT}/api/v1/containers`, token);
     containersMs.push(c.ms);
     containersBytes = c.bytes;
     nodesMs.push((await timed(`http://127.0.0.1:${API_PORT}/api/v1/nodes`, token)).ms);
+    for (let k = 0; k < 3; k++) {
+      const pg = await timed(`http://127.0.0.1:${API_PORT}/api/v1/containers?limit=500${cursor ? `&cursor=${cursor}` : ""}`, token);
+      pageMs.push(pg.ms);
+      cursor = pg.status === 200 ? (JSON.parse(pg.text) as { nextCursor?: string }).nextCursor : undefined;
+    }
   }
   const plans: number[] = [];
   let planNote = "";
@@ -463,10 +597,10 @@ async function runOne(
   for (let i = 0; i < 5; i++) metricsRuns.push(await timed(`http://127.0.0.1:${API_PORT}/metrics`, token));
 
   // Stop the load, let the control drain what is queued, then count.
-  for (const a of agents) a.quiet();
-  await sleep(3_000);
-  for (let i = 0; i < agents.length; i += 50) await Promise.all(agents.slice(i, i + 50).map((a) => a.close()));
-  const publishedTotal = agents.reduce((s, a) => s + a.published, 0);
+  generator.quiet();
+  await generator.close();
+  currentGenerator = undefined;
+  const publishedTotal = generator.published();
   const drainUntil = Date.now() + 30_000;
   while (Date.now() < drainUntil && (await queueDepth(secrets.adminPassword, QUEUES.telemetryIngest)) > 0) await sleep(500);
   await sleep(1000);
@@ -502,6 +636,8 @@ async function runOne(
     eventsDepthMax: Math.max(...timeline.map((s) => s.eventsDepth)),
     containersP50Ms: Math.round(pct(containersMs, 50)),
     containersP99Ms: Math.round(pct(containersMs, 99)),
+    containersPageP50Ms: Math.round(pct(pageMs, 50)),
+    containersPageP99Ms: Math.round(pct(pageMs, 99)),
     nodesP50Ms: Math.round(pct(nodesMs, 50)),
     nodesP99Ms: Math.round(pct(nodesMs, 99)),
     planMs: Math.round(pct(plans, 50)),
@@ -513,7 +649,7 @@ async function runOne(
         50,
       ),
     ),
-    generatorCpuPctOfCore: r1(((genCpu.user + genCpu.system) / 1e6 / windowS) * 100),
+    generatorCpuPctOfCore: r1((((genCpu.user + genCpu.system) / 1e3 + genWorkersCpuMs) / 1e3 / windowS) * 100),
     redisCpuPctOfCore: r1(timeline.reduce((a, x) => a + x.redisCpuPct, 0) / Math.max(1, timeline.length)),
     brokerCpuPctOfCore: r1(timeline.reduce((a, x) => a + x.brokerCpuPct, 0) / Math.max(1, timeline.length)),
     loadAvg1: r1(timeline.reduce((a, x) => a + x.loadAvg1, 0) / Math.max(1, timeline.length)),
@@ -528,12 +664,12 @@ async function runOne(
 
 function markdown(rows: Row[], label: string, notes: string[]): string {
   const h = [
-    "| control | N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % | Redis CPU % | broker CPU % | load avg |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| control | N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /containers?limit=500 p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % | Redis CPU % | broker CPU % | load avg |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     h.push(
-      `| ${r.build} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} | ${r.redisCpuPctOfCore} | ${r.brokerCpuPctOfCore} | ${r.loadAvg1} |`,
+      `| ${r.build} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.containersPageP50Ms} / ${r.containersPageP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} | ${r.redisCpuPctOfCore} | ${r.brokerCpuPctOfCore} | ${r.loadAvg1} |`,
     );
   }
   const cmp = comparison(rows);
@@ -557,6 +693,7 @@ function comparison(rows: Row[]): string[] {
     ["Redis ops/s", (r) => r.redisOpsPerSec],
     ["Redis ops per stored batch", (r) => r1(r.redisOpsPerSec / Math.max(1e-9, r.batchesStoredPerSec))],
     ["GET /containers p99 ms", (r) => r.containersP99Ms],
+    ["GET /containers?limit=500 p99 ms", (r) => r.containersPageP99Ms],
     ["GET /nodes p99 ms", (r) => r.nodesP99Ms],
     ["rebalance round ms", (r) => r.planMs],
     ["/metrics ms", (r) => r.metricsMs],
@@ -590,9 +727,12 @@ async function main(): Promise<void> {
     .option("--label <label>", "name of this run (results go to scale-<label>.{md,json})", "current")
     .option("--env <k=v...>", "extra control settings for this run", [])
     .option("--baseline <dir>", "also run the control built in this checkout (its dist/) at each N, before ours: side by side in one run")
+    .option("--generators <n>", "load generator processes (each plays a share of the agents)", "4")
     .option("--control-args <args>", "extra node flags for the control child (space-separated, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)", "")
     .parse(process.argv);
-  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[]; baseline?: string; controlArgs: string }>();
+  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[]; baseline?: string; controlArgs: string; generators: string }>();
+  const generators = Number(o.generators);
+  if (!Number.isInteger(generators) || generators < 1 || generators > 16) throw new Error(`--generators: a whole number from 1 to 16, got ${o.generators}`);
   const nodeArgs = o.controlArgs.split(" ").filter((a) => a.length > 0);
   const builds: ControlBuild[] = [
     ...(o.baseline ? [{ name: "baseline", root: o.baseline, nodeArgs }] : []),
@@ -619,7 +759,7 @@ async function main(): Promise<void> {
         // The long window is for our build at the largest N; a baseline run there gets the short one.
         const seconds = n === max && build.name === "ours" ? Number(o.lastSeconds) : Number(o.seconds);
         console.log(`N=${n} (${build.name}): ${seconds} s`);
-        rows.push(await runOne(build, n, seconds, secrets, extraEnv));
+        rows.push(await runOne(build, n, seconds, secrets, extraEnv, Math.min(generators, n)));
         const r = rows[rows.length - 1]!;
         console.log(`  ${JSON.stringify({ ...r, timeline: undefined })}`);
       }
@@ -667,7 +807,8 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((err: unknown) => {
+const entry = process.argv.includes("--worker") ? worker() : main();
+entry.catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

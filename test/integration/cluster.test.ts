@@ -131,6 +131,28 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
     const notJson = await api("/containers", { method: "POST", body: "{nope" });
     assert.equal(notJson.status, 400);
     assert.equal((await api("/containers/no-such-container")).status, 404);
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=abc", "limit"],
+      ["limit=10001", "limit"],
+      ["limit=1&cursor=!!", "cursor"],
+      [`limit=1&cursor=${Buffer.from('["n1"]').toString("base64url")}`, "cursor"],
+    ]) {
+      const bad = await api(`/containers?${query}`);
+      assert.equal(bad.status, 400, query);
+      assert.equal(((await bad.json()) as { field: string }).field, field, query);
+    }
+    // Paging one container at a time returns the whole listing, in order, once.
+    const all = ((await (await api("/containers")).json()) as { containers: Array<{ id: string }> }).containers;
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const p = (await (await api(`/containers?limit=1${cursor ? `&cursor=${cursor}` : ""}`)).json()) as { containers: Array<{ id: string }>; nextCursor?: string };
+      paged.push(...p.containers.map((c) => c.id));
+      cursor = p.nextCursor;
+    } while (cursor && paged.length <= all.length);
+    assert.ok(all.length >= 2);
+    assert.deepEqual(paged, all.map((c) => c.id));
     const metrics = await (await fetch(new URL("/metrics", info.apiUrl), { headers: { authorization: `Bearer ${info.apiToken}` } })).text();
     assert.match(metrics, /herd_telemetry_batches_total\{node="n2"\} \d+/);
   });

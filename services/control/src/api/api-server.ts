@@ -12,7 +12,8 @@ import type { MigrationStore } from "../migration/migration-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
 import { clientErrorResponse } from "./client-errors.js";
-import { MetricsQuery, RunBody } from "./core-schemas.js";
+import { compareKeys, decodeCursor, page } from "./container-pages.js";
+import { ContainersQuery, MetricsQuery, RunBody } from "./core-schemas.js";
 import { SnapshotCache } from "./snapshot-cache.js";
 import { docsRoutes } from "./docs-routes.js";
 
@@ -38,8 +39,11 @@ export interface ApiDeps {
   network?: NetworkAttachments;
   /** Routers mounted at the root, outside /api/v1 and its token check (the dashboard's static files). */
   pages?: express.Router[];
-  /** Listings longer than these are served from a snapshot at most `maxAgeMs` old (see SnapshotCache). Default 2,000 containers, 100 nodes, 1 s. */
-  listingCache?: { containersAbove: number; nodesAbove: number; maxAgeMs: number };
+  /**
+   * Listings longer than these are served from a snapshot at most `maxAgeMs` old (see SnapshotCache). Default 2,000 containers,
+   * 100 nodes, 1 s; `warmEveryMs` (default 5 s, 0 = never) reloads both in the background when no call did for that long.
+   */
+  listingCache?: { containersAbove: number; nodesAbove: number; maxAgeMs: number; warmEveryMs?: number };
   /** Which migration holds a container (DELETE /containers/{ref} refuses one being moved). */
   migrationStore?: Pick<MigrationStore, "lockHolder">;
 }
@@ -113,7 +117,8 @@ export function createApi(deps: ApiDeps): express.Express {
       const t = now();
       const [nodeList, records] = await Promise.all([deps.store.listNodes(), deps.store.listContainers()]);
       const nodes = new Map(nodeList.map((n) => [n.id, nodeStatus(n, t, deps.downAfterMs)]));
-      const containers = records.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" }));
+      // Sorted by (node, name, id) by code point: the order pages follow (mostly the store's order already).
+      const containers = records.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" })).sort(compareKeys);
       return { containers, body: JSON.stringify({ containers }) };
     },
     size: (v) => v.containers.length,
@@ -122,6 +127,12 @@ export function createApi(deps: ApiDeps): express.Express {
     staleMs,
     now,
   });
+
+  const warmEveryMs = cacheOpts.warmEveryMs ?? 5_000;
+  if (warmEveryMs > 0) {
+    nodesCache.keepWarm(warmEveryMs);
+    containersCache.keepWarm(warmEveryMs);
+  }
 
   api.get(
     "/health",
@@ -151,10 +162,16 @@ export function createApi(deps: ApiDeps): express.Express {
   api.get(
     "/containers",
     route(async (req, res) => {
-      const node = req.query.node === undefined ? undefined : parseOrThrow(NodeId, req.query.node, "node");
+      const q = parseOrThrow(ContainersQuery, req.query);
+      const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
       const listing = await containersCache.get();
-      if (node === undefined) res.type("application/json").send(listing.body);
-      else res.json({ containers: listing.containers.filter((c) => c.nodeId === node) });
+      if (q.node === undefined && q.limit === undefined && after === undefined) {
+        res.type("application/json").send(listing.body);
+        return;
+      }
+      const selected = q.node === undefined ? listing.containers : listing.containers.filter((c) => c.nodeId === q.node);
+      const { items, nextCursor } = page(selected, q.limit ?? selected.length + 1, after);
+      res.json({ containers: items, ...(nextCursor ? { nextCursor } : {}) });
     }),
   );
 

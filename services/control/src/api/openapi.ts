@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ContainerSample, DryRunReport, MigrationList, MigrationRecord, NodeId, StartMigrationBody } from "../../../../shared/src/contracts/index.js";
 import { ListQuery as MigrationListQuery } from "../migration/migration-routes.js";
 import { AutoBody, ForecastQuery, PlanQuery } from "../rebalance/rebalance-routes.js";
-import { MetricsQuery, RunBody } from "./core-schemas.js";
+import { ContainersQuery, MetricsQuery, RunBody } from "./core-schemas.js";
 import { errorResponses, json, untypedJson } from "./openapi-support.js";
 
 /** Adds the paths of one group of routes to the document; `base` is where the group's router is mounted. */
@@ -87,10 +87,22 @@ export const documentCoreRoutes: RouteDocumenter = (reg, base) => {
     method: "get",
     path: `${base}/containers`,
     tags,
-    summary: "Every container the nodes report",
-    request: { query: z.object({ node: NodeId.optional() }) },
+    summary: "Every container the nodes report (sorted by node, name, id); with `limit`, one page of them",
+    description:
+      "Without `limit` the whole listing. With `limit` at most that many, and `nextCursor` when more follow: pass it as `cursor` for the next page " +
+      "(a page starts right after the previous page's last container, even if containers came or went in between). Above 2,000 containers the " +
+      "listing is served from a snapshot at most a few seconds old. A bad `limit` (1–10,000) or `cursor` is a 400 naming it.",
+    request: { query: ContainersQuery },
     responses: {
-      200: { description: "containers", ...json(z.object({ containers: z.array(ContainerView.extend({ nodeStatus: z.enum(["up", "down"]) })) })) },
+      200: {
+        description: "containers",
+        ...json(
+          z.object({
+            containers: z.array(ContainerView.extend({ nodeStatus: z.enum(["up", "down"]) })),
+            nextCursor: z.string().optional().describe("present when `limit` was given and more containers follow"),
+          }),
+        ),
+      },
       ...errorResponses(400, 401),
     },
   });

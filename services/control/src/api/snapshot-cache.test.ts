@@ -84,3 +84,21 @@ test("a failed background refresh is reported to the next caller that waits; inv
   cache.invalidate();
   assert.equal((await cache.get()).length, 20);
 });
+
+test("warmTick loads when there is no snapshot or it is older than everyMs, so a call after a quiet spell does not wait", async () => {
+  const s = setup(11);
+  s.cache.warmTick(3000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(s.loads(), 1, "warmed at start");
+  assert.equal((await s.cache.get())[0], 1, "the first call is served from the warm snapshot");
+  s.tick(2999);
+  s.cache.warmTick(3000);
+  assert.equal(s.loads(), 1, "young enough: no load");
+  s.tick(1);
+  s.cache.warmTick(3000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(s.loads(), 2);
+  s.tick(4000);
+  // 4 s after the last load, beyond maxAge but within staleMs: the caller is served at once; warmth kept it from 10 s.
+  assert.equal((await s.cache.get())[0], 2);
+});

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { Heartbeat, TelemetryBatch } from "../../../../shared/src/contracts/index.js";
 import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, PlanPoint, StateStore } from "./state-store.js";
 
-import { runRecordTelemetry } from "./record-telemetry-script.js";
+import { PLAN_CURRENT_LUA, RECORD_TELEMETRY_LUA, runScript } from "./record-telemetry-script.js";
 
 /** Redis layout (all keys under `prefix`, default "herd:"): see record-telemetry-script.ts. */
 /** A container history's one-day expiry is refreshed every this many batches (and when it appears). */
@@ -35,6 +35,18 @@ export class RedisStateStore implements StateStore {
    * then every {@link EXPIRE_EVERY} batches; the planning series gains a point per interval.
    */
   async recordTelemetry(b: TelemetryBatch): Promise<void> {
+    await this.recordTelemetryMany([b]);
+  }
+
+  /** Several batches in one script call (each batch still atomic on its own, in the order given). */
+  async recordTelemetryMany(batches: readonly TelemetryBatch[]): Promise<void> {
+    if (batches.length === 0) return;
+    const args: Array<string | number> = [this.prefix, this.historyLength, this.plan.intervalMs, this.plan.points, batches.length];
+    for (const b of batches) this.pushBatchArgs(args, b);
+    await runScript(this.redis, RECORD_TELEMETRY_LUA, args);
+  }
+
+  private pushBatchArgs(args: Array<string | number>, b: TelemetryBatch): void {
     const nodeFields: Array<string | number> = [
       "id",
       b.nodeId,
@@ -52,20 +64,19 @@ export class RedisStateStore implements StateStore {
       b.containers.length,
       ...(b.node.address ? ["address", b.node.address] : []),
     ];
-    const args: Array<string | number> = [
-      this.prefix,
+    // History points that surely cover one planning interval (twice its samples, within the history kept).
+    const window = Math.min(this.historyLength, 2 * Math.ceil(this.plan.intervalMs / b.intervalMs) + 2);
+    args.push(
       b.nodeId,
       b.sentAt,
-      this.historyLength,
       b.seq % EXPIRE_EVERY === 0 ? 1 : 0,
-      this.plan.intervalMs,
-      this.plan.points,
+      b.seq % TRIM_EVERY === 0 ? 1 : 0,
+      window,
       `[${b.sentAt},${b.node.cpuPct},${b.node.memUsedBytes}]`,
       nodeFields.length / 2,
-      b.seq % TRIM_EVERY === 0 ? 1 : 0,
       ...nodeFields,
       b.containers.length,
-    ];
+    );
     for (const c of b.containers) {
       const record: ContainerRecord = { ...c, nodeId: b.nodeId, updatedAt: b.sentAt };
       args.push(
@@ -74,10 +85,8 @@ export class RedisStateStore implements StateStore {
         c.state === "running" ? 1 : 0,
         JSON.stringify(record),
         `[${b.sentAt},${c.cpuPct},${c.memBytes},${c.blkReadBps},${c.blkWriteBps},${c.netRxBps},${c.netTxBps}]`,
-        c.cpuPct,
       );
     }
-    await runRecordTelemetry(this.redis, args);
   }
 
   /**
@@ -95,16 +104,17 @@ export class RedisStateStore implements StateStore {
     return out;
   }
 
-  /** The interval in progress on each of these nodes: container id → its mean so far (t = the interval's start). */
+  /** The interval in progress on each of these nodes: container id → its mean so far (t = the interval's start). One script per 50 nodes. */
   async cpuPlanCurrent(nodeIds: readonly string[]): Promise<Map<string, PlanPoint>> {
     const out = new Map<string, PlanPoint>();
-    const res = await Promise.all(nodeIds.map((n) => this.redis.hgetall(this.k("node", n, "cpu-acc"))));
-    for (const acc of res) {
-      for (const [id, v] of Object.entries(acc)) {
-        const [b, sum, n] = v.split(",").map(Number);
-        if (b !== undefined && sum !== undefined && n !== undefined && n > 0 && Number.isFinite(b) && Number.isFinite(sum)) {
-          out.set(id, { t: b * this.plan.intervalMs, cpuPct: sum / n });
-        }
+    const chunks: string[][] = [];
+    for (let i = 0; i < nodeIds.length; i += 50) chunks.push(nodeIds.slice(i, i + 50));
+    const replies = await Promise.all(chunks.map((c) => runScript(this.redis, PLAN_CURRENT_LUA, [this.prefix, this.plan.intervalMs, ...c])));
+    for (const reply of replies) {
+      if (!Array.isArray(reply)) continue;
+      for (let k = 0; k + 2 < reply.length; k += 3) {
+        const [id, t, cpuPct] = [String(reply[k]), Number(reply[k + 1]), Number(reply[k + 2])];
+        if (Number.isFinite(t) && Number.isFinite(cpuPct)) out.set(id, { t, cpuPct });
       }
     }
     return out;
