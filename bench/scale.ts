@@ -582,7 +582,13 @@ async function runOne(
     for (let k = 0; k < 3; k++) {
       const pg = await timed(`http://127.0.0.1:${API_PORT}/api/v1/containers?limit=500${cursor ? `&cursor=${cursor}` : ""}`, token);
       pageMs.push(pg.ms);
-      cursor = pg.status === 200 ? (JSON.parse(pg.text) as { nextCursor?: string }).nextCursor : undefined;
+      cursor = undefined;
+      try {
+        // A build without paging answers with the whole listing (too big to keep as text here): start over.
+        if (pg.status === 200 && pg.text) cursor = (JSON.parse(pg.text) as { nextCursor?: string }).nextCursor;
+      } catch {
+        /* not JSON: start over */
+      }
     }
   }
   const plans: number[] = [];

@@ -56,8 +56,6 @@ export interface NodeMetricPoint {
  */
 export interface StateStore {
   recordTelemetry(batch: TelemetryBatch): Promise<void>;
-  /** Several batches in one call; the same as recording each in the order given. */
-  recordTelemetryMany(batches: readonly TelemetryBatch[]): Promise<void>;
   recordHeartbeat(hb: Heartbeat): Promise<void>;
   listNodes(): Promise<NodeRecord[]>;
   getNode(id: string): Promise<NodeRecord | undefined>;
