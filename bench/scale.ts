@@ -68,6 +68,8 @@ interface Second {
 interface Row {
   /** Which control build: "ours" or "baseline". */
   build: string;
+  /** Control replicas (all ingest; CPU and RSS are their sums). */
+  controls: number;
   nodes: number;
   containers: number;
   seconds: number;
@@ -366,20 +368,23 @@ async function timed(url: string, token: string): Promise<{ ms: number; bytes: n
   }
 }
 
-async function storedBatches(token: string): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${API_PORT}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
-  const text = await res.text();
+/** Batches stored by every control replica (each counts what it ingested). */
+async function storedBatches(token: string, replicas: number): Promise<number> {
   let sum = 0;
-  for (const line of text.split("\n")) if (line.startsWith("herd_telemetry_batches_total")) sum += Number(line.split(" ").pop());
+  for (let i = 0; i < replicas; i++) {
+    const res = await fetch(`http://127.0.0.1:${API_PORT + i}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+    const text = await res.text();
+    for (const line of text.split("\n")) if (line.startsWith("herd_telemetry_batches_total")) sum += Number(line.split(" ").pop());
+  }
   return sum;
 }
 
 /** The control child of the current run: killed on any exit of the bench. */
-let currentControl: ChildProcess | undefined;
+const currentControls: ChildProcess[] = [];
 let currentGenerator: Generator | undefined;
 process.on("exit", () => {
   currentGenerator?.kill();
-  if (currentControl?.exitCode === null) currentControl.kill("SIGKILL");
+  for (const c of currentControls) if (c.exitCode === null) c.kill("SIGKILL");
 });
 
 /** Which control build runs: ours (this checkout) or a baseline checkout's dist (--baseline), with extra node flags (--control-args, e.g. --cpu-prof). */
@@ -389,13 +394,13 @@ interface ControlBuild {
   nodeArgs: string[];
 }
 
-async function startControl(build: ControlBuild, env: Record<string, string>): Promise<ChildProcess> {
+async function startControl(build: ControlBuild, env: Record<string, string>, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...build.nodeArgs, "dist/services/control/src/main.js"], {
     cwd: build.root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
-  currentControl = child;
+  currentControls.push(child);
   // The control is the system under test: it runs at normal priority even when the bench (the load) is niced,
   // else on a busy shared machine it measures the scheduler rather than the control.
   if (child.pid !== undefined) setPriority(child.pid, 0);
@@ -405,7 +410,7 @@ async function startControl(build: ControlBuild, env: Record<string, string>): P
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`control exited: ${stderr}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${API_PORT}/healthz`)).ok) return child;
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
     } catch {
       /* not yet listening */
     }
@@ -430,6 +435,7 @@ async function runOne(
   secrets: { adminPassword: string; controlPassword: string; nodePasswords: Record<string, string> },
   extraEnv: Record<string, string>,
   generators: number,
+  replicas: number,
 ): Promise<Row> {
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 2 });
   await redis.flushdb();
@@ -443,18 +449,31 @@ async function runOne(
     await conn.close().catch(() => undefined);
   }
   const token = randomBytes(24).toString("hex");
-  const control = await startControl(build, {
-    HERD_AMQP_URL: controlUrl,
-    HERD_REDIS_URL: redisUrl(),
-    HERD_API_PORT: String(API_PORT),
-    HERD_API_TOKEN: token,
-    HERD_STATE_DIR: mkdtempSync(join(tmpdir(), "herd-scale-")),
-    HERD_LOG_LEVEL: "warn",
-    HERD_REBALANCE_AUTO: "false",
-    HERD_REPLICA_ID: "bench-control",
-    ...extraEnv,
-  });
-  const pid = control.pid!;
+  // --controls N: N replicas (API on API_PORT, API_PORT+1, …) competing for the telemetry queue, as "Scaling out" describes.
+  const controls: ChildProcess[] = [];
+  for (let i = 0; i < replicas; i++) {
+    controls.push(
+      await startControl(
+        build,
+        {
+          HERD_AMQP_URL: controlUrl,
+          HERD_REDIS_URL: redisUrl(),
+          HERD_API_PORT: String(API_PORT + i),
+          HERD_API_TOKEN: token,
+          HERD_STATE_DIR: mkdtempSync(join(tmpdir(), "herd-scale-")),
+          HERD_LOG_LEVEL: "warn",
+          HERD_REBALANCE_AUTO: "false",
+          HERD_REPLICA_ID: i === 0 ? "bench-control" : `bench-control-${i}`,
+          ...extraEnv,
+        },
+        API_PORT + i,
+      ),
+    );
+  }
+  const pids = controls.map((c) => c.pid!);
+  // CPU ticks summed over the replicas, RSS summed.
+  const controlStat = () =>
+    pids.map(procStat).reduce((a, b) => ({ ticks: a.ticks + b.ticks, rssMiB: a.rssMiB + b.rssMiB }), { ticks: 0, rssMiB: 0 });
   {
     const conn = await amqp.connect(controlUrl);
     const ch = await conn.createChannel();
@@ -510,7 +529,7 @@ async function runOne(
   const timeline: Second[] = [];
   const hz = 100; // USER_HZ
   const t0 = Date.now();
-  const storedAtStart = await storedBatches(token);
+  const storedAtStart = await storedBatches(token, replicas);
   const publishedAtStart = generator.published();
   const genCpu0 = process.cpuUsage();
   const genWorkersCpu0 = generator.cpuMs();
@@ -521,7 +540,7 @@ async function runOne(
   const brokerPid = brokerProcess();
   const brokerTicks = () => (brokerPid === undefined ? NaN : procStat(brokerPid).ticks);
   let prev = {
-    ...procStat(pid),
+    ...controlStat(),
     at: Date.now(),
     cmds: Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))![1]),
     pub: publishedAtStart,
@@ -532,7 +551,7 @@ async function runOne(
   let bt = prev.brokerTicks;
   while (Date.now() - t0 < seconds * 1000) {
     await sleep(1000);
-    const st = procStat(pid);
+    const st = controlStat();
     const at = Date.now();
     const info = (await redis.info("stats")) + (await redis.info("memory"));
     const cmds = Number(/total_commands_processed:(\d+)/.exec(info)![1]);
@@ -612,14 +631,16 @@ async function runOne(
   await sleep(1000);
   probing = false;
   await probeLoop;
-  const storedTotal = await storedBatches(token);
+  const storedTotal = await storedBatches(token, replicas);
   const deadAfter = await deadCount();
-  await stopControl(control);
+  await Promise.all(controls.map(stopControl));
+  currentControls.length = 0;
   redis.disconnect();
 
   const cpu = timeline.map((s) => s.controlCpuPct);
   const row: Row = {
     build: build.name,
+    controls: replicas,
     nodes: n,
     containers: n * CONTAINERS_PER_NODE,
     seconds: Math.round(windowS),
@@ -675,7 +696,7 @@ function markdown(rows: Row[], label: string, notes: string[]): string {
   ];
   for (const r of rows) {
     h.push(
-      `| ${r.build} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.containersPageP50Ms} / ${r.containersPageP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} | ${r.redisCpuPctOfCore} | ${r.brokerCpuPctOfCore} | ${r.loadAvg1} |`,
+      `| ${r.build}${r.controls > 1 ? ` ×${r.controls}` : ""} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.containersPageP50Ms} / ${r.containersPageP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} | ${r.redisCpuPctOfCore} | ${r.brokerCpuPctOfCore} | ${r.loadAvg1} |`,
     );
   }
   const cmp = comparison(rows);
@@ -733,10 +754,13 @@ async function main(): Promise<void> {
     .option("--label <label>", "name of this run (results go to scale-<label>.{md,json})", "current")
     .option("--env <k=v...>", "extra control settings for this run", [])
     .option("--baseline <dir>", "also run the control built in this checkout (its dist/) at each N, before ours: side by side in one run")
+    .option("--controls <n>", "control replicas (each ingests; CPU/RSS summed)", "1")
     .option("--generators <n>", "load generator processes (each plays a share of the agents)", "4")
     .option("--control-args <args>", "extra node flags for the control child (space-separated, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)", "")
     .parse(process.argv);
-  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[]; baseline?: string; controlArgs: string; generators: string }>();
+  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[]; baseline?: string; controlArgs: string; generators: string; controls: string }>();
+  const replicas = Number(o.controls);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 4) throw new Error(`--controls: a whole number from 1 to 4, got ${o.controls}`);
   const generators = Number(o.generators);
   if (!Number.isInteger(generators) || generators < 1 || generators > 16) throw new Error(`--generators: a whole number from 1 to 16, got ${o.generators}`);
   const nodeArgs = o.controlArgs.split(" ").filter((a) => a.length > 0);
@@ -765,7 +789,7 @@ async function main(): Promise<void> {
         // The long window is for our build at the largest N; a baseline run there gets the short one.
         const seconds = n === max && build.name === "ours" ? Number(o.lastSeconds) : Number(o.seconds);
         console.log(`N=${n} (${build.name}): ${seconds} s`);
-        rows.push(await runOne(build, n, seconds, secrets, extraEnv, Math.min(generators, n)));
+        rows.push(await runOne(build, n, seconds, secrets, extraEnv, Math.min(generators, n), replicas));
         const r = rows[rows.length - 1]!;
         console.log(`  ${JSON.stringify({ ...r, timeline: undefined })}`);
       }
