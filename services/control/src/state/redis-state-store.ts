@@ -77,13 +77,16 @@ export class RedisStateStore implements StateStore {
       ...nodeFields,
       b.containers.length,
     );
+    // A record is the sample plus nodeId and updatedAt: appended to the sample's JSON rather than spread into a new object
+    // (the same text, a quarter of the time: ~20 instead of ~75 µs a batch of 20, bench:scale's profile).
+    const tail = `,"nodeId":${JSON.stringify(b.nodeId)},"updatedAt":${JSON.stringify(b.sentAt)}}`;
     for (const c of b.containers) {
-      const record: ContainerRecord = { ...c, nodeId: b.nodeId, updatedAt: b.sentAt };
+      const sample = JSON.stringify(c);
       args.push(
         c.id,
         c.name,
         c.state === "running" ? 1 : 0,
-        JSON.stringify(record),
+        sample.length > 2 ? `${sample.slice(0, -1)}${tail}` : `{${tail.slice(1)}`,
         `[${b.sentAt},${c.cpuPct},${c.memBytes},${c.blkReadBps},${c.blkWriteBps},${c.netRxBps},${c.netTxBps}]`,
       );
     }
