@@ -108,7 +108,8 @@ export const migrationProtocol = {
    */
   "migration.pages": {
     payload: Step.extend({ containerId: ContainerId }),
-    result: z.object({ pages: z.number().int().nonnegative(), pulledMs: z.number().nonnegative() }),
+    /** `bytes`: the memory pulled (pages × 4 KiB), counted in the migration's moved bytes. */
+    result: z.object({ pages: z.number().int().nonnegative(), pulledMs: z.number().nonnegative(), bytes: z.number().nonnegative() }),
   },
   /** Destination: checked again, the real restart policy applied, staging cleaned. */
   "migration.finish-destination": {

@@ -198,7 +198,7 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
         const outcome = await pull.pulled;
         if (!outcome.ok) throw new ExternalError(outcome.detail, { retryable: false });
         const g = await pull.progress();
-        return { pages: g.totalPages, pulledMs: Date.now() - pull.startedAt };
+        return { pages: g.totalPages, pulledMs: Date.now() - pull.startedAt, bytes: g.totalPages * 4096 };
       } finally {
         clearInterval(timer);
       }
