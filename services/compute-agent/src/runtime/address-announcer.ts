@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
@@ -17,7 +18,16 @@ export interface AddressAnnouncer {
 export class ArpingAddressAnnouncer implements AddressAnnouncer {
   constructor(
     private readonly log: Logger,
-    private readonly o: { run?: ProcessRunner; procRoot?: string; busybox?: string; iface?: string; timeoutMs?: number; repeatAfterMs?: number[] } = {},
+    private readonly o: {
+      run?: ProcessRunner;
+      procRoot?: string;
+      busybox?: string;
+      iface?: string;
+      timeoutMs?: number;
+      repeatAfterMs?: number[];
+      /** Identity of a process's network namespace (its nsfs inode), undefined once the process is gone. */
+      namespaceOf?: (nsPath: string) => Promise<number | undefined>;
+    } = {},
   ) {}
 
   /**
@@ -27,10 +37,31 @@ export class ArpingAddressAnnouncer implements AddressAnnouncer {
    * connection stalls until the bridge's entry ages out (minutes).
    */
   async announce(containerPid: number, address: string): Promise<void> {
+    const namespace = await this.namespaceOf(containerPid);
     await this.announceOnce(containerPid, address);
+    if (namespace === undefined) return;
     for (const after of this.o.repeatAfterMs ?? [1_000, 3_000]) {
-      setTimeout(() => void this.announceOnce(containerPid, address), after).unref();
+      setTimeout(() => void this.repeat(containerPid, address, namespace), after).unref();
     }
+  }
+
+  /**
+   * A repeat only goes out from the namespace the first announcement used. By then the container
+   * may have been dumped again or stopped (its address may already live on another node), and
+   * its pid may even belong to another process: announcing from there would claim the address
+   * for the wrong place.
+   */
+  private async repeat(containerPid: number, address: string, namespace: number): Promise<void> {
+    if ((await this.namespaceOf(containerPid)) !== namespace) {
+      this.log.debug("Address announcement repeat skipped: the container's process has gone", { address, containerPid });
+      return;
+    }
+    await this.announceOnce(containerPid, address);
+  }
+
+  private namespaceOf(containerPid: number): Promise<number | undefined> {
+    const nsPath = `${this.o.procRoot ?? "/proc"}/${containerPid}/ns/net`;
+    return (this.o.namespaceOf ?? namespaceInode)(nsPath);
   }
 
   private async announceOnce(containerPid: number, address: string): Promise<void> {
@@ -59,5 +90,13 @@ export class ArpingAddressAnnouncer implements AddressAnnouncer {
     } catch (err) {
       this.log.warn("Gratuitous ARP failed", { address, containerPid, error: errorMessage(err) });
     }
+  }
+}
+
+async function namespaceInode(nsPath: string): Promise<number | undefined> {
+  try {
+    return (await stat(nsPath)).ino;
+  } catch {
+    return undefined;
   }
 }
