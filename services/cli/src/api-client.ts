@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HerdError, NotFoundError, ValidationError } from "../../../shared/src/errors.js";
+import { errorMessage, HerdError, NotFoundError, ValidationError } from "../../../shared/src/errors.js";
 
 export interface ApiTarget {
   url: string;
@@ -35,22 +35,32 @@ export class ApiClient {
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    // A referenced timer, not AbortSignal.timeout (whose timer is unreferenced): when control goes
+    // away mid-request, fetch can be left with nothing keeping the event loop alive, and Node then
+    // exits with code 13 ("unsettled top-level await") instead of saying what happened.
+    const deadline = new AbortController();
+    const late = `no answer within ${this.timeoutMs} ms`;
+    const timer = setTimeout(() => deadline.abort(new Error(late)), this.timeoutMs);
     let res: Response;
+    let text: string;
     try {
       res = await fetch(new URL(`/api/v1${path}`, this.target.url), {
         method,
         headers: { authorization: `Bearer ${this.target.token}`, ...(body ? { "content-type": "application/json" } : {}) },
         body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: deadline.signal,
       });
+      text = await res.text();
     } catch (err) {
-      throw new HerdError(`cannot reach the control API at ${this.target.url}: ${(err as Error).message}`, {
+      const reason = deadline.signal.aborted ? late : errorMessage(err);
+      throw new HerdError(`cannot reach the control API at ${this.target.url} (${method} ${path}): ${reason}`, {
         cause: err,
         code: "UNREACHABLE",
         retryable: true,
       });
+    } finally {
+      clearTimeout(timer);
     }
-    const text = await res.text();
     let data: unknown;
     try {
       data = text ? JSON.parse(text) : {};
