@@ -43,7 +43,6 @@ describe("networked migration on a two-node local cluster", { timeout: 900_000 }
     let where = "n1";
     for (let move = 1; move <= 20; move++) {
       const to = where === "n1" ? "n2" : "n1";
-      const before = sequence(await logsOf(n2, "echo-client")).length;
       await migrate("echo", to);
       where = to;
       const row = await waitFor(`echo reported on ${to}`, async () => {
@@ -57,7 +56,10 @@ describe("networked migration on a two-node local cluster", { timeout: 900_000 }
         [to],
         `move ${move}: exactly one running copy`,
       );
-      // The kept connection carries on: more echoes, the client never saw a reset.
+      // The kept connection carries on: more echoes after the move (counted from now, not from
+      // before it: echoes sent before the freeze must not pass for echoes after the restore), and
+      // the client never saw a reset.
+      const before = sequence(await logsOf(n2, "echo-client")).length;
       try {
         await waitFor(`move ${move}: client echoing again`, async () => sequence(await logsOf(n2, "echo-client")).length >= before + 10, 30_000);
       } catch (err) {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { lstat, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { linkCheckpointImages, linkedImagesDir, rootRelativeTarget } from "./checkpoint-links.js";
+import { linkCheckpointImages, linkedImagesDir, removeUnpackedCopies, rootRelativeTarget } from "./checkpoint-links.js";
 
 describe("checkpoint links", () => {
   const roots: string[] = [];
@@ -51,5 +51,26 @@ describe("checkpoint links", () => {
     assert.equal(await linkCheckpointImages(dir), 2);
     assert.deepEqual((await readdir(dir)).sort(), ["core-1.img", "inventory.img"]);
     assert.equal(await readFile(join(dir, "core-1.img"), "utf8"), "core");
+  });
+
+  it("removes containerd's unpacked copies of this checkpoint, and only those", async () => {
+    const dir = await checkpointDir({ "inventory.img": "inv", "pages-1.img": "p" });
+    const other = await checkpointDir({ "inventory.img": "other" });
+    await linkCheckpointImages(dir);
+    await linkCheckpointImages(other);
+    const tmp = await mkdtemp(join(tmpdir(), "ck-tmp-"));
+    roots.push(tmp);
+    // What containerd leaves: the links, as tarred, unpacked into tmp.
+    const unpack = async (name: string, from: string) => {
+      await mkdir(join(tmp, name));
+      for (const f of await readdir(from)) await symlink(await readlink(join(from, f)), join(tmp, name, f));
+    };
+    await unpack("ctrd-checkpoint111", dir);
+    await unpack("ctrd-checkpoint222", other);
+    await mkdir(join(tmp, "ctrd-checkpoint333")); // not a linked copy (e.g. Docker's copying restore)
+    await mkdir(join(tmp, "unrelated"));
+    assert.equal(await removeUnpackedCopies(tmp, dir), 1);
+    assert.deepEqual((await readdir(tmp)).sort(), ["ctrd-checkpoint222", "ctrd-checkpoint333", "unrelated"]);
+    assert.equal(await removeUnpackedCopies(join(tmp, "missing"), dir), 0);
   });
 });

@@ -8,7 +8,7 @@ import { withDeadline } from "../../../../shared/src/process/deadline.js";
 import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
 import type { Checkpointer, CheckpointOptions, CheckpointResult, LazyRestore, PageServerEndpoint, PageTransferOutcome } from "./checkpointer.js";
 import { parseLazyPagesLog } from "./lazy-pages-log.js";
-import { linkCheckpointImages, linkedImagesDir } from "./checkpoint-links.js";
+import { linkCheckpointImages, linkedImagesDir, removeUnpackedCopies } from "./checkpoint-links.js";
 import { dirSize } from "./dir-size.js";
 import { dockerError, dockerStatus } from "./docker-container-runtime.js";
 
@@ -30,6 +30,8 @@ export interface DockerCheckpointerOptions {
   linkImages?: boolean;
   /** Where the runc wrapper (infra/herd-runc.sh) looks for lazy-restore markers. */
   lazyRestoreDir?: string;
+  /** The engine's containerd temp dir, where it unpacks checkpoints for a restore (default /tmp). */
+  engineTmpDir?: string;
   /** Runs `criu lazy-pages` (post-copy); default runProcess with /usr/local/bin first on PATH. */
   runLazyPages?: ProcessRunner;
 }
@@ -54,10 +56,12 @@ export class DockerCheckpointer implements Checkpointer {
     this.now = opts.now ?? Date.now;
     this.linkImages = opts.linkImages ?? true;
     this.lazyRestoreDir = opts.lazyRestoreDir ?? "/run/herd/lazy-restore";
+    this.engineTmpDir = opts.engineTmpDir ?? "/tmp";
     this.runLazyPages = opts.runLazyPages ?? runProcess;
   }
 
   private readonly lazyRestoreDir: string;
+  private readonly engineTmpDir: string;
   private readonly runLazyPages: ProcessRunner;
 
   /**
@@ -231,6 +235,13 @@ export class DockerCheckpointer implements Checkpointer {
     }
     const durationMs = this.now() - t0;
     this.log.debug("Restored container from checkpoint", { containerId: id, checkpoint: name, durationMs });
+    if (this.linkImages) {
+      const removed = await removeUnpackedCopies(this.engineTmpDir, dir).catch((err: unknown) => {
+        this.log.warn("Could not remove containerd's unpacked checkpoint copy", { containerId: id, checkpoint: name, error: errorMessage(err) });
+        return 0;
+      });
+      this.log.debug("Removed containerd's unpacked checkpoint copies", { containerId: id, checkpoint: name, removed });
+    }
     return { durationMs };
   }
 

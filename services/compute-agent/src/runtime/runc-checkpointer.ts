@@ -38,6 +38,8 @@ export interface RuncCheckpointerOptions extends DockerCheckpointerOptions {
  * own checkpoint dir, so restore — here or on another engine — stays `docker start --checkpoint`
  * (delegated to {@link DockerCheckpointer}), and Docker records the container as exited.
  */
+/** The comment that marks the runc wrapper's restore-time TCP fence (infra/herd-runc.sh). */
+const RESTORE_FENCE = "herd-restore-fence";
 /** The comment that marks the agent's dump-time TCP fence (see fenceTcp). */
 const TCP_FENCE = "herd-dump-fence";
 
@@ -209,13 +211,40 @@ export class RuncCheckpointer implements Checkpointer {
     return this.docker.imageDir(containerId, name);
   }
 
-  restore(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<{ durationMs: number }> {
-    return this.docker.restore(containerId, name, opts);
+  async restore(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<{ durationMs: number }> {
+    const r = await this.docker.restore(containerId, name, opts);
+    await this.liftRestoreFence(containerId);
+    return r;
   }
 
   /** See DockerCheckpointer.restoreLazy. */
-  restoreLazy(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyRestore> {
-    return this.docker.restoreLazy(containerId, name, o);
+  async restoreLazy(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyRestore> {
+    const r = await this.docker.restoreLazy(containerId, name, o);
+    await this.liftRestoreFence(containerId);
+    return r;
+  }
+
+  /**
+   * The runc wrapper (infra/herd-runc.sh) fences incoming TCP in a restored container's new
+   * namespace while CRIU rebuilds its sockets and lifts the fence when runc returns. Should it not
+   * have (killed, no pid file), the restored service would take no new connections: lift it here.
+   */
+  private async liftRestoreFence(containerId: string): Promise<void> {
+    let key: string | undefined;
+    try {
+      const info = await this.engine.getContainer(containerId).inspect();
+      key = info.State.Running ? info.NetworkSettings?.SandboxKey || undefined : undefined;
+    } catch {
+      return;
+    }
+    if (!key) return;
+    const rules = await this.run("nsenter", [`--net=${key}`, "iptables", "-w", "5", "-S", "INPUT"]);
+    const left = rules.stdout.split("\n").filter((l) => l.startsWith("-A INPUT") && l.includes(RESTORE_FENCE));
+    if (left.length === 0) return;
+    for (const rule of left) {
+      await this.run("nsenter", [`--net=${key}`, "iptables", "-w", "5", "-D", ...rule.slice(3).split(" ").map((w) => w.replace(/^"|"$/g, ""))]);
+    }
+    this.log.warn("Lifted a restore fence the runc wrapper had left", { containerId, rules: left.length });
   }
 
   /**
@@ -336,13 +365,13 @@ export class RuncCheckpointer implements Checkpointer {
 
   /**
    * While a cluster-network container is dumped, its namespace drops all TCP in and out. CRIU
-   * closes the dumped sockets silently (repair mode), but a peer's retransmission that reaches the
-   * dead namespace before its interface is gone would be answered with a reset, and that breaks
-   * the connection the destination is about to restore (seen: the client on the source's node was
-   * reset on moves away from it). Docker's namespace is external to runc, and CRIU's own network
-   * lock was not seen to cover that window. The fence stays in the dead namespace until Docker
-   * deletes it; a dump that fails or is killed takes it away again (release()), and a rollback
-   * restores into a new namespace. Best effort: without iptables the dump goes on unfenced.
+   * closes the dumped sockets silently (repair mode), but a peer's retransmission that reached the
+   * dead namespace before its interface is gone would be answered with a reset, and that would
+   * break the connection the destination is about to restore. Defence in depth: the resets once
+   * blamed on this window came from the destination's (see the restore fence in
+   * infra/herd-runc.sh). The fence stays in the dead namespace until Docker deletes it; a dump
+   * that fails or is killed takes it away again (release()), and a rollback restores into a new
+   * namespace. Best effort: without iptables the dump goes on unfenced.
    */
   private async fenceTcp(id: string, on: boolean): Promise<void> {
     let key: string | undefined;
