@@ -76,7 +76,7 @@ run_real() {
   # prestart hook), with that hook present.
   if [ "$is_restore" != 1 ] || [ -z "$bundle" ] || [ ! -f "$config" ] ||
     grep -q '"type":"network","path"' "$config" || ! grep -q '"prestart":\[{' "$config"; then
-    run_real "$@"
+    exec "$REAL_RUNC" "$@"
   fi
   if ! grep -q -- "--herd-restore-fence-hook" "$config"; then
     local self tmp
