@@ -14,6 +14,8 @@ import { armCriuHang, installCriuHangHook } from "./support/criu-hang.js";
 
 const MIGRATIONS = Number(process.env.HERD_CHAOS_MIGRATIONS ?? 20);
 const SEED = Number(process.env.HERD_CHAOS_SEED ?? 8);
+/** How memory moves (`herd migrate --mode`); npm test runs stop-and-copy, HERD_CHAOS_MODE=post-copy the other. */
+const MODE = process.env.HERD_CHAOS_MODE ?? "stop-and-copy";
 /** Each migration's bound (rollback included); small so that a hanging CRIU costs little. */
 const DEADLINE_MS = 30_000;
 /** The control service may be down for a while of that bound: how much later "stuck" is declared. */
@@ -31,7 +33,7 @@ async function postMigration(info: ClusterInfo, container: string, to: string): 
   const res = await fetch(new URL("/api/v1/migrations", info.apiUrl), {
     method: "POST",
     headers: { authorization: `Bearer ${info.apiToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ container, to, deadlineMs: DEADLINE_MS, reason: "chaos test" }),
+    body: JSON.stringify({ container, to, deadlineMs: DEADLINE_MS, reason: "chaos test", mode: MODE }),
     signal: AbortSignal.timeout(30_000),
   });
   const body: unknown = await res.json();
@@ -243,7 +245,7 @@ describe("chaos: migrations under random faults", { timeout: 30 * 60_000 }, () =
       if (left.length) problems.push(`#${i} ${name} ${fault}@${at}: left running: ${left.join(" | ")}`);
     }
     const line = `chaos: ${MIGRATIONS} migrations, ${faults} faults, ${lost} lost, ${doubled} doubled, ${stuck} stuck`;
-    console.log(`${line} (seed ${SEED}, ${Math.round((Date.now() - started) / 1000)} s; outcomes ${JSON.stringify(outcomes)})`);
+    console.log(`${line} (mode ${MODE}, seed ${SEED}, ${Math.round((Date.now() - started) / 1000)} s; outcomes ${JSON.stringify(outcomes)})`);
     for (const l of log.filter((x) => x.startsWith("#"))) console.log(`  ${l}`);
     for (const p of problems) console.log(`  problem: ${p}`);
     assert.equal(lost + doubled + stuck, 0, line);

@@ -112,7 +112,9 @@ export async function diagnose(info: ClusterInfo, containers: Array<{ node: stri
   return out.join("\n");
 }
 
+/** `herd migrate`; HERD_SOAK_MODE (e.g. post-copy) runs the same moves in another memory mode. */
 export async function migrate(name: string, to: string): Promise<void> {
-  const r = await herd("migrate", name, "--to", to);
+  const mode = process.env.HERD_SOAK_MODE;
+  const r = await herd("migrate", name, "--to", to, ...(mode ? ["--mode", mode] : []));
   assert.equal(r.code, 0, `herd migrate ${name} --to ${to}: ${r.stdout}\n${r.stderr}`);
 }

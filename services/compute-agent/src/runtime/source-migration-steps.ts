@@ -140,15 +140,13 @@ export class SourceMigrationSteps {
     const name = checkpointNameFor(migrationId);
     const cp = await this.o.checkpointer.checkpointLazy(spec.id, name, { pageServer: o.pageServer, timeoutMs: o.timeoutMs });
     try {
-      const finalSync = await this.syncFilesystems(spec, migrationId, peer, o.onProgress, o.signal);
-      addStats(
-        finalSync,
-        await this.o.transfer.sync(
-          cp.dir,
-          { ...peer, path: migrationLayout.checkpoint(migrationId) },
-          { ...this.o.transferOptions, onProgress: o.onProgress, signal: o.signal },
-        ),
-      );
+      // The images hold no memory here (a few hundred KB): both syncs run side by side, since
+      // the container is frozen until they are done.
+      const [finalSync, images] = await Promise.all([
+        this.syncFilesystems(spec, migrationId, peer, o.onProgress, o.signal),
+        this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress: o.onProgress, signal: o.signal }),
+      ]);
+      addStats(finalSync, images);
       return {
         checkpointName: name,
         frozenAt: cp.startedAt,
