@@ -144,7 +144,11 @@ export class SourceMigrationSteps {
       // the container is frozen until they are done.
       const [finalSync, images] = await Promise.all([
         this.syncFilesystems(spec, migrationId, peer, o.onProgress, o.signal),
-        this.o.transfer.sync(cp.dir, { ...peer, path: migrationLayout.checkpoint(migrationId) }, { ...this.o.transferOptions, onProgress: o.onProgress, signal: o.signal }),
+        this.o.transfer.sync(
+          cp.dir,
+          { ...peer, path: migrationLayout.checkpoint(migrationId) },
+          { ...this.o.transferOptions, onProgress: o.onProgress, signal: o.signal },
+        ),
       ]);
       addStats(finalSync, images);
       return {
