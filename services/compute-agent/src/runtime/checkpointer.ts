@@ -38,7 +38,7 @@ export interface Checkpointer {
   /** Deletes the images. Missing = success. */
   remove(containerId: string, name: string): Promise<void>;
   /** Optional, post-copy: dumps all but memory and serves the pages from the frozen source (see LazyCheckpoint). */
-  checkpointLazy?(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number }): Promise<LazyCheckpoint>;
+  checkpointLazy?(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyCheckpoint>;
   /** Optional, post-copy: starts the container from those images, pulling its memory while it runs (see LazyRestore). */
   restoreLazy?(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyRestore>;
 }

@@ -126,7 +126,11 @@ export class RuncCheckpointer implements Checkpointer {
    * open only while this migration's transfer runs. Everything runs within `timeoutMs` and is
    * killed with its process group after that.
    */
-  async checkpointLazy(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number }): Promise<LazyCheckpoint> {
+  async checkpointLazy(
+    containerId: string,
+    name: string,
+    o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<LazyCheckpoint> {
     const id = await this.docker.resolveId(containerId);
     const dir = await this.docker.imageDir(id, name);
     const work = `${dir}.work`;
@@ -160,6 +164,11 @@ export class RuncCheckpointer implements Checkpointer {
       if (ended) break;
       const log = await readFile(`${work}/dump.log`, "utf8").catch(() => "");
       if (log.includes("Starting page server on port")) break;
+      // The freeze command's own time ran out (a CRIU that hangs): give up and let the container run on.
+      if (o.signal?.aborted) {
+        abort.abort(new Error("the freeze command's time ran out before the page server started"));
+        break;
+      }
       if (this.now() > readyBy) {
         abort.abort(new Error("the page server did not start within 60 s"));
         break;
@@ -242,7 +251,17 @@ export class RuncCheckpointer implements Checkpointer {
     const left = rules.stdout.split("\n").filter((l) => l.startsWith("-A INPUT") && l.includes(RESTORE_FENCE));
     if (left.length === 0) return;
     for (const rule of left) {
-      await this.run("nsenter", [`--net=${key}`, "iptables", "-w", "5", "-D", ...rule.slice(3).split(" ").map((w) => w.replace(/^"|"$/g, ""))]);
+      await this.run("nsenter", [
+        `--net=${key}`,
+        "iptables",
+        "-w",
+        "5",
+        "-D",
+        ...rule
+          .slice(3)
+          .split(" ")
+          .map((w) => w.replace(/^"|"$/g, "")),
+      ]);
     }
     this.log.warn("Lifted a restore fence the runc wrapper had left", { containerId, rules: left.length });
   }

@@ -138,7 +138,11 @@ export class SourceMigrationSteps {
     if (!this.o.checkpointer.checkpointLazy)
       throw new ExternalError("this node's checkpointer cannot dump for post-copy (runc is needed)", { retryable: false });
     const name = checkpointNameFor(migrationId);
-    const cp = await this.o.checkpointer.checkpointLazy(spec.id, name, { pageServer: o.pageServer, timeoutMs: o.timeoutMs });
+    const cp = await this.o.checkpointer.checkpointLazy(spec.id, name, {
+      pageServer: o.pageServer,
+      timeoutMs: o.timeoutMs,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
     try {
       // The images hold no memory here (a few hundred KB): both syncs run side by side, since
       // the container is frozen until they are done.
