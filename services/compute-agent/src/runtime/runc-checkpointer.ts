@@ -52,7 +52,9 @@ export class RuncCheckpointer implements Checkpointer {
     private readonly log: Logger,
     private readonly o: RuncCheckpointerOptions,
   ) {
-    this.docker = new DockerCheckpointer(engine, log, o);
+    // The lazy-pages daemon goes through the same (tracked) runner as runc: an agent that dies
+    // mid-restore leaves it to its successor, which kills it at start (ProcessGroups.reapStale).
+    this.docker = new DockerCheckpointer(engine, log, { ...o, ...(o.runLazyPages || o.run ? { runLazyPages: o.runLazyPages ?? o.run } : {}) });
     this.now = o.now ?? Date.now;
   }
 
