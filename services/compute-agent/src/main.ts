@@ -16,6 +16,7 @@ import { DestinationMigrationSteps } from "./runtime/destination-migration-steps
 import { DockerCheckpointer } from "./runtime/docker-checkpointer.js";
 import { dumpKey, RuncCheckpointer } from "./runtime/runc-checkpointer.js";
 import { ArpingAddressAnnouncer } from "./runtime/address-announcer.js";
+import { containerProcesses, ownIdentity } from "./runtime/process-identity.js";
 import { DockerContainerRuntime } from "./runtime/docker-container-runtime.js";
 import { DockerImageCache } from "./runtime/docker-image-cache.js";
 import { ProcessGroups } from "./runtime/process-groups.js";
@@ -89,6 +90,7 @@ function migrationSupport() {
       log: runtimeLog,
       transferOptions: s.HERD_TRANSFER_BWLIMIT_KBPS ? { bandwidthLimitKiBps: s.HERD_TRANSFER_BWLIMIT_KBPS } : {},
       announcer,
+      identities: { processes: (pid) => containerProcesses(pid, s.HERD_PROC_ROOT), self: () => ownIdentity() },
     }),
     destination: new DestinationMigrationSteps({ runtime, checkpointer, images, stagingDir, log: runtimeLog, run, announcer }),
     runtime,

@@ -6,7 +6,7 @@ export type { ContainerSpec, MountSpec, PortBindingSpec, ResourceSpec } from "..
 
 /** Why a container cannot be live-migrated; `code` is stable for programs, `reason` for people. */
 export interface Refusal {
-  code: "bind-mount" | "shared-namespace" | "privileged" | "device" | "tmpfs" | "storage-driver" | "tcp-connection";
+  code: "bind-mount" | "shared-namespace" | "privileged" | "device" | "tmpfs" | "storage-driver" | "tcp-connection" | "process-identity";
   detail: string;
   reason: string;
 }

@@ -335,8 +335,7 @@ export class RuncCheckpointer implements Checkpointer {
   }
 
   private async criuLogTail(work: string): Promise<string> {
-    const log = await readFile(`${work}/dump.log`, "utf8").catch(() => "");
-    return log.trim().split("\n").slice(-3).join(" | ");
+    return criuLogSummary(await readFile(`${work}/dump.log`, "utf8").catch(() => ""));
   }
 
   remove(containerId: string, name: string): Promise<void> {
@@ -480,3 +479,16 @@ export async function thawCgroupOf(pid: number, cgroupRoot: string, procRoot = "
 
 /** The ProcessGroups key of a container's dump. */
 export const dumpKey = (containerId: string) => `dump:${containerId}`;
+
+/**
+ * What a user needs from a failed dump's log: CRIU's first errors (the cause; its last lines are
+ * only the unwinding, e.g. "Unseizing …", "Dumping FAILED."), then its last line.
+ */
+export function criuLogSummary(log: string): string {
+  const lines = log.trim().split("\n").filter((l) => l.trim() !== "");
+  const errors = lines.filter((l) => /\bError \(/.test(l)).slice(0, 3);
+  const last = lines.at(-1);
+  if (errors.length === 0) return lines.slice(-3).map((l) => l.trim()).join(" | ");
+  const picked = last !== undefined && !errors.includes(last) ? [...errors, last] : errors;
+  return picked.map((l) => l.trim()).join(" | ");
+}

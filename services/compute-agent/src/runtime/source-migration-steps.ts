@@ -3,6 +3,7 @@ import { ExternalError, ValidationError } from "../../../../shared/src/errors.js
 import type { Logger } from "../../../../shared/src/logger.js";
 import { checkMigratable } from "./check-migratable.js";
 import { connectedTcp, connectionRefusals, type TcpConnection } from "./open-connections.js";
+import { containerProcesses, identityRefusals, ownIdentity, type ProcessIdentity } from "./process-identity.js";
 import type { Checkpointer, PageServerEndpoint, PageTransferOutcome } from "./checkpointer.js";
 import type { AddressAnnouncer } from "./address-announcer.js";
 import type { ContainerRuntime } from "./container-runtime.js";
@@ -50,6 +51,11 @@ export interface SourceStepsOptions {
   connections?: (pid: number) => Promise<TcpConnection[]>;
   /** Announces a kept address back at the source after a rollback's resume. */
   announcer?: AddressAnnouncer;
+  /** Who the container's processes run as, and who the agent is (default: read from /proc). */
+  identities?: {
+    processes: (pid: number) => Promise<ProcessIdentity[]>;
+    self: () => Promise<{ uid: number; gid: number; sysResource: boolean }>;
+  };
 }
 
 /** Docker checkpoint names allow [a-zA-Z0-9][a-zA-Z0-9_.-]+; migration ids are checked to fit. */
@@ -79,6 +85,12 @@ export class SourceMigrationSteps {
     const refusals = [
       ...checkMigratable(spec),
       ...connectionRefusals(spec, spec.state.running ? await (this.o.connections ?? connectedTcp)(spec.state.pid) : []),
+      ...(spec.state.running
+        ? identityRefusals(
+            await (this.o.identities?.self ?? ownIdentity)(),
+            await (this.o.identities?.processes ?? containerProcesses)(spec.state.pid),
+          )
+        : []),
     ];
     if (refusals.length > 0) {
       throw new ValidationError("container", `${spec.name} cannot be live-migrated: ${refusals.map((r) => `${r.detail}: ${r.reason}`).join("; ")}`);
