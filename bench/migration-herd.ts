@@ -22,11 +22,11 @@
  * default "0,10"), HERD_BENCH_POST_COPY_MIN_MB (post-copy runs from this size on, default 128),
  * HERD_BENCH_OUT (default bench/results).
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { readFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { runChecked, runProcess } from "../shared/src/process/run-process.js";
 import { dockerExec, engineOf, herd, herdJson, logsOf, newCluster, repoRoot, waitFor } from "../test/integration/support/cluster-harness.js";
 
 interface StepView {
@@ -139,7 +139,8 @@ function paceIn(lines: Array<{ at: number; ticks: number; workMs: number }>, fro
   return { ticksPerS: ((b.ticks - a.ticks) * 1000) / (b.at - a.at), workMsPerTick: (b.workMs - a.workMs) / (b.ticks - a.ticks) };
 }
 
-const execFileAsync = promisify(execFile);
+/** Deadline for one step of the floor (a hung CRIU or cp is killed with its process group). */
+const STEP_TIMEOUT_MS = 300_000;
 
 /**
  * The floor: memhold as a plain process on the host, `criu dump` + `cp -a` of the images +
@@ -151,7 +152,7 @@ async function floor(mb: number, dirty: number): Promise<Result> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, "work"), { recursive: true });
   await mkdir(join(dir, "img"), { recursive: true });
-  await execFileAsync("gcc", ["-O2", "-o", bin, join(repoRoot, "infra/workloads/memhold.c")]);
+  await runChecked("gcc", ["-O2", "-o", bin, join(repoRoot, "infra/workloads/memhold.c")], { timeoutMs: STEP_TIMEOUT_MS });
   const log = join(dir, "out.log");
   const fd = openSync(log, "w");
   const env = { MEMHOLD_DIRTY_MBPS: String(dirty), MEMHOLD_STATUS: join(dir, "status"), MEMHOLD_CHECK_S: "0" };
@@ -163,16 +164,14 @@ async function floor(mb: number, dirty: number): Promise<Result> {
   try {
     const checksum = await waitFor("floor memhold ready", async () => /checksum=([0-9a-f]{16})/.exec(await readFile(log, "utf8"))?.[1], 120_000);
     const t0 = Date.now();
-    await execFileAsync("criu", ["dump", "-t", String(pid), "-D", join(dir, "img"), "-W", join(dir, "work"), "-o", "dump.log"]);
+    await runChecked("criu", ["dump", "-t", String(pid), "-D", join(dir, "img"), "-W", join(dir, "work"), "-o", "dump.log"], { timeoutMs: STEP_TIMEOUT_MS });
     const dumpMs = Date.now() - t0;
-    await execFileAsync("cp", ["-a", join(dir, "img"), join(dir, "img2")]);
+    await runChecked("cp", ["-a", join(dir, "img"), join(dir, "img2")], { timeoutMs: STEP_TIMEOUT_MS });
     const copyMs = Date.now() - t0 - dumpMs;
-    await execFileAsync("criu", ["restore", "-d", "-D", join(dir, "img2"), "-W", join(dir, "work"), "-o", "restore.log"]);
+    await runChecked("criu", ["restore", "-d", "-D", join(dir, "img2"), "-W", join(dir, "work"), "-o", "restore.log"], { timeoutMs: STEP_TIMEOUT_MS });
     const frozenMs = Date.now() - t0;
-    const v = await execFileAsync(bin, ["verify", String(pid)], { env }).then(
-      (r) => r.stdout,
-      (err: { stdout?: string }) => err.stdout ?? "",
-    );
+    // A failed verify still prints what it found; its stdout is the verdict either way.
+    const v = (await runProcess(bin, ["verify", String(pid)], { env, timeoutMs: STEP_TIMEOUT_MS })).stdout;
     return {
       path: "floor",
       mb,

@@ -17,12 +17,12 @@
  *
  * Env: HERD_BENCH_SIZES (MB list, default "1,16,128,512"), HERD_BENCH_OUT (default bench/results).
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { dirSize } from "../services/compute-agent/src/runtime/dir-size.js";
+import { runChecked } from "../shared/src/process/run-process.js";
 import {
   buildTestRootfs,
   containerLogs,
@@ -36,7 +36,9 @@ import {
   type LocalNode,
 } from "../test/integration/runtime-harness.js";
 
-const run = promisify(execFile);
+/** Deadline for one external step (a hung CRIU, cp or tar is killed with its process group). */
+const STEP_TIMEOUT_MS = 300_000;
+const run = (file: string, args: string[]) => runChecked(file, args, { timeoutMs: STEP_TIMEOUT_MS });
 const TICK_MS = 50;
 
 interface PathResult {

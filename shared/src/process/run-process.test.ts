@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { test } from "node:test";
-import { TimeoutError } from "../errors.js";
-import { runProcess } from "./run-process.js";
+import { ExternalError, TimeoutError } from "../errors.js";
+import { runChecked, runProcess } from "./run-process.js";
 
 const alive = (pid: number) => {
   try {
@@ -62,4 +62,13 @@ test("a normal exit resolves with the code and output; the group is cleaned afte
 
 test("a program that does not exist is an ExternalError, not a hang", async () => {
   await assert.rejects(runProcess("/nonexistent/herd-program", [], { timeoutMs: 1_000 }), /cannot run/);
+});
+
+test("runChecked: success returns the outcome, a non-zero exit throws with stderr's tail, the deadline still applies", async () => {
+  assert.equal((await runChecked("sh", ["-c", "echo fine"], { timeoutMs: 5_000 })).stdout, "fine\n");
+  await assert.rejects(
+    runChecked("sh", ["-c", "echo boom >&2; exit 3"], { timeoutMs: 5_000 }),
+    (err: unknown) => err instanceof ExternalError && /exited 3: boom/.test(err.message),
+  );
+  await assert.rejects(runChecked("sleep", ["5"], { timeoutMs: 200 }), TimeoutError);
 });

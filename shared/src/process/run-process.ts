@@ -123,3 +123,13 @@ const tail = (s: string) => {
 
 /** Runs a process with a deadline; injected so that an agent can track (and reap) its process groups. */
 export type ProcessRunner = (file: string, args: readonly string[], o: RunProcessOptions) => Promise<ProcessOutcome>;
+
+/**
+ * {@link runProcess} for a step that must succeed: a non-zero exit is an ExternalError carrying
+ * the tail of stderr. Same deadline and process-group kill.
+ */
+export async function runChecked(file: string, args: readonly string[], o: RunProcessOptions): Promise<ProcessOutcome> {
+  const r = await runProcess(file, args, o);
+  if (r.code !== 0) throw new ExternalError(`${file} ${args.join(" ")} exited ${r.code}: ${r.stderr.trim().slice(-500)}`);
+  return r;
+}
