@@ -14,6 +14,7 @@ import { seededRandom } from "../services/control/src/forecast/feature-selection
 import { EwmaForecaster } from "../services/control/src/forecast/baselines.js";
 import { fitPooledLinear, predictPooled, type PooledLinearModel } from "../services/control/src/forecast/global-linear-forecaster.js";
 import { pooledFeatureRow, pooledLookback } from "../services/control/src/forecast/pooled-features.js";
+import { sample } from "../shared/src/seeded-random.js";
 
 const HORIZONS = [1, 5] as const;
 type Horizon = (typeof HORIZONS)[number];
@@ -173,15 +174,6 @@ class Sums {
   }
 }
 
-function sample<T>(items: T[], k: number, rnd: () => number): T[] {
-  const a = items.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a.slice(0, k);
-}
-
 async function main(): Promise<void> {
   const o = new Command()
     .option("--traces <dir>", "traces root", process.env.HERD_TRACES_DIR ?? resolve("../shared/traces"))
@@ -289,7 +281,10 @@ async function main(): Promise<void> {
     "",
   ].join("\n");
   await mkdir(o.out, { recursive: true });
-  await writeFile(join(o.out, "forecast-alternatives.json"), JSON.stringify({ meta: { days, perDay, seed: Number(o.seed), poolRows, gbm: gbmOpts, origins }, results: rowsOut }, null, 2) + "\n");
+  await writeFile(
+    join(o.out, "forecast-alternatives.json"),
+    JSON.stringify({ meta: { days, perDay, seed: Number(o.seed), poolRows, gbm: gbmOpts, origins }, results: rowsOut }, null, 2) + "\n",
+  );
   await writeFile(join(o.out, "forecast-alternatives.md"), md);
   process.stdout.write(md);
 }

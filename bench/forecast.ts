@@ -17,6 +17,7 @@ import type { PooledCovariates } from "../services/control/src/forecast/pooled-f
 import { ForecastCache } from "../services/control/src/rebalance/forecast-cache.js";
 import { InMemoryModelStore } from "../services/control/src/forecast/model-store.js";
 import { createLogger } from "../shared/src/logger.js";
+import { sample } from "../shared/src/seeded-random.js";
 import type { Forecaster, ForecasterName, SeriesContext } from "../services/control/src/forecast/forecaster.js";
 import { FORECASTER_NAMES } from "../services/control/src/forecast/forecaster.js";
 import { FORECAST_SETUP, choosePerHorizon } from "../services/control/src/forecast/forecast-setup.js";
@@ -421,15 +422,6 @@ async function controlLoopPath(dataset: string, series: Series[], pools: Pools, 
     periods,
     seconds: (performance.now() - t0) / 1000,
   };
-}
-
-function sample<T>(items: T[], k: number, rnd: () => number): T[] {
-  const a = items.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a.slice(0, k);
 }
 
 type Pools = Map<string, PoolSeries[]>;

@@ -8,19 +8,22 @@ export interface MemoryPreCopySupport {
   detail: string;
 }
 
+/** CRIU's last words in `s`: its last non-empty line, without the "Warn (file:line):" prefix. */
+function words(s: string): string | undefined {
+  return s
+    .trim()
+    .split("\n")
+    .map((l) => l.replace(/^\s*(Warn|Error)\s*\([^)]*\):\s*/, "").trim())
+    .filter(Boolean)
+    .at(-1);
+}
+
 /**
  * Reads `criu check --feature mem_dirty_track`'s outcome. CRIU exits 0 when the kernel tracks
  * soft-dirty pages; otherwise it says why on stderr ("Warn (criu/cr-check.c:824): Dirty tracking
  * is OFF. Memory snapshot will not work."), whose last line is kept without CRIU's source location.
  */
 export function parseDirtyTrackCheck(code: number, stdout: string, stderr: string): MemoryPreCopySupport {
-  const words = (s: string) =>
-    s
-      .trim()
-      .split("\n")
-      .map((l) => l.replace(/^\s*(Warn|Error)\s*\([^)]*\):\s*/, "").trim())
-      .filter(Boolean)
-      .at(-1);
   if (code === 0) return { available: true, detail: words(stdout) ?? "mem_dirty_track is supported" };
   return { available: false, detail: (words(stderr) ?? words(stdout) ?? `criu check exited ${code}`).slice(0, 300) };
 }
@@ -59,13 +62,6 @@ export interface PostCopyProbes {
 
 /** Pure: the verdict from the probes; the first missing piece is the reason given. */
 export function postCopyVerdict(p: PostCopyProbes): PostCopySupport {
-  const words = (s: string) =>
-    s
-      .trim()
-      .split("\n")
-      .map((l) => l.replace(/^\s*(Warn|Error)\s*\([^)]*\):\s*/, "").trim())
-      .filter(Boolean)
-      .at(-1);
   if ("error" in p.criu) return { available: false, detail: `criu check could not run: ${p.criu.error}`.slice(0, 300) };
   if (p.criu.code !== 0)
     return {
