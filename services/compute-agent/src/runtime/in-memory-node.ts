@@ -327,6 +327,8 @@ export class InMemoryNode {
       log,
       // Fake pids are not host processes: never read the host's /proc for them.
       connections: async (pid) => this.runtime.connectionsOf(pid),
+      // Nor for who runs them: a fake pid that is a host process of another user (RabbitMQ's beam.smp) refused the move.
+      identities: { processes: async () => [], self: async () => ({ uid: 0, gid: 0, sysResource: true }) },
     });
     this.destination = new DestinationMigrationSteps({
       runtime: this.runtime,
