@@ -12,7 +12,7 @@ import type { MigrationStore } from "../migration/migration-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
 import { clientErrorResponse } from "./client-errors.js";
-import { compareKeys, decodeCursor, page } from "./container-pages.js";
+import { buildListing, decodeCursor, pageBody } from "./container-pages.js";
 import { ContainersQuery, MetricsQuery, RunBody } from "./core-schemas.js";
 import { SnapshotCache } from "./snapshot-cache.js";
 import { docsRoutes } from "./docs-routes.js";
@@ -114,16 +114,16 @@ export function createApi(deps: ApiDeps): express.Express {
     staleMs,
     now,
   });
+  let listingBuilds = 0;
   const containersCache = new SnapshotCache({
     load: async () => {
       const t = now();
       const [nodeList, records] = await Promise.all([deps.store.listNodes(), deps.store.listContainers()]);
       const nodes = new Map(nodeList.map((n) => [n.id, nodeStatus(n, t, deps.downAfterMs)]));
-      // Sorted by (node, name, id) by code point: the order pages follow (mostly the store's order already).
-      const containers = records.map((c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" })).sort(compareKeys);
-      return { containers, body: JSON.stringify({ containers }) };
+      // Sorted by (node, name, id) by code point (the order pages follow); serialised once here, a chunk at a time.
+      return buildListing(records, (c) => ({ ...c, nodeStatus: nodes.get(c.nodeId) ?? "down" }), `${t.toString(36)}-${(listingBuilds++).toString(36)}`);
     },
-    size: (v) => v.containers.length,
+    size: (v) => v.entries.length,
     cacheAbove: cacheOpts.containersAbove,
     maxAgeMs: cacheOpts.maxAgeMs,
     staleMs,
@@ -167,13 +167,13 @@ export function createApi(deps: ApiDeps): express.Express {
       const q = parseOrThrow(ContainersQuery, req.query);
       const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
       const listing = await containersCache.get();
+      res.type("application/json");
       if (q.node === undefined && q.limit === undefined && after === undefined) {
-        res.type("application/json").send(listing.body);
+        // The snapshot's own ETag: express would otherwise hash the whole body on every call.
+        res.set("ETag", listing.etag).send(listing.body);
         return;
       }
-      const selected = q.node === undefined ? listing.containers : listing.containers.filter((c) => c.nodeId === q.node);
-      const { items, nextCursor } = page(selected, q.limit ?? selected.length + 1, after);
-      res.json({ containers: items, ...(nextCursor ? { nextCursor } : {}) });
+      res.send(pageBody(listing, q.limit, after, q.node));
     }),
   );
 

@@ -95,3 +95,32 @@ test("the pooled model it refits finds the fleet's cycle; trainedAt tells when a
   await cache.forecast("c0", histories[0]!);
   assert.equal(cache.trainedAt("c0"), 1_000);
 });
+
+test("model-store look-ups: none for a short series, one per retrain period for a series without a saved model", async () => {
+  const store = new InMemoryModelStore();
+  let loads = 0;
+  const load = store.load.bind(store);
+  store.load = async (key) => {
+    loads++;
+    return load(key);
+  };
+  let t = 0;
+  const cache = new ForecastCache({ store, log, retrainMs: 60_000, horizon: 2, trainsPerRound: 0, now: () => t });
+  cache.beginRound();
+  await cache.forecast("short", [1, 2, 3]);
+  assert.equal(loads, 0);
+  const long = ar1(120, 40, 3);
+  for (let round = 0; round < 3; round++) {
+    cache.beginRound();
+    assert.equal((await cache.forecast("long", long)).model, "ewma");
+  }
+  assert.equal(loads, 1, "looked up once; no model and no training allowed: the baseline");
+  // Another replica saves a model; it is found after the retrain period.
+  const other = new ForecastCache({ store, log, retrainMs: 60_000, horizon: 2 });
+  other.beginRound();
+  await other.forecast("long", long);
+  t += 60_000;
+  cache.beginRound();
+  assert.equal((await cache.forecast("long", long)).reason, "restored from the model store");
+  assert.equal(loads, 3);
+});

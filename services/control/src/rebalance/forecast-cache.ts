@@ -49,6 +49,8 @@ export interface ForecastCacheOptions {
  */
 export class ForecastCache {
   private readonly entries = new Map<string, Entry>();
+  /** Series whose model-store look-up found nothing, and when. */
+  private readonly missing = new Map<string, number>();
   private readonly now: () => number;
   private trainsLeft = Infinity;
   private pooled?: { model: PooledLinearModel; fittedAt: number };
@@ -83,11 +85,13 @@ export class ForecastCache {
 
   async forecast(key: string, history: readonly number[]): Promise<{ values: number[]; model: ForecasterName; perHorizon?: ForecasterName[]; reason: string }> {
     const minPoints = this.o.minPoints ?? 30;
-    let entry = this.entries.get(key) ?? (await this.restore(key));
+    // A short series is forecast by the baseline whatever is saved: no look-up in the model store (at 20,000 young series that
+    // was 20,000 Redis reads per round, bench:scale).
     if (history.length < minPoints) {
       const ewma = createForecaster("ewma", { metric: "cpu" });
       return { values: ewma.predict(history, this.o.horizon), model: "ewma", reason: `only ${history.length} points (< ${minPoints}): EWMA baseline` };
     }
+    let entry = this.entries.get(key) ?? (await this.restore(key));
     if ((!entry || this.now() - entry.trainedAt >= this.o.retrainMs) && this.trainsLeft > 0) {
       this.trainsLeft--;
       entry = (await this.train(key, history)) ?? entry;
@@ -142,6 +146,7 @@ export class ForecastCache {
         : report.chosen.reason;
       const entry: Entry = { models: fitted, perHorizon, chosen, reason, trainedAt: this.now() };
       this.entries.set(key, entry);
+      this.missing.delete(key);
       await this.o.store.save(key, fitted.get(chosen)!).catch((err: unknown) => this.o.log.warn("Could not persist model", { key, error: errorMessage(err) }));
       return entry;
     } catch (err) {
@@ -151,8 +156,15 @@ export class ForecastCache {
   }
 
   private async restore(key: string): Promise<Entry | undefined> {
+    // A series found without a saved model is looked up again only after a retrain period (another replica may save one).
+    const missedAt = this.missing.get(key);
+    if (missedAt !== undefined && this.now() - missedAt < this.o.retrainMs) return undefined;
     const model = await this.o.store.load(key).catch(() => undefined);
-    if (!model) return undefined;
+    if (!model) {
+      this.missing.set(key, this.now());
+      return undefined;
+    }
+    this.missing.delete(key);
     // Trusted until the next retrain period from now: it was trained before the restart.
     // Only the model chosen for the most horizons is persisted: it forecasts every horizon until the next retrain.
     const entry: Entry = {
@@ -173,5 +185,6 @@ export class ForecastCache {
 
   forget(keep: ReadonlySet<string>): void {
     for (const k of this.entries.keys()) if (!keep.has(k)) this.entries.delete(k);
+    for (const k of this.missing.keys()) if (!keep.has(k)) this.missing.delete(k);
   }
 }

@@ -9,6 +9,10 @@ import { PLAN_CURRENT_LUA, RECORD_TELEMETRY_LUA, runScript } from "./record-tele
 const EXPIRE_EVERY = 100;
 /** Histories are trimmed every this many batches (a list holds at most historyLength + this; reads take the newest historyLength). */
 const TRIM_EVERY = 10;
+/** Container records per MGET when listing (see listContainers). */
+const LIST_CHUNK = 2_000;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The planning series kept at ingest: one mean CPU % per `intervalMs` (the rebalance interval), the newest `points`. */
 export interface PlanSeriesOptions {
@@ -178,11 +182,16 @@ export class RedisStateStore implements StateStore {
     const nodeIds = await this.redis.smembers(this.k("nodes"));
     const ids = (await Promise.all(nodeIds.map((n) => this.redis.smembers(this.k("node", n, "containers"))))).flat();
     if (ids.length === 0) return [];
-    const raw = await this.redis.mget(ids.map((id) => this.k("container", id)));
-    return raw
-      .filter((r): r is string => r !== null)
-      .map((r) => JSON.parse(r) as ContainerRecord)
-      .sort((a, b) => a.nodeId.localeCompare(b.nodeId) || a.name.localeCompare(b.name));
+    // 2,000 records per MGET, parsed a chunk at a time with a turn of the event loop in between: at 20,000 containers one
+    // MGET (8.5 MB) and one parse held Redis and the control's event loop for ~0.1 s each, and every API call and ingest
+    // write behind them waited (bench:scale's listing p99). Sorted by code point, not localeCompare (ICU: ~0.1 s at 20,000).
+    const out: ContainerRecord[] = [];
+    for (let i = 0; i < ids.length; i += LIST_CHUNK) {
+      const raw = await this.redis.mget(ids.slice(i, i + LIST_CHUNK).map((id) => this.k("container", id)));
+      for (const r of raw) if (r !== null) out.push(JSON.parse(r) as ContainerRecord);
+      if (i + LIST_CHUNK < ids.length) await yieldToLoop();
+    }
+    return out.sort((a, b) => (a.nodeId !== b.nodeId ? (a.nodeId < b.nodeId ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async findContainer(ref: string): Promise<ContainerRecord | undefined> {
