@@ -444,7 +444,7 @@ async function runOne(
   {
     const conn = await amqp.connect(controlUrl);
     const ch = await conn.createChannel();
-    await declareControlTopology(ch);
+    await declareControlTopology(ch, conn);
     for (const q of [QUEUES.telemetryIngest, QUEUES.controlEvents, QUEUES.dead]) await ch.purgeQueue(q);
     await conn.close().catch(() => undefined);
   }

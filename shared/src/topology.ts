@@ -4,7 +4,9 @@ import type { Channel, Options } from "amqplib";
  * The broker topology, in one place for every service (see DESIGN.md "Messaging").
  *
  * - `herd.telemetry` (topic, key `node.<id>`): lossy by design; the control's ingest queue is
- *   bounded (max-length, drop-head) and not persisted.
+ *   bounded (max-length, drop-head) and not persisted. It has no dead-letter exchange: RabbitMQ
+ *   would dead-letter every batch dropped at the cap too, doubling the broker's work per batch
+ *   exactly when it is overloaded (bench:scale); the control dead-letters malformed telemetry itself.
  * - `herd.commands` (direct, key `<id>`): one durable queue per node, persistent messages,
  *   dead-lettered to `herd.dead` when a message can never be handled.
  * - `herd.events` (topic, keys `node.<id>.<kind>`): heartbeats, command results and progress,
@@ -45,7 +47,6 @@ export const queueOptions = {
     arguments: {
       "x-max-length": TELEMETRY_QUEUE_MAX_LENGTH,
       "x-overflow": "drop-head",
-      "x-dead-letter-exchange": EXCHANGES.dead,
     },
   } satisfies Options.AssertQueue,
   controlEvents: {
@@ -59,16 +60,46 @@ export const queueOptions = {
   } satisfies Options.AssertQueue,
 };
 
+/** What declaring needs of a connection: scratch channels, which the broker may close on a refused declaration. */
+export interface ChannelSource {
+  createChannel(): Promise<Channel>;
+}
+
+/**
+ * Declares the telemetry queue on scratch channels. A broker declared by an earlier version holds
+ * it with other arguments (a dead-letter exchange): the declaration is refused with 406
+ * PRECONDITION_FAILED, so the queue is deleted and declared again. It is transient and lossy by
+ * design; at most its queued batches (≤ 2,000, about two seconds of telemetry) are lost once.
+ */
+export async function declareTelemetryQueue(conn: ChannelSource): Promise<void> {
+  const attempt = async (deleteFirst: boolean): Promise<void> => {
+    const ch = await conn.createChannel();
+    ch.on("error", () => undefined); // a refused declaration closes the channel; the rejection below says why
+    try {
+      if (deleteFirst) await ch.deleteQueue(QUEUES.telemetryIngest);
+      await ch.assertQueue(QUEUES.telemetryIngest, queueOptions.telemetryIngest);
+      await ch.bindQueue(QUEUES.telemetryIngest, EXCHANGES.telemetry, "node.*");
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  };
+  try {
+    await attempt(false);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 406) throw err;
+    await attempt(true);
+  }
+}
+
 /** Declares everything the control service uses (needs the control user's configure rights). */
-export async function declareControlTopology(ch: Channel): Promise<void> {
+export async function declareControlTopology(ch: Channel, conn: ChannelSource): Promise<void> {
   await ch.assertExchange(EXCHANGES.telemetry, "topic", { durable: true });
   await ch.assertExchange(EXCHANGES.commands, "direct", { durable: true });
   await ch.assertExchange(EXCHANGES.events, "topic", { durable: true });
   await ch.assertExchange(EXCHANGES.dead, "fanout", { durable: true });
   await ch.assertQueue(QUEUES.dead, queueOptions.dead);
   await ch.bindQueue(QUEUES.dead, EXCHANGES.dead, "");
-  await ch.assertQueue(QUEUES.telemetryIngest, queueOptions.telemetryIngest);
-  await ch.bindQueue(QUEUES.telemetryIngest, EXCHANGES.telemetry, "node.*");
+  await declareTelemetryQueue(conn);
   await ch.assertQueue(QUEUES.controlEvents, queueOptions.controlEvents);
   await ch.bindQueue(QUEUES.controlEvents, EXCHANGES.events, "node.#");
 }

@@ -6,7 +6,7 @@ import { errorMessage } from "../../../shared/src/errors.js";
 import type { Logger } from "../../../shared/src/logger.js";
 import { AmqpMessageBus } from "../../../shared/src/messaging/amqp-message-bus.js";
 import type { MessageBus } from "../../../shared/src/messaging/message-bus.js";
-import { QUEUES, declareControlTopology, declareNodeTopology, declareReplicaResultsQueue, isResultKey } from "../../../shared/src/topology.js";
+import { EXCHANGES, QUEUES, declareControlTopology, declareNodeTopology, declareReplicaResultsQueue, isResultKey } from "../../../shared/src/topology.js";
 import { buildControlApi } from "./api/control-api.js";
 import { NodeJoin } from "./join/node-join.js";
 import { RabbitmqNodeUsers } from "./join/rabbitmq-node-users.js";
@@ -100,8 +100,8 @@ export class ControlService {
       url: s.HERD_AMQP_URL,
       logger: this.log.child({ component: "bus" }),
       connectionName: `herd-control-${replicaId}`,
-      setup: async (ch) => {
-        await declareControlTopology(ch);
+      setup: async (ch, conn) => {
+        await declareControlTopology(ch, conn);
         await declareReplicaResultsQueue(ch, replicaId);
         // Re-declaring known nodes' queues makes a broker that lost its definitions whole again.
         for (const n of await store.listNodes().catch(() => [])) await declareNodeTopology(ch, n.id);
@@ -143,7 +143,8 @@ export class ControlService {
         // Jobs follow their containers in telemetry; that bookkeeping never holds up or fails ingest.
         void jobs.observe(batch).catch((err: unknown) => jobsLog.warn("Job bookkeeping failed", { error: errorMessage(err) }));
       },
-      { prefetch: 200, onRejected: rejectedOn("telemetry") },
+      // No DLX on the telemetry queue (topology.ts): a rejected batch is dead-lettered by the bus itself.
+      { prefetch: 200, onRejected: rejectedOn("telemetry"), deadLetterExchange: EXCHANGES.dead },
     );
     // Replicas compete for the shared events queue; results and progress reach every replica through its own queue instead.
     await bus.consume(QUEUES.controlEvents, (m) => (isResultKey(m.routingKey) ? Promise.resolve() : ingest.onEvent(m)), {

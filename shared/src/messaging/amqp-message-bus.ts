@@ -14,8 +14,8 @@ interface Consumer {
 export interface AmqpMessageBusOptions {
   url: string;
   logger: Logger;
-  /** Run on every (re)connect before consumers start, e.g. to declare topology. */
-  setup?: (channel: ConfirmChannel) => Promise<void>;
+  /** Run on every (re)connect before consumers start, e.g. to declare topology (`connection` for scratch channels). */
+  setup?: (channel: ConfirmChannel, connection: ChannelModel) => Promise<void>;
   /** Connection name shown in RabbitMQ's management UI. */
   connectionName?: string;
   heartbeatSeconds?: number;
@@ -119,7 +119,7 @@ export class AmqpMessageBus implements MessageBus {
       channel.on("close", () => {
         if (this.connection === connection) void connection.close().catch(() => undefined);
       });
-      if (this.options.setup) await this.options.setup(channel);
+      if (this.options.setup) await this.options.setup(channel, connection);
       for (const consumer of this.consumers) await this.startConsumer(channel, consumer);
       this.connection = connection;
       this.channel = channel;
@@ -193,7 +193,13 @@ export class AmqpMessageBus implements MessageBus {
     const { logger } = this.options;
     if (consumer.options.prefetch) await channel.prefetch(consumer.options.prefetch);
     await channel.consume(consumer.queue, (raw: ConsumeMessage | null) => {
-      if (!raw) return; // consumer cancelled by the broker; the reconnect re-establishes it
+      if (!raw) {
+        // Cancelled by the broker (its queue was deleted, e.g. redeclared with new arguments): rebuild the connection, which
+        // declares the topology again and restarts every consumer.
+        logger.warn("Consumer cancelled by the broker, reconnecting", { queue: consumer.queue });
+        void channel.close().catch(() => undefined);
+        return;
+      }
       void this.handle(channel, consumer, raw).catch((err: unknown) =>
         logger.error("Message handling failed unexpectedly", { queue: consumer.queue, error: errorMessage(err) }),
       );
@@ -207,7 +213,7 @@ export class AmqpMessageBus implements MessageBus {
     try {
       body = JSON.parse(raw.content.toString("utf8"));
     } catch (err) {
-      this.deadLetter(channel, raw, `malformed JSON: ${errorMessage(err)}`, meta);
+      this.deadLetter(channel, consumer, raw, `malformed JSON: ${errorMessage(err)}`, meta);
       safe(() => consumer.options.onRejected?.("malformed-json"));
       return;
     }
@@ -223,7 +229,7 @@ export class AmqpMessageBus implements MessageBus {
       safe(() => channel.ack(raw));
     } catch (err) {
       if (err instanceof UnrecoverableError || (err instanceof Error && "retryable" in err && err.retryable === false)) {
-        this.deadLetter(channel, raw, errorMessage(err), meta);
+        this.deadLetter(channel, consumer, raw, errorMessage(err), meta);
         return;
       }
       logger.warn("Handler failed, requeueing", { ...meta, error: errorMessage(err) });
@@ -232,10 +238,32 @@ export class AmqpMessageBus implements MessageBus {
     }
   }
 
-  private deadLetter(channel: ConfirmChannel, raw: ConsumeMessage, reason: string, meta: object): void {
+  private deadLetter(channel: ConfirmChannel, consumer: Consumer, raw: ConsumeMessage, reason: string, meta: object): void {
     this.counters.deadLettered++;
     this.options.logger.warn("Rejected message, dead-lettered", { ...meta, reason });
-    safe(() => channel.nack(raw, false, false));
+    const exchange = consumer.options.deadLetterExchange;
+    if (!exchange) {
+      safe(() => channel.nack(raw, false, false));
+      return;
+    }
+    // Ours to dead-letter (the queue has no DLX): acked once the broker confirmed the copy; without a confirm it is requeued.
+    try {
+      channel.publish(
+        exchange,
+        raw.fields.routingKey,
+        raw.content,
+        {
+          persistent: true,
+          contentType: raw.properties.contentType as string | undefined,
+          messageId: raw.properties.messageId as string | undefined,
+          timestamp: raw.properties.timestamp as number | undefined,
+          headers: { ...raw.properties.headers, "x-herd-rejected-from": consumer.queue, "x-herd-reason": reason.slice(0, 500) },
+        },
+        (err) => safe(() => (err ? channel.nack(raw, false, true) : channel.ack(raw))),
+      );
+    } catch {
+      /* channel already closed: the message will be redelivered */
+    }
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,12 @@ export interface ConsumeOptions {
    * reason "malformed-json"), so the consumer can count every rejected message.
    */
   onRejected?: (reason: string) => void;
+  /**
+   * For a queue without a broker-side dead-letter exchange (the telemetry queue: its overflow must
+   * not be dead-lettered): a rejected message is published here by the consumer itself (headers
+   * `x-herd-rejected-from`, `x-herd-reason`) and then acked.
+   */
+  deadLetterExchange?: string;
 }
 
 /**

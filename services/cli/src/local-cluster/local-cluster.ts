@@ -412,7 +412,7 @@ export class LocalCluster {
     const conn = await amqp.connect(url);
     try {
       const ch = await conn.createChannel();
-      await declareControlTopology(ch);
+      await declareControlTopology(ch, conn);
       for (const node of plan.nodes) await declareNodeTopology(ch, node.id);
       await ch.close();
     } finally {
