@@ -445,7 +445,9 @@ async function runOne(
     const conn = await amqp.connect(controlUrl);
     const ch = await conn.createChannel();
     await declareControlTopology(ch, conn);
-    for (const q of [QUEUES.telemetryIngest, QUEUES.controlEvents, QUEUES.dead]) await ch.purgeQueue(q);
+    for (const q of [QUEUES.controlEvents, QUEUES.dead]) await ch.purgeQueue(q);
+    // Each build declares the telemetry queue as it does (its arguments differ between builds: no DLX since issue 16's fourth pass).
+    await ch.deleteQueue(QUEUES.telemetryIngest);
     await conn.close().catch(() => undefined);
   }
   const token = randomBytes(24).toString("hex");
