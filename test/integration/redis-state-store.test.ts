@@ -117,3 +117,32 @@ test("a batch is one atomic script: records, name owners and the node's set as b
   assert.deepEqual((await s.listContainers()).map((c) => c.name).sort(), ["svc", "svc"]);
   assert.deepEqual((await s.nodeHistory("a1", 10)).map((h) => h.t), [1000, 3000]);
 });
+
+test("bulk reads go through the reader connection, which the store closes; more than one MGET chunk is listed in order", async () => {
+  const p = `${prefix}rd:`;
+  const writer = new Redis(hostRedisUrl());
+  const reader = writer.duplicate();
+  const s = new RedisStateStore(writer, 5, p, { intervalMs: 10_000, points: 3 }, reader);
+  // 2,100 containers over 3 nodes: the listing reads them in two MGETs.
+  for (const n of ["n1", "n2", "n3"]) {
+    await s.recordTelemetry(batch(n, 1000, Array.from({ length: 700 }, (_, i) => sample(`${n}c${i}`.replace(/[^0-9a-f]/g, "a") + i.toString(16), `w${String(i).padStart(4, "0")}`))));
+  }
+  const readerId = Number(await reader.client("ID"));
+  const readsBefore = Number(/cmdstat_mget:calls=(\d+)/.exec(await writer.info("commandstats"))?.[1] ?? 0);
+  const listed = await s.listContainers();
+  const readerLine = String(await writer.client("LIST")).split("\n").find((l) => l.startsWith(`id=${readerId} `));
+  assert.match(readerLine ?? "", / cmd=mget /, "the listing's last command came from the reader connection");
+  assert.equal(listed.length, 2_100);
+  assert.deepEqual(
+    listed.map((c) => `${c.nodeId}/${c.name}`),
+    listed.map((c) => `${c.nodeId}/${c.name}`).sort(),
+  );
+  const readsAfter = Number(/cmdstat_mget:calls=(\d+)/.exec(await writer.info("commandstats"))?.[1] ?? 0);
+  assert.ok(readsAfter - readsBefore >= 2, "two MGETs or more");
+  assert.equal((await s.listNodes()).length, 3);
+  const keys = await writer.keys(`${p}*`);
+  if (keys.length) await writer.del(...keys);
+  await s.close();
+  await assert.rejects(reader.ping(), /closed/i);
+  await assert.rejects(writer.ping(), /closed/i);
+});

@@ -88,10 +88,19 @@ export class ControlService {
     redis.on("error", (err: Error) => this.log.warn("Redis error", { error: err.message }));
     this.redis = redis;
     // The planning series kept at ingest has one point per rebalance interval, as long a past as the raw history.
-    const store = new RedisStateStore(redis, s.HERD_HISTORY_LENGTH, "herd:", {
-      intervalMs: s.HERD_REBALANCE_INTERVAL_MS,
-      points: Math.max(1, Math.ceil((s.HERD_HISTORY_LENGTH * s.HERD_TELEMETRY_INTERVAL_MS) / s.HERD_REBALANCE_INTERVAL_MS)),
-    });
+    // Bulk reads (listings, rebalance rounds) on a second connection, so they do not queue behind ingest's scripts.
+    const reader = redis.duplicate();
+    reader.on("error", (err: Error) => this.log.warn("Redis error (reads)", { error: err.message }));
+    const store = new RedisStateStore(
+      redis,
+      s.HERD_HISTORY_LENGTH,
+      "herd:",
+      {
+        intervalMs: s.HERD_REBALANCE_INTERVAL_MS,
+        points: Math.max(1, Math.ceil((s.HERD_HISTORY_LENGTH * s.HERD_TELEMETRY_INTERVAL_MS) / s.HERD_REBALANCE_INTERVAL_MS)),
+      },
+      reader,
+    );
     this.store = store;
 
     const replicaId = s.HERD_REPLICA_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_.-]/g, "-");
@@ -187,7 +196,7 @@ export class ControlService {
       migrations: migrationStore,
       orchestrator: this.migrations,
       forecasts: new ForecastCache({
-        store: new RedisModelStore(redis),
+        store: new RedisModelStore(reader),
         log: this.log.child({ component: "forecast" }),
         retrainMs: s.HERD_FORECAST_RETRAIN_MS,
         horizon: 6,

@@ -26,6 +26,12 @@ export class RedisStateStore implements StateStore {
     private readonly historyLength = 600,
     private readonly prefix = "herd:",
     private readonly plan: PlanSeriesOptions = { intervalMs: 10_000, points: 60 },
+    /**
+     * The connection for bulk reads (listings, planning series, histories). Replies on one connection come in order, so on the
+     * ingest connection every read waited behind up to a prefetch of ingest scripts per round trip, and a rebalance round makes
+     * dozens of them (bench:scale at 1,000 nodes: 12 s rounds). Default: the same connection. Closed with the store.
+     */
+    private readonly reader: Redis = redis,
   ) {}
 
   private k(...parts: string[]): string {
@@ -102,12 +108,11 @@ export class RedisStateStore implements StateStore {
    */
   async cpuPlanSeries(ids: readonly string[]): Promise<Map<string, PlanPoint[]>> {
     const out = new Map<string, PlanPoint[]>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      if (chunk.length === 0) continue;
-      const raw = await this.redis.mget(chunk.map((id) => this.k("container", id, "cpu-plan")));
-      chunk.forEach((id, k) => out.set(id, parsePlan(raw[k] ?? null)));
-    }
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += 500) chunks.push(ids.slice(i, i + 500));
+    // All chunks at once: one wait for Redis instead of one per chunk.
+    const replies = await Promise.all(chunks.map((chunk) => this.reader.mget(chunk.map((id) => this.k("container", id, "cpu-plan")))));
+    chunks.forEach((chunk, c) => chunk.forEach((id, k) => out.set(id, parsePlan(replies[c]![k] ?? null))));
     return out;
   }
 
@@ -116,7 +121,7 @@ export class RedisStateStore implements StateStore {
     const out = new Map<string, PlanPoint>();
     const chunks: string[][] = [];
     for (let i = 0; i < nodeIds.length; i += 50) chunks.push(nodeIds.slice(i, i + 50));
-    const replies = await Promise.all(chunks.map((c) => runScript(this.redis, PLAN_CURRENT_LUA, [this.prefix, this.plan.intervalMs, ...c])));
+    const replies = await Promise.all(chunks.map((c) => runScript(this.reader, PLAN_CURRENT_LUA, [this.prefix, this.plan.intervalMs, ...c])));
     for (const reply of replies) {
       if (!Array.isArray(reply)) continue;
       for (let k = 0; k + 2 < reply.length; k += 3) {
@@ -150,13 +155,13 @@ export class RedisStateStore implements StateStore {
   }
 
   async listNodes(): Promise<NodeRecord[]> {
-    const ids = (await this.redis.smembers(this.k("nodes"))).sort();
-    const nodes = await Promise.all(ids.map((id) => this.getNode(id)));
+    const ids = (await this.reader.smembers(this.k("nodes"))).sort();
+    const nodes = await Promise.all(ids.map((id) => this.getNode(id, this.reader)));
     return nodes.filter((n): n is NodeRecord => n !== undefined);
   }
 
-  async getNode(id: string): Promise<NodeRecord | undefined> {
-    const h = await this.redis.hgetall(this.k("node", id));
+  async getNode(id: string, via: Redis = this.redis): Promise<NodeRecord | undefined> {
+    const h = await via.hgetall(this.k("node", id));
     if (!h.id) return undefined;
     const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     return {
@@ -179,17 +184,19 @@ export class RedisStateStore implements StateStore {
   }
 
   async listContainers(): Promise<ContainerRecord[]> {
-    const nodeIds = await this.redis.smembers(this.k("nodes"));
-    const ids = (await Promise.all(nodeIds.map((n) => this.redis.smembers(this.k("node", n, "containers"))))).flat();
+    const nodeIds = await this.reader.smembers(this.k("nodes"));
+    const ids = (await Promise.all(nodeIds.map((n) => this.reader.smembers(this.k("node", n, "containers"))))).flat();
     if (ids.length === 0) return [];
     // 2,000 records per MGET, parsed a chunk at a time with a turn of the event loop in between: at 20,000 containers one
     // MGET (8.5 MB) and one parse held Redis and the control's event loop for ~0.1 s each, and every API call and ingest
     // write behind them waited (bench:scale's listing p99). Sorted by code point, not localeCompare (ICU: ~0.1 s at 20,000).
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += LIST_CHUNK) chunks.push(ids.slice(i, i + LIST_CHUNK));
+    const replies = await Promise.all(chunks.map((chunk) => this.reader.mget(chunk.map((id) => this.k("container", id)))));
     const out: ContainerRecord[] = [];
-    for (let i = 0; i < ids.length; i += LIST_CHUNK) {
-      const raw = await this.redis.mget(ids.slice(i, i + LIST_CHUNK).map((id) => this.k("container", id)));
+    for (const [c, raw] of replies.entries()) {
+      if (c > 0) await yieldToLoop();
       for (const r of raw) if (r !== null) out.push(JSON.parse(r) as ContainerRecord);
-      if (i + LIST_CHUNK < ids.length) await yieldToLoop();
     }
     return out.sort((a, b) => (a.nodeId !== b.nodeId ? (a.nodeId < b.nodeId ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -208,7 +215,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async containerHistory(id: string, limit: number): Promise<MetricPoint[]> {
-    const raw = await this.redis.lrange(this.k("container", id, "history"), -Math.min(limit, this.historyLength), -1);
+    const raw = await this.reader.lrange(this.k("container", id, "history"), -Math.min(limit, this.historyLength), -1);
     return raw.map((r) => {
       const [t, cpuPct, memBytes, blkReadBps, blkWriteBps, netRxBps, netTxBps] = JSON.parse(r) as number[];
       return { t: t!, cpuPct: cpuPct!, memBytes: memBytes!, blkReadBps: blkReadBps!, blkWriteBps: blkWriteBps!, netRxBps: netRxBps!, netTxBps: netTxBps! };
@@ -216,7 +223,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async nodeHistory(id: string, limit: number): Promise<NodeMetricPoint[]> {
-    const raw = await this.redis.lrange(this.k("node", id, "history"), -Math.min(limit, this.historyLength), -1);
+    const raw = await this.reader.lrange(this.k("node", id, "history"), -Math.min(limit, this.historyLength), -1);
     return raw.map((r) => {
       const [t, cpuPct, memUsedBytes] = JSON.parse(r) as number[];
       return { t: t!, cpuPct: cpuPct!, memUsedBytes: memUsedBytes! };
@@ -224,7 +231,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    await Promise.all([...new Set([this.redis, this.reader])].map((r) => r.quit().catch(() => undefined)));
   }
 }
 
