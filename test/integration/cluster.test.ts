@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import amqp from "amqplib";
 import { randomUUID } from "node:crypto";
 import type { ClusterInfo } from "../../services/cli/src/local-cluster/local-cluster.js";
-import { EXCHANGES, QUEUES } from "../../shared/src/topology.js";
+import { EXCHANGES, QUEUES, TELEMETRY_QUEUE_MAX_LENGTH } from "../../shared/src/topology.js";
 import { execFileAsync, herd, herdJson, newCluster, secretsOf, waitFor } from "./support/cluster-harness.js";
 import { migrationSuite } from "./support/migration-suite.js";
 import { placementSuite } from "./support/placement-suite.js";
@@ -189,6 +189,38 @@ describe("Herd on a real two-node local cluster", { timeout: 3_000_000 }, () => 
     const run = await herd("run", "--node", "n1", "--name", "after-bad-input", "herd/workload:latest", "sleep", "3600");
     assert.equal(run.code, 0, run.stderr);
     await waitFor("after-bad-input in ps", async () => (await herdJson<ContainerView[]>("ps")).some((c) => c.name === "after-bad-input"));
+  });
+
+  it("takes over a telemetry queue an older version declared (dead-lettering its overflow, another cap) and keeps ingesting", async () => {
+    const s = secretsOf(cluster);
+    const conn = await amqp.connect(`amqp://herd-control:${encodeURIComponent(s.controlPassword)}@127.0.0.1:5672/herd`);
+    try {
+      const ch = await conn.createChannel();
+      // Deleting the queue cancels the control's consumer; the old declaration is back before the control reconnects (≥ 250 ms).
+      await ch.deleteQueue(QUEUES.telemetryIngest);
+      await ch.assertQueue(QUEUES.telemetryIngest, {
+        durable: false,
+        arguments: { "x-max-length": 2_000, "x-overflow": "drop-head", "x-dead-letter-exchange": EXCHANGES.dead },
+      });
+      await ch.bindQueue(QUEUES.telemetryIngest, EXCHANGES.telemetry, "node.*");
+    } finally {
+      await conn.close();
+    }
+    const since = Date.now();
+    const admin = `Basic ${Buffer.from(`${info.amqp.adminUser}:${info.amqp.adminPassword}`).toString("base64")}`;
+    await waitFor(
+      "the telemetry queue declared with today's arguments and consumed",
+      async () => {
+        const res = await fetch(`${info.amqp.managementUrl}/api/queues/herd/${encodeURIComponent(QUEUES.telemetryIngest)}`, { headers: { authorization: admin } });
+        if (!res.ok) return false;
+        const q = (await res.json()) as { arguments: Record<string, unknown>; consumers?: number };
+        return q.arguments["x-dead-letter-exchange"] === undefined && q.arguments["x-max-length"] === TELEMETRY_QUEUE_MAX_LENGTH && (q.consumers ?? 0) >= 1;
+      },
+      30_000,
+    );
+    for (const id of ["n1", "n2"]) {
+      await waitFor(`telemetry from ${id} stored again`, async () => ((await nodeStatus(id))?.lastTelemetryAt ?? 0) > since + 1000, 30_000);
+    }
   });
 
   it("does not let a node publish as another node", async () => {
