@@ -162,7 +162,7 @@ function predictGbm(m: Gbm, row: readonly number[]): number {
 // ---- more information than one day of the series itself ----------------------------------------
 // What a live cluster could know at a forecast origin besides the container's own recent samples:
 // its earlier days (a container's history is continuous; the traces hold a VM's strictly earlier
-// recorded days, 3–13 days before), the time of day, the fleet's mean utilization and the mean
+// recorded days, 3–19 days before), the time of day, the fleet's mean utilization and the mean
 // of the VM's slice (the same PlanetLab experiment on other nodes: what replicas of one service
 // would be in Herd). Each uses samples at or before the origin only.
 
@@ -456,7 +456,7 @@ async function main(): Promise<void> {
     "## More information (issue 14, target 4: ≤ 0.75 at h=5)",
     "",
     "What a live cluster could know at an origin besides the day's own samples, all from samples at or before the",
-    "origin: (a) the VM's latest *strictly earlier* recorded day (the trace's days are 3–13 days apart; 558–837 of a",
+    "origin: (a) the VM's latest *strictly earlier* recorded day (3–19 days before the day; 558–837 of a",
     "day's VMs have one, none on 20110303): its value at the origin's and the targets' time of day, its mean, median",
     "and 90th percentile, and the pooled fit also trains on every VM's whole earlier days; (b) the time of day; (c) the",
     "fleet's mean utilization at and just before the origin; (d) the mean of the VM's slice on the other nodes (the",
