@@ -23,9 +23,10 @@ interface ForecastView {
   stepSec: number;
   points: number;
   ranking: Array<{ feature: string; importance: number }>;
-  selected: string[];
   models: Array<{ name: string; available: boolean; reason?: string; forecast: number[]; validation: { mae: number; rmse: number } }>;
   chosen: { name: string; reason: string };
+  /** The model the control loop forecasts each step ahead with (index 0 = one step). */
+  perHorizon: string[];
   forecast: number[];
   backtest: { horizon: number; points: Array<{ t?: number; actual: number; forecasts: Record<string, number> }>; mae: Record<string, number> };
 }
@@ -117,7 +118,7 @@ export function registerBrainCommands(program: Command, api: () => ApiClient): v
     .addOption(outputOption())
     .action(async (ref: string, opts: { explain?: boolean; horizon: string; step: string; output: OutputFormat }) => {
       const f = await api().get<ForecastView>(
-        `/containers/${encodeURIComponent(ref)}/forecast?horizon=${encodeURIComponent(opts.horizon)}&step=${encodeURIComponent(opts.step)}`,
+        `/containers/${encodeURIComponent(ref)}/forecast?horizon=${encodeURIComponent(opts.horizon)}&step=${encodeURIComponent(opts.step)}${opts.explain ? "&explain=true" : ""}`,
       );
       print(opts.output, f, () => {
         const names = f.models.map((m) => m.name);
@@ -148,14 +149,15 @@ export function registerBrainCommands(program: Command, api: () => ApiClient): v
           backtest,
           "",
           `Chosen: ${f.chosen.name} — ${f.chosen.reason}`,
+          `The control loop forecasts step by step with: ${f.perHorizon.map((n, k) => `h${k + 1} ${n}`).join(", ")}`,
         ];
         if (opts.explain) {
-          lines.push("", "Feature ranking (permutation importance):");
+          lines.push("", "Feature ranking (permutation importance in a random forest; a diagnostic: the control loop's models use every feature):");
           lines.push(
             f.ranking.length
               ? renderTable(
-                  ["FEATURE", "IMPORTANCE", "KEPT"],
-                  f.ranking.slice(0, 15).map((r) => [r.feature, r.importance.toFixed(4), f.selected.includes(r.feature) ? "yes" : ""]),
+                  ["FEATURE", "IMPORTANCE"],
+                  f.ranking.slice(0, 15).map((r) => [r.feature, r.importance.toFixed(4)]),
                 )
               : "  (too little history to rank features)",
           );

@@ -38,6 +38,8 @@ export interface ForecastReportOptions {
   select?: Partial<SelectOptions>;
   /** Feature selection on or off (off: models use every feature). */
   selectFeatures: boolean;
+  /** Rank the features even without selecting them (a diagnostic for `herd forecast --explain`). */
+  rankFeatures?: boolean;
   /**
    * A model fitted across the fleet (`fitPooledLinear`): makes `global-linear` a candidate (added
    * to the default models) and, unless `prefer` says otherwise, the preferred one. It was
@@ -118,9 +120,9 @@ export function forecastReport(history: SeriesHistory, options: Partial<Forecast
   let ranking: FeatureImportance[] = [];
   let selected: string[] | undefined;
   const design = buildDesign(values, o.chooseAt ?? 1, feat, ctx);
-  if (o.selectFeatures && design.X.length >= 30) {
+  if ((o.selectFeatures || o.rankFeatures) && design.X.length >= 30) {
     ranking = rankFeatures(design, { ...o.rank, ...(o.forest ? { forest: { ...(o.rank?.forest ?? {}), ...o.forest } as ForestOptions } : {}) });
-    selected = selectFeatures(ranking, o.select);
+    if (o.selectFeatures) selected = selectFeatures(ranking, o.select);
   }
   const make = (name: ForecasterName) => () =>
     createForecaster(name, {

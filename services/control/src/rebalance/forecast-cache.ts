@@ -5,7 +5,7 @@ import type { ForecasterName } from "../forecast/forecaster.js";
 import { createForecaster, type PersistableForecaster } from "../forecast/model-codec.js";
 import type { ModelStore } from "../forecast/model-store.js";
 import { fitPooledLinear, type PooledLinearModel } from "../forecast/global-linear-forecaster.js";
-import { FORECAST_SETUP, choosePerHorizon } from "../forecast/forecast-setup.js";
+import { FORECAST_SETUP, choiceByHorizon, liveReportOptions } from "../forecast/forecast-setup.js";
 
 interface Entry {
   /** Fitted models, by name: the ones chosen for at least one horizon. */
@@ -113,25 +113,14 @@ export class ForecastCache {
   private async train(key: string, history: readonly number[]): Promise<Entry | undefined> {
     try {
       const pooled = this.pooled?.model;
-      const models = this.o.models ?? FORECAST_SETUP.models.filter((m) => pooled || m !== "global-linear");
+      const live = liveReportOptions(pooled);
       const maxHistory = this.o.maxHistory ?? Number.POSITIVE_INFINITY;
       const report = forecastReport(
         { metric: "cpu", values: history },
-        {
-          horizon: this.o.horizon,
-          folds: FORECAST_SETUP.folds,
-          maxHistory,
-          backtestPoints: 0,
-          models,
-          selectFeatures: FORECAST_SETUP.selectFeatures,
-          ...(pooled ? { pooled, prefer: { name: "global-linear", margin: FORECAST_SETUP.margin } } : {}),
-        },
+        { ...live, ...(this.o.models ? { models: this.o.models } : {}), horizon: this.o.horizon, maxHistory, backtestPoints: 0 },
       );
       const horizons = Array.from({ length: this.o.horizon }, (_, k) => k + 1);
-      const available = report.models.filter((m) => m.available).map((m) => m.validation);
-      const perHorizon = report.validation
-        ? choosePerHorizon(available, horizons, pooled ? { name: "global-linear", margin: FORECAST_SETUP.margin } : undefined)
-        : horizons.map(() => report.chosen.name);
+      const perHorizon = choiceByHorizon(report, horizons, live.prefer);
       const fitted = new Map<ForecasterName, PersistableForecaster>();
       for (const name of new Set(perHorizon)) {
         const model = createForecaster(name, { metric: "cpu", horizons, selected: report.selected, ...(pooled ? { pooled } : {}) });

@@ -4,6 +4,7 @@ import { parseOrThrow } from "../../../../shared/src/contracts/index.js";
 import { NotFoundError, ValidationError } from "../../../../shared/src/errors.js";
 import { route } from "../api/api-server.js";
 import { forecastReport } from "../forecast/forecast-report.js";
+import { choiceByHorizon, liveReportOptions } from "../forecast/forecast-setup.js";
 import type { StateStore } from "../state/state-store.js";
 import type { Rebalancer } from "./rebalancer.js";
 import { downsample } from "./snapshot-builder.js";
@@ -15,6 +16,11 @@ export const ForecastQuery = z.object({
   /** Seconds per forecast step (history is averaged to this). */
   step: z.coerce.number().int().min(1).max(3600).default(10),
   points: z.coerce.number().int().min(10).max(100_000).default(600),
+  /** Also rank the features (permutation importance of a random forest: a diagnostic, slower). */
+  explain: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 function parseArgs(raw: string | undefined): unknown {
@@ -74,9 +80,15 @@ export function rebalanceRoutes(rebalancer: Rebalancer, state: StateStore, sampl
         raw.map((p) => p.t),
         per,
       );
-      const pooled = rebalancer.pooledModel();
-      const report = forecastReport({ metric: "cpu", values, t }, { horizon: q.horizon, forest: { nEstimators: 20 }, ...(pooled ? { pooled } : {}) });
-      res.json({ container: c.id, name: c.name, nodeId: c.nodeId, stepSec: q.step, ...report });
+      // The control loop's candidates, folds and choice rule (FORECAST_SETUP), so this shows what the rebalancer runs.
+      const live = liveReportOptions(rebalancer.pooledModel());
+      const report = forecastReport({ metric: "cpu", values, t }, { ...live, horizon: q.horizon, rankFeatures: q.explain, forest: { nEstimators: 20 } });
+      const perHorizon = choiceByHorizon(
+        report,
+        Array.from({ length: q.horizon }, (_, k) => k + 1),
+        live.prefer,
+      );
+      res.json({ container: c.id, name: c.name, nodeId: c.nodeId, stepSec: q.step, ...report, perHorizon });
     }),
   );
   return r;

@@ -141,6 +141,7 @@ export class ForecastView implements View {
       const best = Math.min(...r.models.filter((m) => m.available && finite(m.validation.mae)).map((m) => m.validation.mae));
       out.innerHTML = `
         <p>Chosen model for <b>${esc(r.name)}</b> (on ${esc(r.nodeId)}): <b class="chosen-model" id="f-chosen">${esc(r.chosen.name)}</b> — ${esc(r.chosen.reason)}</p>
+        <p class="sub">The control loop forecasts step by step with: ${r.perHorizon.map((n, k) => `h${k + 1} ${esc(n)}`).join(", ")}</p>
         ${lineChart(series, { w: 1300, h: 300, yLabel: (v) => `${v.toFixed(v < 10 ? 1 : 0)}%`, xLabel: clock, marker: { x: lastT, label: "now" } })}
         ${legend(series)}
         <table class="list"><thead><tr><th>Model</th><th class="num">Validation MAE</th><th class="num">RMSE</th><th class="num">Back-test MAE</th><th>Next ${r.forecast.length} steps (CPU %)</th><th></th></tr></thead><tbody>

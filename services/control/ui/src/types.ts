@@ -103,6 +103,8 @@ export interface ForecastReport {
   selected: string[];
   models: Array<{ name: string; available: boolean; reason?: string; forecast: number[]; validation: { mae: number; rmse: number } }>;
   chosen: { name: string; reason: string };
+  /** The model the control loop forecasts each step ahead with (index 0 = one step). */
+  perHorizon: string[];
   forecast: number[];
   backtest: { horizon: number; points: Array<{ t?: number; actual: number; forecasts: Record<string, number> }>; mae: Record<string, number> };
 }
