@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkMemoryPreCopy, checkPostCopy, LAZY_PIPE_BYTES, parseDirtyTrackCheck, postCopyVerdict, type PostCopyProbes } from "./criu-features.js";
+import { checkMemoryPreCopy, checkPostCopy, herdRuncVersion, LAZY_PIPE_BYTES, parseDirtyTrackCheck, postCopyVerdict, type PostCopyProbes } from "./criu-features.js";
 
 describe("CRIU dirty-tracking check", () => {
   it("reads CRIU 4.2's refusal on a kernel without soft-dirty tracking", () => {
@@ -72,4 +72,18 @@ describe("post-copy check", () => {
     assert.equal(r.available, false);
     assert.match(r.detail, /criu check could not run/);
   });
+});
+
+describe("runc wrapper version", () => {
+  const cases: Array<[string, number]> = [
+    ["herd-runc 3 (real runc: /usr/sbin/runc)\n", 3],
+    ["herd-runc 2 (real runc: /usr/sbin/runc)", 2],
+    ["herd-runc 12", 12],
+    ["runc version 1.1.12", 0],
+    ["", 0],
+    ["herd-runcx 3", 0],
+  ];
+  for (const [stdout, version] of cases) {
+    it(`reads ${JSON.stringify(stdout)} as ${version}`, () => assert.equal(herdRuncVersion(stdout), version));
+  }
 });

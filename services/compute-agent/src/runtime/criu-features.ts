@@ -82,6 +82,11 @@ export function postCopyVerdict(p: PostCopyProbes): PostCopySupport {
   return { available: true, detail: `CRIU lazy pages (uffd-noncoop), fs.pipe-max-size ${p.pipeMaxSize}, ${p.runcWrapper.stdout.trim()}`.slice(0, 300) };
 }
 
+/** The version in the runc wrapper's `--herd-lazy-restore-check` answer ("herd-runc 3 (…)"); 0 if it is not one. */
+export function herdRuncVersion(stdout: string): number {
+  return Number(/^herd-runc (\d+)\b/.exec(stdout.trim())?.[1] ?? 0);
+}
+
 /** Runs the probes (each bounded by `timeoutMs`) and gives the verdict. */
 export async function checkPostCopy(
   o: { criuPath?: string; runcPath?: string; timeoutMs?: number; run?: ProcessRunner; env?: NodeJS.ProcessEnv; pipeMaxSizeFile?: string } = {},

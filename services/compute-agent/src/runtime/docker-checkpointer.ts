@@ -7,6 +7,7 @@ import type { Logger } from "../../../../shared/src/logger.js";
 import { withDeadline } from "../../../../shared/src/process/deadline.js";
 import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
 import type { Checkpointer, CheckpointOptions, CheckpointResult, LazyRestore, PageServerEndpoint, PageTransferOutcome } from "./checkpointer.js";
+import { herdRuncVersion } from "./criu-features.js";
 import { parseLazyPagesLog } from "./lazy-pages-log.js";
 import { linkCheckpointImages, linkedImagesDir, removeUnpackedCopies } from "./checkpoint-links.js";
 import { dirSize } from "./dir-size.js";
@@ -97,8 +98,15 @@ export class DockerCheckpointer implements Checkpointer {
       (err: unknown) => (ended = err instanceof Error ? err : new Error(errorMessage(err))),
     );
     const readLog = () => readFile(join(work, "lazy.log"), "utf8").catch(() => "");
+    // herd-runc ≥ 3 waits for the daemon's socket itself: the daemon's start (~0.1 s, mostly
+    // CRIU's kernel probes) then overlaps the engine's work before runc, while the container is
+    // frozen. An older wrapper would run the restore before the daemon listens: wait here.
+    const overlap = (await this.runcWrapperVersion()) >= 3;
+    // A daemon that ends stops the wrapper's wait (the restore then fails at once, see the wrapper).
+    void settled.then(() => writeFile(join(work, "daemon-ended"), "").catch(() => undefined));
     const readyBy = this.now() + 20_000;
     while (
+      !overlap &&
       !ended &&
       !(await access(join(work, "lazy-pages.socket")).then(
         () => true,
@@ -170,6 +178,15 @@ export class DockerCheckpointer implements Checkpointer {
       },
       abort: () => abort.abort(new Error("post-copy restore aborted")),
     };
+  }
+
+  /** The runc wrapper's version (`herd-runc N`, infra/herd-runc.sh); 0 when runc is not the wrapper. */
+  private async runcWrapperVersion(): Promise<number> {
+    const r = await this.runLazyPages("runc", ["--herd-lazy-restore-check"], {
+      timeoutMs: 5_000,
+      env: { ...process.env, PATH: `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
+    }).catch(() => undefined);
+    return r?.code === 0 ? herdRuncVersion(r.stdout) : 0;
   }
 
   async checkpoint(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<CheckpointResult> {

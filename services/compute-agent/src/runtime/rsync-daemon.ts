@@ -105,6 +105,8 @@ export class RsyncDaemon {
         // Without this the daemon resolves every client address; with no DNS that costs ~10 s a connection.
         "reverse lookup = no",
         "max connections = 16",
+        // Without it each transfer stalls on Nagle's algorithm against delayed ACKs (see RsyncFileTransfer).
+        "socket options = TCP_NODELAY",
         `lock file = ${join(configDir, "rsyncd.lock")}`,
         `[${this.o.module ?? DEFAULT_RSYNC_MODULE}]`,
         `  path = ${stagingDir}`,

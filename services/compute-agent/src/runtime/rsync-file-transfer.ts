@@ -53,10 +53,14 @@ export class RsyncFileTransfer implements FileTransfer {
       "--info=progress2",
       "--timeout=120",
       "--contimeout=10",
+      // Without it every run stalls twice on Nagle's algorithm against delayed ACKs (~40 ms
+      // each: 90 ms for an empty sync instead of 10-20 ms, measured; the daemon sets it too).
+      "--sockopts=TCP_NODELAY",
       `--password-file=${await this.ensurePasswordFile()}`,
     ];
     if (opts.delete ?? true) args.push("--delete");
     if (this.o.wholeFile ?? true) args.push("--whole-file");
+    if (opts.verifyChecksum === false) args.push("--checksum-choice=none");
     if (opts.bandwidthLimitKiBps && opts.bandwidthLimitKiBps > 0) args.push(`--bwlimit=${Math.round(opts.bandwidthLimitKiBps)}`);
     args.push(`${localDir.replace(/\/+$/, "")}/`, url);
 
