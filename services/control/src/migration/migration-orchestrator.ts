@@ -397,7 +397,9 @@ export class MigrationOrchestrator {
         );
         r.checkpointName = frozen.checkpointName;
         r.frozenAt = frozen.frozenAt;
-        await this.save(r);
+        // Not saved here: the restore step's own save, before its command goes out, records this
+        // too (one Redis write less while the container is frozen). Dying in between leaves the
+        // same record as dying before this point: the redelivered freeze returns the same images.
       }
       if (!destinationRuns(r)) {
         if (!restoreSucceeded(r)) {
