@@ -1,3 +1,4 @@
+import type { LazyPagesProgress } from "./lazy-pages-log.js";
 /** What a checkpoint produced and how long the container was being dumped. */
 export interface CheckpointResult {
   /** Directory holding the CRIU images (to be shipped to the destination). */
@@ -41,6 +42,8 @@ export interface Checkpointer {
   checkpointLazy?(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyCheckpoint>;
   /** Optional, post-copy: starts the container from those images, pulling its memory while it runs (see LazyRestore). */
   restoreLazy?(containerId: string, name: string, o: { pageServer: PageServerEndpoint; timeoutMs: number; signal?: AbortSignal }): Promise<LazyRestore>;
+  /** Optional, post-copy: what the lazy-pages daemon of that restore logged (it survives an agent restart); undefined if nothing. */
+  lazyPagesRecord?(containerId: string, name: string): Promise<LazyPagesProgress | undefined>;
 }
 
 /** Where a source's CRIU page server listens for the destination's lazy-pages daemon (post-copy). */

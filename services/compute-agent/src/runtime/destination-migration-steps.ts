@@ -160,6 +160,19 @@ export class DestinationMigrationSteps {
     return { ...r, runningAt: after.state.startedAt ?? this.now() };
   }
 
+  /**
+   * After an agent restart during post-copy: whether the restored copy got every page before its
+   * lazy-pages daemon went away (CRIU's final "UFFD transferred pages: (n/n)" in the daemon's log,
+   * which outlives the agent) and still runs. Then it is the only complete copy: the source stopped
+   * once it had served the last page.
+   */
+  async pagesCompleteAfterRestart(target: ContainerSpec, migrationId: string): Promise<{ pages: number } | undefined> {
+    const record = await this.o.checkpointer.lazyPagesRecord?.(target.id, checkpointNameFor(migrationId)).catch(() => undefined);
+    if (!record?.complete) return undefined;
+    const now = await this.o.runtime.inspect(target.id).catch(() => undefined);
+    return now?.state.running ? { pages: record.totalPages } : undefined;
+  }
+
   /** Removes what this migration left here (the container is only removed if it is not running). */
   async cleanup(migrationId: string, target?: ContainerSpec, opts: { removeContainer?: boolean } = {}): Promise<void> {
     const failures: unknown[] = [];

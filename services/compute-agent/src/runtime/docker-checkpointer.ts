@@ -8,7 +8,7 @@ import { withDeadline } from "../../../../shared/src/process/deadline.js";
 import { runProcess, type ProcessRunner } from "../../../../shared/src/process/run-process.js";
 import type { Checkpointer, CheckpointOptions, CheckpointResult, LazyRestore, PageServerEndpoint, PageTransferOutcome } from "./checkpointer.js";
 import { herdRuncVersion } from "./criu-features.js";
-import { parseLazyPagesLog } from "./lazy-pages-log.js";
+import { parseLazyPagesLog, type LazyPagesProgress } from "./lazy-pages-log.js";
 import { linkCheckpointImages, linkedImagesDir, removeUnpackedCopies } from "./checkpoint-links.js";
 import { dirSize } from "./dir-size.js";
 import { dockerError, dockerStatus } from "./docker-container-runtime.js";
@@ -178,6 +178,12 @@ export class DockerCheckpointer implements Checkpointer {
       },
       abort: () => abort.abort(new Error("post-copy restore aborted")),
     };
+  }
+
+  /** See Checkpointer.lazyPagesRecord: the daemon's log in the restore's work dir (`<images>.lazy`). */
+  async lazyPagesRecord(containerId: string, name: string): Promise<LazyPagesProgress | undefined> {
+    const log = await readFile(join(`${await this.imageDir(containerId, name)}.lazy`, "lazy.log"), "utf8").catch(() => undefined);
+    return log === undefined ? undefined : parseLazyPagesLog(log);
   }
 
   /** The runc wrapper's version (`herd-runc N`, infra/herd-runc.sh); 0 when runc is not the wrapper. */

@@ -7,6 +7,7 @@ import { runProcess, type ProcessRunner, type RunProcessOptions } from "../../..
 import type { Checkpointer, CheckpointOptions, CheckpointResult, LazyCheckpoint, LazyRestore, PageServerEndpoint } from "./checkpointer.js";
 import { linkedImagesDir } from "./checkpoint-links.js";
 import { dirSize } from "./dir-size.js";
+import type { LazyPagesProgress } from "./lazy-pages-log.js";
 import { DockerCheckpointer, type DockerCheckpointerOptions } from "./docker-checkpointer.js";
 
 export interface RuncCheckpointerOptions extends DockerCheckpointerOptions {
@@ -233,6 +234,10 @@ export class RuncCheckpointer implements Checkpointer {
     const r = await this.docker.restoreLazy(containerId, name, o);
     await this.liftRestoreFence(containerId);
     return r;
+  }
+
+  lazyPagesRecord(containerId: string, name: string): Promise<LazyPagesProgress | undefined> {
+    return this.docker.lazyPagesRecord(containerId, name);
   }
 
   /**
