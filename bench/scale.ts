@@ -16,7 +16,7 @@ import { Command } from "commander";
 import { Redis } from "ioredis";
 import { brokerSpec } from "../services/cli/src/local-cluster/broker-permissions.js";
 import { RabbitmqBrokerAdmin } from "../services/cli/src/local-cluster/rabbitmq-broker-admin.js";
-import { lineChart } from "../services/control/src/simulator/svg-chart.js";
+import { lineChart, scatterChart } from "../services/control/src/simulator/svg-chart.js";
 import { EVENT_VERSION, TELEMETRY_VERSION, ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../shared/src/contracts/index.js";
 import { createLogger } from "../shared/src/logger.js";
 import { hostRedisUrl } from "../shared/src/redis-credentials.js";
@@ -474,8 +474,7 @@ async function runOne(
   }
   const pids = controls.map((c) => c.pid!);
   // CPU ticks summed over the replicas, RSS summed.
-  const controlStat = () =>
-    pids.map(procStat).reduce((a, b) => ({ ticks: a.ticks + b.ticks, rssMiB: a.rssMiB + b.rssMiB }), { ticks: 0, rssMiB: 0 });
+  const controlStat = () => pids.map(procStat).reduce((a, b) => ({ ticks: a.ticks + b.ticks, rssMiB: a.rssMiB + b.rssMiB }), { ticks: 0, rssMiB: 0 });
   {
     const conn = await amqp.connect(controlUrl);
     const ch = await conn.createChannel();
@@ -571,7 +570,7 @@ async function runOne(
       batchesPublished: Math.round((pub - prev.pub) / dt),
       latencyP99Ms: Math.round(pct(secondLat, 99)),
       redisCpuPct: r1((((rc = await redisCpu()) - prev.redisCpu) * 100) / dt),
-      brokerCpuPct: r1((((bt = brokerTicks()) - prev.brokerTicks) / hz) * 100 / dt),
+      brokerCpuPct: r1(((((bt = brokerTicks()) - prev.brokerTicks) / hz) * 100) / dt),
       loadAvg1: loadavg()[0]!,
     });
     secondLat = [];
@@ -748,6 +747,44 @@ function perBatch(r: Row, pctOfCore: number): number {
   return r.batchesStoredPerSec > 0 ? Math.round((pctOfCore * 10 * 100) / r.batchesStoredPerSec) / 100 : NaN;
 }
 
+/**
+ * The run's plots, from its rows: one timeline per build at the largest N it ran, and each build's
+ * cost by fleet size (a marker per N, so a run of one N still shows its points).
+ */
+function writePlots(label: string, rows: readonly Row[]): void {
+  const builds = [...new Set(rows.map((r) => r.build))].map((name) => ({ name }));
+  // One timeline per build at the largest N it ran.
+  for (const b of builds) {
+    const mine = rows.filter((r) => r.build === b.name);
+    const big = mine[mine.length - 1];
+    if (!big) continue;
+    const x = big.timeline.map((s) => s.t);
+    writeFileSync(
+      join(outDir, `scale-${label}-${b.name}-timeline.svg`),
+      lineChart(`${b.name}, N=${big.nodes} (${big.containers} containers): control CPU, queue, latency`, "seconds", "% of a core / messages / ms÷10", [
+        { name: "control CPU % of a core", x, y: big.timeline.map((s) => s.controlCpuPct) },
+        { name: "telemetry ingest queue depth", x, y: big.timeline.map((s) => s.ingestDepth) },
+        { name: "publish→stored p99 ms (per second) / 10", x, y: big.timeline.map((s) => (Number.isFinite(s.latencyP99Ms) ? s.latencyP99Ms / 10 : 0)) },
+        { name: "batches published per second", x, y: big.timeline.map((s) => s.batchesPublished) },
+      ]),
+    );
+  }
+  const byBuild = (f: (r: Row) => number, what: string) =>
+    builds.map((b) => {
+      const mine = rows.filter((r) => r.build === b.name);
+      return { name: `${what} (${b.name})`, x: mine.map((r) => r.nodes), y: mine.map(f) };
+    });
+  writeFileSync(
+    join(outDir, `scale-${label}-by-n.svg`),
+    scatterChart(`bench:scale (${label}): cost by fleet size`, "nodes (×20 containers)", "value", [
+      ...byBuild((r) => r.controlCpuPctOfCore, "control CPU % of a core"),
+      ...byBuild(cpuPerBatchMs, "control CPU ms per batch × 100").map((s) => ({ ...s, y: s.y.map((v) => v * 100) })),
+      ...byBuild((r) => r.latencyP99Ms / 10, "publish→stored p99 ms / 10"),
+      ...byBuild((r) => r.containersP99Ms / 10, "GET /containers p99 ms / 10"),
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
   const program = new Command("bench:scale")
     .option("--nodes <list>", "comma-separated node counts", "100,500,1000")
@@ -758,20 +795,38 @@ async function main(): Promise<void> {
     .option("--baseline <dir>", "also run the control built in this checkout (its dist/) at each N, before ours: side by side in one run")
     .option("--controls <n>", "control replicas (each ingests; CPU/RSS summed)", "1")
     .option("--generators <n>", "load generator processes (each plays a share of the agents)", "4")
+    .option("--replot <label>", "only redraw the plots of an earlier run from its bench/results/scale-<label>.json, then exit")
     .option("--control-args <args>", "extra node flags for the control child (space-separated, e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)", "")
     .parse(process.argv);
-  const o = program.opts<{ nodes: string; seconds: string; lastSeconds: string; label: string; env: string[]; baseline?: string; controlArgs: string; generators: string; controls: string }>();
+  const o = program.opts<{
+    nodes: string;
+    seconds: string;
+    lastSeconds: string;
+    label: string;
+    env: string[];
+    baseline?: string;
+    controlArgs: string;
+    generators: string;
+    controls: string;
+    replot?: string;
+  }>();
+  if (o.replot !== undefined) {
+    const file = join(outDir, `scale-${o.replot}.json`);
+    if (!existsSync(file)) throw new Error(`--replot: no ${file}`);
+    const saved = JSON.parse(readFileSync(file, "utf8")) as { rows: Row[] };
+    writePlots(o.replot, saved.rows);
+    console.log(`redrew the plots of bench/results/scale-${o.replot}.json`);
+    process.exit(0);
+  }
   const replicas = Number(o.controls);
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 4) throw new Error(`--controls: a whole number from 1 to 4, got ${o.controls}`);
   const generators = Number(o.generators);
   if (!Number.isInteger(generators) || generators < 1 || generators > 16) throw new Error(`--generators: a whole number from 1 to 16, got ${o.generators}`);
   const nodeArgs = o.controlArgs.split(" ").filter((a) => a.length > 0);
-  const builds: ControlBuild[] = [
-    ...(o.baseline ? [{ name: "baseline", root: o.baseline, nodeArgs }] : []),
-    { name: "ours", root, nodeArgs },
-  ];
+  const builds: ControlBuild[] = [...(o.baseline ? [{ name: "baseline", root: o.baseline, nodeArgs }] : []), { name: "ours", root, nodeArgs }];
   for (const b of builds) {
-    if (!existsSync(join(b.root, "dist/services/control/src/main.js"))) throw new Error(`--baseline: no dist/services/control/src/main.js under ${b.root} (build it first)`);
+    if (!existsSync(join(b.root, "dist/services/control/src/main.js")))
+      throw new Error(`--baseline: no dist/services/control/src/main.js under ${b.root} (build it first)`);
   }
   const ns = o.nodes.split(",").map(Number);
   if (ns.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error(`--nodes: whole numbers from 1 to 2000, got ${o.nodes}`);
@@ -805,36 +860,7 @@ async function main(): Promise<void> {
   const label = o.label;
   writeFileSync(join(outDir, `scale-${label}.json`), JSON.stringify({ label, env: extraEnv, at: new Date().toISOString(), rows }, null, 1));
   writeFileSync(join(outDir, `scale-${label}.md`), markdown(rows, `bench:scale (${label}${Object.keys(extraEnv).length ? `, ${o.env.join(" ")}` : ""})`, []));
-  // One timeline per build at the largest N it ran.
-  for (const b of builds) {
-    const mine = rows.filter((r) => r.build === b.name);
-    const big = mine[mine.length - 1];
-    if (!big) continue;
-    const x = big.timeline.map((s) => s.t);
-    writeFileSync(
-      join(outDir, `scale-${label}-${b.name}-timeline.svg`),
-      lineChart(`${b.name}, N=${big.nodes} (${big.containers} containers): control CPU, queue, latency`, "seconds", "% of a core / messages / ms÷10", [
-        { name: "control CPU % of a core", x, y: big.timeline.map((s) => s.controlCpuPct) },
-        { name: "telemetry ingest queue depth", x, y: big.timeline.map((s) => s.ingestDepth) },
-        { name: "publish→stored p99 ms (per second) / 10", x, y: big.timeline.map((s) => (Number.isFinite(s.latencyP99Ms) ? s.latencyP99Ms / 10 : 0)) },
-        { name: "batches published per second", x, y: big.timeline.map((s) => s.batchesPublished) },
-      ]),
-    );
-  }
-  const byBuild = (f: (r: Row) => number, what: string) =>
-    builds.map((b) => {
-      const mine = rows.filter((r) => r.build === b.name);
-      return { name: `${what} (${b.name})`, x: mine.map((r) => r.nodes), y: mine.map(f) };
-    });
-  writeFileSync(
-    join(outDir, `scale-${label}-by-n.svg`),
-    lineChart(`bench:scale (${label}): cost by fleet size`, "nodes (×20 containers)", "value", [
-      ...byBuild((r) => r.controlCpuPctOfCore, "control CPU % of a core"),
-      ...byBuild(cpuPerBatchMs, "control CPU ms per batch × 100").map((s) => ({ ...s, y: s.y.map((v) => v * 100) })),
-      ...byBuild((r) => r.latencyP99Ms / 10, "publish→stored p99 ms / 10"),
-      ...byBuild((r) => r.containersP99Ms / 10, "GET /containers p99 ms / 10"),
-    ]),
-  );
+  writePlots(label, rows);
   console.log(`wrote bench/results/scale-${label}.{md,json} and plots`);
   process.exit(0);
 }
