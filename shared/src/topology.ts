@@ -39,11 +39,12 @@ export const ROUTING = {
 } as const;
 
 /**
- * The telemetry queue's cap (drop-head beyond it). 10,000 batches is ~10 s of telemetry at 1,000 nodes (~60 MB of broker
- * memory at 20 containers a batch): a control starved of CPU for a few seconds catches up instead of losing batches.
- * 2,000 (two seconds at 1,000 nodes) lost 4.4 % of the batches in a 10-minute bench:scale run on a shared machine.
+ * The telemetry queue's cap (drop-head beyond it): 2,000 batches, ~2 s of telemetry at 1,000 nodes, so what the control
+ * stores is never more than a few seconds old. A 10,000 cap was tried (bench:scale, fourth pass in bench/results/scale.md):
+ * under the sustained overload a shared 2-core machine gives, it lost as much (11.1 % vs 4.4 % at 2,000, at a higher load)
+ * and stored batches ~10 s late (p99 12.4–15.9 s against 2.96–3.5 s): a buffer helps only with stalls shorter than itself.
  */
-export const TELEMETRY_QUEUE_MAX_LENGTH = 10_000;
+export const TELEMETRY_QUEUE_MAX_LENGTH = 2_000;
 
 /** Arguments are part of a queue's identity: every declarer must use exactly these. */
 export const queueOptions = {
