@@ -249,12 +249,13 @@ class Sums {
     const k = `${name}@${h}`;
     this.abs.set(k, (this.abs.get(k) ?? 0) + err);
   }
-  /** Ratio of `name`'s sum to `ref`'s (defaults to `ewma`) at horizon h. */
+  /** Ratio of `name`'s sum to `ref`'s at horizon h. */
   ratioTo(name: string, ref: string, h: Horizon): number {
     return (this.abs.get(`${name}@${h}`) ?? NaN) / (this.abs.get(`${ref}@${h}`) ?? NaN);
   }
+  /** Ratio of `name`'s sum to EWMA's at horizon h. */
   ratio(name: string, h: Horizon): number {
-    return (this.abs.get(`${name}@${h}`) ?? NaN) / (this.abs.get(`ewma@${h}`) ?? NaN);
+    return this.ratioTo(name, "ewma", h);
   }
 }
 

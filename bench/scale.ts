@@ -752,16 +752,15 @@ function perBatch(r: Row, pctOfCore: number): number {
  * cost by fleet size (a marker per N, so a run of one N still shows its points).
  */
 function writePlots(label: string, rows: readonly Row[]): void {
-  const builds = [...new Set(rows.map((r) => r.build))].map((name) => ({ name }));
+  const byName = new Map<string, Row[]>();
+  for (const r of rows) byName.set(r.build, [...(byName.get(r.build) ?? []), r]);
   // One timeline per build at the largest N it ran.
-  for (const b of builds) {
-    const mine = rows.filter((r) => r.build === b.name);
-    const big = mine[mine.length - 1];
-    if (!big) continue;
+  for (const [name, mine] of byName) {
+    const big = mine[mine.length - 1]!;
     const x = big.timeline.map((s) => s.t);
     writeFileSync(
-      join(outDir, `scale-${label}-${b.name}-timeline.svg`),
-      lineChart(`${b.name}, N=${big.nodes} (${big.containers} containers): control CPU, queue, latency`, "seconds", "% of a core / messages / ms÷10", [
+      join(outDir, `scale-${label}-${name}-timeline.svg`),
+      lineChart(`${name}, N=${big.nodes} (${big.containers} containers): control CPU, queue, latency`, "seconds", "% of a core / messages / ms÷10", [
         { name: "control CPU % of a core", x, y: big.timeline.map((s) => s.controlCpuPct) },
         { name: "telemetry ingest queue depth", x, y: big.timeline.map((s) => s.ingestDepth) },
         { name: "publish→stored p99 ms (per second) / 10", x, y: big.timeline.map((s) => (Number.isFinite(s.latencyP99Ms) ? s.latencyP99Ms / 10 : 0)) },
@@ -770,10 +769,7 @@ function writePlots(label: string, rows: readonly Row[]): void {
     );
   }
   const byBuild = (f: (r: Row) => number, what: string) =>
-    builds.map((b) => {
-      const mine = rows.filter((r) => r.build === b.name);
-      return { name: `${what} (${b.name})`, x: mine.map((r) => r.nodes), y: mine.map(f) };
-    });
+    [...byName].map(([name, mine]) => ({ name: `${what} (${name})`, x: mine.map((r) => r.nodes), y: mine.map(f) }));
   writeFileSync(
     join(outDir, `scale-${label}-by-n.svg`),
     scatterChart(`bench:scale (${label}): cost by fleet size`, "nodes (×20 containers)", "value", [

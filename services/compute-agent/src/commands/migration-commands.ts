@@ -181,10 +181,7 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
         // This agent did not start the transfer (it restarted since). If the daemon's log says
         // every page arrived, the copy here is complete (and the only one: the source stopped after
         // serving the last page); otherwise a copy that may hold zero-filled pages must not be kept.
-        const done = await d.runtime
-          .inspect(p.containerId)
-          .then((target) => d.destination.pagesCompleteAfterRestart(target, p.migrationId))
-          .catch(() => undefined);
+        const done = await d.destination.pagesCompleteAfterRestart(p.containerId, p.migrationId).catch(() => undefined);
         if (done) {
           d.log.info("Post-copy: every page had arrived before this agent restarted", { migrationId: p.migrationId, pages: done.pages });
           return { pages: done.pages, pulledMs: 0, bytes: done.pages * 4096 };

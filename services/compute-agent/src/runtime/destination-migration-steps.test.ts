@@ -6,7 +6,6 @@ import { after, describe, it } from "node:test";
 import type Dockerode from "dockerode";
 import { createLogger } from "../../../../shared/src/logger.js";
 import type { ContainerRuntime } from "./container-runtime.js";
-import type { ContainerSpec } from "./container-spec.js";
 import { DestinationMigrationSteps } from "./destination-migration-steps.js";
 import { DockerCheckpointer } from "./docker-checkpointer.js";
 import type { ImageCache } from "./image-cache.js";
@@ -24,7 +23,9 @@ async function destination(o: { running: boolean; lazyLog?: string }) {
     await mkdir(work, { recursive: true });
     await writeFile(join(work, "lazy.log"), o.lazyLog);
   }
-  const runtime = { inspect: async () => ({ id, state: { running: o.running, status: o.running ? "running" : "exited", pid: 1 } }) } as unknown as ContainerRuntime;
+  const runtime = {
+    inspect: async () => ({ id, state: { running: o.running, status: o.running ? "running" : "exited", pid: 1 } }),
+  } as unknown as ContainerRuntime;
   const checkpointer = new DockerCheckpointer({} as Dockerode, log, { dataRoot: root });
   return new DestinationMigrationSteps({ runtime, checkpointer, images: {} as ImageCache, stagingDir: join(root, "staging"), log });
 }
@@ -33,21 +34,20 @@ after(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-const target = { id } as ContainerSpec;
 const complete = "uffd: 1-11: Found 131081 pages to be handled by UFFD\nuffd: 1-11: UFFD transferred pages: (131081/131081)\n";
 const partial = "uffd: 1-11: Found 131081 pages to be handled by UFFD\npr1-1 Read 7f2dde71e000 32 pages\n";
 
 describe("post-copy after the destination agent restarted", () => {
   it("keeps a running copy whose daemon logged every page", async () => {
-    assert.deepEqual(await (await destination({ running: true, lazyLog: complete })).pagesCompleteAfterRestart(target, migrationId), { pages: 131081 });
+    assert.deepEqual(await (await destination({ running: true, lazyLog: complete })).pagesCompleteAfterRestart(id, migrationId), { pages: 131081 });
   });
   it("does not keep a copy whose transfer broke off", async () => {
-    assert.equal(await (await destination({ running: true, lazyLog: partial })).pagesCompleteAfterRestart(target, migrationId), undefined);
+    assert.equal(await (await destination({ running: true, lazyLog: partial })).pagesCompleteAfterRestart(id, migrationId), undefined);
   });
   it("does not keep a copy that no longer runs", async () => {
-    assert.equal(await (await destination({ running: false, lazyLog: complete })).pagesCompleteAfterRestart(target, migrationId), undefined);
+    assert.equal(await (await destination({ running: false, lazyLog: complete })).pagesCompleteAfterRestart(id, migrationId), undefined);
   });
   it("does not keep a copy without the daemon's log", async () => {
-    assert.equal(await (await destination({ running: true })).pagesCompleteAfterRestart(target, migrationId), undefined);
+    assert.equal(await (await destination({ running: true })).pagesCompleteAfterRestart(id, migrationId), undefined);
   });
 });

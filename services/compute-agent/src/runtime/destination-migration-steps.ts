@@ -166,10 +166,10 @@ export class DestinationMigrationSteps {
    * which outlives the agent) and still runs. Then it is the only complete copy: the source stopped
    * once it had served the last page.
    */
-  async pagesCompleteAfterRestart(target: ContainerSpec, migrationId: string): Promise<{ pages: number } | undefined> {
-    const record = await this.o.checkpointer.lazyPagesRecord?.(target.id, checkpointNameFor(migrationId)).catch(() => undefined);
+  async pagesCompleteAfterRestart(containerId: string, migrationId: string): Promise<{ pages: number } | undefined> {
+    const record = await this.o.checkpointer.lazyPagesRecord?.(containerId, checkpointNameFor(migrationId)).catch(() => undefined);
     if (!record?.complete) return undefined;
-    const now = await this.o.runtime.inspect(target.id).catch(() => undefined);
+    const now = await this.o.runtime.inspect(containerId).catch(() => undefined);
     return now?.state.running ? { pages: record.totalPages } : undefined;
   }
 

@@ -47,6 +47,7 @@ export class DockerCheckpointer implements Checkpointer {
   private root: string | undefined;
   private readonly now: () => number;
   private readonly linkImages: boolean;
+  private wrapperVersion: Promise<number> | undefined;
 
   constructor(
     private readonly docker: Dockerode,
@@ -186,13 +187,24 @@ export class DockerCheckpointer implements Checkpointer {
     return log === undefined ? undefined : parseLazyPagesLog(log);
   }
 
-  /** The runc wrapper's version (`herd-runc N`, infra/herd-runc.sh); 0 when runc is not the wrapper. */
-  private async runcWrapperVersion(): Promise<number> {
-    const r = await this.runLazyPages("runc", ["--herd-lazy-restore-check"], {
+  /**
+   * The runc wrapper's version (`herd-runc N`, infra/herd-runc.sh); 0 when runc is not the wrapper.
+   * Asked once per agent (it was asked on every post-copy restore, inside the frozen window); an
+   * answer that could not be read is asked again next time.
+   */
+  private runcWrapperVersion(): Promise<number> {
+    this.wrapperVersion ??= this.runLazyPages("runc", ["--herd-lazy-restore-check"], {
       timeoutMs: 5_000,
       env: { ...process.env, PATH: `/usr/local/bin:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}` },
-    }).catch(() => undefined);
-    return r?.code === 0 ? herdRuncVersion(r.stdout) : 0;
+    }).then(
+      (r) => (r.code === 0 ? herdRuncVersion(r.stdout) : 0),
+      () => 0,
+    );
+    const asked = this.wrapperVersion;
+    void asked.then((v) => {
+      if (v === 0 && this.wrapperVersion === asked) this.wrapperVersion = undefined;
+    });
+    return asked;
   }
 
   async checkpoint(containerId: string, name: string, opts: CheckpointOptions = {}): Promise<CheckpointResult> {

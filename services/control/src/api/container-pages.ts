@@ -1,4 +1,5 @@
 import { ValidationError } from "../../../../shared/src/errors.js";
+import { compareKeys, type PageKey } from "../state/container-order.js";
 
 /**
  * Paging of GET /containers (`?limit=&cursor=`): pure functions over a listing sorted by
@@ -6,19 +7,7 @@ import { ValidationError } from "../../../../shared/src/errors.js";
  * base64url-encoded JSON, so a page starts right after it even when containers came or went
  * between calls (a page never repeats nor skips one that stayed).
  */
-export interface PageKey {
-  nodeId: string;
-  name: string;
-  id: string;
-}
-
-/** Node, then name, then id, by code point (cheap, total, the same in every replica). */
-export function compareKeys(a: PageKey, b: PageKey): number {
-  if (a.nodeId !== b.nodeId) return a.nodeId < b.nodeId ? -1 : 1;
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
-  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
-  return 0;
-}
+export { compareKeys, type PageKey };
 
 export function encodeCursor(k: PageKey): string {
   return Buffer.from(JSON.stringify([k.nodeId, k.name, k.id]), "utf8").toString("base64url");

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Heartbeat, TelemetryBatch } from "../../../../shared/src/contracts/index.js";
 import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, PlanPoint, StateStore } from "./state-store.js";
 
+import { compareKeys } from "./container-order.js";
 import { PLAN_CURRENT_LUA, RECORD_TELEMETRY_LUA, runScript } from "./record-telemetry-script.js";
 
 /** Redis layout (all keys under `prefix`, default "herd:"): see record-telemetry-script.ts. */
@@ -189,7 +190,7 @@ export class RedisStateStore implements StateStore {
     if (ids.length === 0) return [];
     // 2,000 records per MGET, parsed a chunk at a time with a turn of the event loop in between: at 20,000 containers one
     // MGET (8.5 MB) and one parse held Redis and the control's event loop for ~0.1 s each, and every API call and ingest
-    // write behind them waited (bench:scale's listing p99). Sorted by code point, not localeCompare (ICU: ~0.1 s at 20,000).
+    // write behind them waited (bench:scale's listing p99). Sorted by code point (compareKeys), not localeCompare (ICU: ~0.1 s at 20,000).
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += LIST_CHUNK) chunks.push(ids.slice(i, i + LIST_CHUNK));
     const replies = await Promise.all(chunks.map((chunk) => this.reader.mget(chunk.map((id) => this.k("container", id)))));
@@ -198,7 +199,7 @@ export class RedisStateStore implements StateStore {
       if (c > 0) await yieldToLoop();
       for (const r of raw) if (r !== null) out.push(JSON.parse(r) as ContainerRecord);
     }
-    return out.sort((a, b) => (a.nodeId !== b.nodeId ? (a.nodeId < b.nodeId ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return out.sort(compareKeys);
   }
 
   async findContainer(ref: string): Promise<ContainerRecord | undefined> {
