@@ -1,7 +1,7 @@
 // npm run bench:scale — the control plane under N simulated nodes. A load generator plays N agents
 // over the real broker with the real wire protocol (each its own AMQP connection and its own
 // least-privilege broker user, provisioned exactly as `herd up` provisions a node), 20 containers
-// each, one telemetry batch per second, heartbeats every 2 s and an occasional command result,
+// each, one telemetry batch per second, heartbeats by the real agent's rule (every 2 s while telemetry is not confirmed, else on a fact change or every 30 s) and an occasional command result,
 // against the real control service (a child process: dist/services/control/src/main.js) and Redis.
 // It uses its own broker vhost (herd-scale) and Redis database (13), so it never touches the
 // cluster of `herd up`. Writes bench/results/scale.{md,json} and SVG plots.
@@ -17,6 +17,8 @@ import { Redis } from "ioredis";
 import { brokerSpec } from "../services/cli/src/local-cluster/broker-permissions.js";
 import { RabbitmqBrokerAdmin } from "../services/cli/src/local-cluster/rabbitmq-broker-admin.js";
 import { lineChart, scatterChart } from "../services/control/src/simulator/svg-chart.js";
+import { HEARTBEAT_REFRESH_MS } from "../services/compute-agent/src/agent.js";
+import { HeartbeatSchedule } from "../services/compute-agent/src/heartbeat-schedule.js";
 import { EVENT_VERSION, TELEMETRY_VERSION, ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../shared/src/contracts/index.js";
 import { createLogger } from "../shared/src/logger.js";
 import { hostRedisUrl } from "../shared/src/redis-credentials.js";
@@ -117,6 +119,7 @@ class Agent {
   readonly startedAt = Date.now();
   private readonly containers: ContainerSample[];
   private timers: NodeJS.Timeout[] = [];
+  private readonly heartbeats = new HeartbeatSchedule(2000, HEARTBEAT_REFRESH_MS);
 
   constructor(
     readonly id: string,
@@ -172,15 +175,24 @@ class Agent {
     };
     try {
       await this.bus.publish(EXCHANGES.telemetry, ROUTING.telemetry(this.id), batch, { timeoutMs: 0 });
+      this.heartbeats.telemetryConfirmed(now);
       this.published++;
     } catch {
       /* not connected: a real agent skips the round too */
     }
   }
 
+  /** The real agent's rule (HeartbeatSchedule): skipped while telemetry is confirmed, unless the facts are due a refresh. */
   private async heartbeat(): Promise<void> {
-    const hb = { v: EVENT_VERSION, kind: "heartbeat", nodeId: this.id, sentAt: Date.now(), startedAt: this.startedAt, agentVersion: "bench", containers: 20 };
-    await this.bus.publish(EXCHANGES.events, ROUTING.heartbeat(this.id), hb, { timeoutMs: 0, expirationMs: 6_000 }).catch(() => undefined);
+    const sentAt = Date.now();
+    const facts = { startedAt: this.startedAt, agentVersion: "bench" };
+    const factsText = JSON.stringify(facts);
+    if (!this.heartbeats.due(sentAt, factsText)) return;
+    const hb = { v: EVENT_VERSION, kind: "heartbeat", nodeId: this.id, sentAt, containers: 20, ...facts };
+    await this.bus
+      .publish(EXCHANGES.events, ROUTING.heartbeat(this.id), hb, { timeoutMs: 0, expirationMs: 6_000 })
+      .then(() => this.heartbeats.sent(sentAt, factsText))
+      .catch(() => undefined);
   }
 
   private async result(): Promise<void> {

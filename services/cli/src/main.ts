@@ -21,6 +21,7 @@ interface NodeView {
   memUsedBytes?: number;
   containers: number;
   lastHeartbeatAt?: number;
+  lastTelemetryAt?: number;
   agentVersion?: string;
 }
 interface ContainerView {
@@ -110,7 +111,7 @@ export function buildProgram(): Command {
       const { nodes } = await api().get<{ nodes: NodeView[] }>("/nodes");
       print(opts.output, nodes, () =>
         renderTable(
-          ["NODE", "STATUS", "ADDRESS", "CPU", "MEMORY", "CONTAINERS", "HEARTBEAT"],
+          ["NODE", "STATUS", "ADDRESS", "CPU", "MEMORY", "CONTAINERS", "SEEN"],
           nodes.map((n) => [
             n.id,
             n.status,
@@ -118,7 +119,8 @@ export function buildProgram(): Command {
             n.cpuPct === undefined ? "-" : `${formatPct(n.cpuPct)} of ${n.cpuCores ?? "?"}`,
             n.memTotalBytes ? `${formatBytes(n.memUsedBytes)} / ${formatBytes(n.memTotalBytes)}` : "-",
             n.containers,
-            formatAge(n.lastHeartbeatAt),
+            // Telemetry proves the node alive as well as a heartbeat (the agent skips heartbeats while it flows).
+            formatAge(Math.max(n.lastHeartbeatAt ?? 0, n.lastTelemetryAt ?? 0)),
           ]),
         ),
       );

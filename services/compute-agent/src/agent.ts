@@ -14,8 +14,12 @@ import { EXCHANGES, QUEUES, ROUTING } from "../../../shared/src/topology.js";
 import { CommandProcessor, type CommandHandlers } from "./commands/command-processor.js";
 import type { ProcessedCommandStore } from "./commands/processed-command-store.js";
 import type { ContainerDiscovery, DiscoveredContainer } from "./discovery/container-discovery.js";
+import { HeartbeatSchedule } from "./heartbeat-schedule.js";
 
 export const AGENT_VERSION = "0.1.0";
+
+/** A heartbeat goes out at least this often even while telemetry proves the node alive (heartbeat-schedule.ts). */
+export const HEARTBEAT_REFRESH_MS = 30_000;
 
 /** Turns the discovered containers into one telemetry round (rates over the last interval). */
 export interface TelemetrySampler {
@@ -54,10 +58,12 @@ export class ComputeAgent {
   private sampling = false;
   private stopped = false;
   private readonly now: () => number;
+  private readonly heartbeats: HeartbeatSchedule;
 
   constructor(private readonly o: ComputeAgentOptions) {
     this.now = o.now ?? Date.now;
     this.startedAt = this.now();
+    this.heartbeats = new HeartbeatSchedule(o.heartbeatIntervalMs, Math.max(HEARTBEAT_REFRESH_MS, o.heartbeatIntervalMs));
   }
 
   async start(): Promise<void> {
@@ -119,6 +125,7 @@ export class ComputeAgent {
       };
       if (this.o.bus.isConnected()) {
         await this.o.bus.publish(EXCHANGES.telemetry, ROUTING.telemetry(this.o.nodeId), batch, { timeoutMs: 0 });
+        this.heartbeats.telemetryConfirmed(batch.sentAt);
       }
     } catch (err) {
       this.o.log.warn("Telemetry round failed", { error: errorMessage(err) });
@@ -129,26 +136,26 @@ export class ComputeAgent {
 
   private async publishHeartbeat(): Promise<void> {
     if (this.stopped || !this.o.bus.isConnected()) return;
-    const hb: Heartbeat = {
-      v: EVENT_VERSION,
-      kind: "heartbeat",
-      nodeId: this.o.nodeId,
-      sentAt: this.now(),
+    const facts: Omit<Heartbeat, "v" | "kind" | "nodeId" | "sentAt" | "containers"> = {
       startedAt: this.startedAt,
       agentVersion: AGENT_VERSION,
       address: this.o.address,
-      containers: this.lastContainerCount,
       ...(this.o.capacity ? { capacity: this.o.capacity } : {}),
     };
     const preCopy = this.o.memoryPreCopy?.();
-    if (preCopy) hb.memoryPreCopy = preCopy;
+    if (preCopy) facts.memoryPreCopy = preCopy;
     const postCopy = this.o.postCopy?.();
-    if (postCopy) hb.postCopy = postCopy;
+    if (postCopy) facts.postCopy = postCopy;
+    const factsText = JSON.stringify(facts);
+    const sentAt = this.now();
+    if (!this.heartbeats.due(sentAt, factsText)) return;
+    const hb: Heartbeat = { v: EVENT_VERSION, kind: "heartbeat", nodeId: this.o.nodeId, sentAt, containers: this.lastContainerCount, ...facts };
     await this.o.bus
       .publish(EXCHANGES.events, ROUTING.heartbeat(this.o.nodeId), hb, {
         timeoutMs: 0,
         expirationMs: Math.max(5_000, this.o.heartbeatIntervalMs * 3),
       })
+      .then(() => this.heartbeats.sent(sentAt, factsText))
       .catch((err: unknown) => this.o.log.debug("Heartbeat not sent", { error: errorMessage(err) }));
   }
 
