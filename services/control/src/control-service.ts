@@ -153,7 +153,8 @@ export class ControlService {
         void jobs.observe(batch).catch((err: unknown) => jobsLog.warn("Job bookkeeping failed", { error: errorMessage(err) }));
       },
       // No DLX on the telemetry queue (topology.ts): a rejected batch is dead-lettered by the bus itself.
-      { prefetch: 200, onRejected: rejectedOn("telemetry"), deadLetterExchange: EXCHANGES.dead },
+      // Acks coalesced over 20 ms: one `multiple` ack for ~20 batches at 1,000 nodes instead of 20 frames for the broker.
+      { prefetch: 200, onRejected: rejectedOn("telemetry"), deadLetterExchange: EXCHANGES.dead, ackEveryMs: 20 },
     );
     // Replicas compete for the shared events queue; results and progress reach every replica through its own queue instead.
     await bus.consume(QUEUES.controlEvents, (m) => (isResultKey(m.routingKey) ? Promise.resolve() : ingest.onEvent(m)), {

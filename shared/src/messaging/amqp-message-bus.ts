@@ -3,6 +3,7 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
 import { EventEmitter } from "node:events";
 import { ExternalError, UnrecoverableError, errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { AckPlan } from "./ack-plan.js";
 import type { ConsumeOptions, IncomingMessage, MessageBus, PublishOptions } from "./message-bus.js";
 
 interface Consumer {
@@ -35,6 +36,8 @@ export class AmqpMessageBus implements MessageBus {
   private reconnectTimer?: NodeJS.Timeout;
   private readonly counters = { deadLettered: 0, reconnects: 0, published: 0, consumed: 0 };
   private connectedOnce = false;
+  /** Per channel: the deliveries not yet settled, and the acks held for coalescing (consumers with `ackEveryMs`). */
+  private readonly ackPlans = new WeakMap<ConfirmChannel, { plan: AckPlan<ConsumeMessage>; timer?: NodeJS.Timeout }>();
 
   constructor(private readonly options: AmqpMessageBusOptions) {
     this.backoffMs = options.minBackoffMs ?? 250;
@@ -192,7 +195,11 @@ export class AmqpMessageBus implements MessageBus {
   private async startConsumer(channel: ConfirmChannel, consumer: Consumer): Promise<void> {
     const { logger } = this.options;
     if (consumer.options.prefetch) await channel.prefetch(consumer.options.prefetch);
+    let acks = this.ackPlans.get(channel);
+    if (!acks) this.ackPlans.set(channel, (acks = { plan: new AckPlan<ConsumeMessage>() }));
+    const { plan } = acks;
     await channel.consume(consumer.queue, (raw: ConsumeMessage | null) => {
+      if (raw) plan.delivered(raw.fields.deliveryTag);
       if (!raw) {
         // Cancelled by the broker (its queue was deleted, e.g. redeclared with new arguments): rebuild the connection, which
         // declares the topology again and restarts every consumer.
@@ -226,7 +233,7 @@ export class AmqpMessageBus implements MessageBus {
         messageId: meta.messageId,
       });
       this.counters.consumed++;
-      safe(() => channel.ack(raw));
+      this.ack(channel, consumer, raw);
     } catch (err) {
       if (err instanceof UnrecoverableError || (err instanceof Error && "retryable" in err && err.retryable === false)) {
         this.deadLetter(channel, consumer, raw, errorMessage(err), meta);
@@ -234,8 +241,31 @@ export class AmqpMessageBus implements MessageBus {
       }
       logger.warn("Handler failed, requeueing", { ...meta, error: errorMessage(err) });
       await delay(consumer.options.retryDelayMs ?? 1_000);
-      safe(() => channel.nack(raw, false, true));
+      this.settle(channel, raw, () => channel.nack(raw, false, true));
     }
+  }
+
+  /** Acks at once, or (with `ackEveryMs`) within that many ms, coalesced with the channel's other finished deliveries. */
+  private ack(channel: ConfirmChannel, consumer: Consumer, raw: ConsumeMessage): void {
+    const acks = this.ackPlans.get(channel);
+    const every = consumer.options.ackEveryMs ?? 0;
+    if (!acks || every <= 0) {
+      this.settle(channel, raw, () => channel.ack(raw));
+      return;
+    }
+    acks.plan.handled(raw.fields.deliveryTag, raw);
+    acks.timer ??= setTimeout(() => {
+      acks.timer = undefined;
+      const { upTo, singles } = acks.plan.flush();
+      if (upTo) safe(() => channel.ack(upTo, true));
+      for (const m of singles) safe(() => channel.ack(m));
+    }, every);
+  }
+
+  /** Sends this delivery's own ack or nack, so that it no longer holds back the channel's coalesced acks. */
+  private settle(channel: ConfirmChannel, raw: ConsumeMessage, send: () => void): void {
+    this.ackPlans.get(channel)?.plan.settled(raw.fields.deliveryTag);
+    safe(send);
   }
 
   private deadLetter(channel: ConfirmChannel, consumer: Consumer, raw: ConsumeMessage, reason: string, meta: object): void {
@@ -243,7 +273,7 @@ export class AmqpMessageBus implements MessageBus {
     this.options.logger.warn("Rejected message, dead-lettered", { ...meta, reason });
     const exchange = consumer.options.deadLetterExchange;
     if (!exchange) {
-      safe(() => channel.nack(raw, false, false));
+      this.settle(channel, raw, () => channel.nack(raw, false, false));
       return;
     }
     // Ours to dead-letter (the queue has no DLX): acked once the broker confirmed the copy; without a confirm it is requeued.
@@ -259,7 +289,7 @@ export class AmqpMessageBus implements MessageBus {
           timestamp: raw.properties.timestamp as number | undefined,
           headers: { ...raw.properties.headers, "x-herd-rejected-from": consumer.queue, "x-herd-reason": reason.slice(0, 500) },
         },
-        (err) => safe(() => (err ? channel.nack(raw, false, true) : channel.ack(raw))),
+        (err) => this.settle(channel, raw, () => (err ? channel.nack(raw, false, true) : channel.ack(raw))),
       );
     } catch {
       /* channel already closed: the message will be redelivered */

@@ -35,6 +35,11 @@ export interface ConsumeOptions {
    * `x-herd-rejected-from`, `x-herd-reason`) and then acked.
    */
   deadLetterExchange?: string;
+  /**
+   * Ack within this many ms instead of at once, coalesced with the channel's other finished deliveries into
+   * `multiple` acks (ack-plan.ts). For high-rate queues: a crash redelivers at most this window's messages more.
+   */
+  ackEveryMs?: number;
 }
 
 /**
