@@ -4,12 +4,15 @@ import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, PlanPoi
 
 import { compareKeys } from "./container-order.js";
 import { PLAN_CURRENT_LUA, RECORD_TELEMETRY_LUA, runScript } from "./record-telemetry-script.js";
+import { WriteBatcher } from "./write-batcher.js";
 
 /** Redis layout (all keys under `prefix`, default "herd:"): see record-telemetry-script.ts. */
 /** A container history's one-day expiry is refreshed every this many batches (and when it appears). */
 const EXPIRE_EVERY = 100;
 /** Histories are trimmed every this many batches (a list holds at most historyLength + this; reads take the newest historyLength). */
 const TRIM_EVERY = 10;
+/** Telemetry batches per script call at most (those started in one turn of the event loop: WriteBatcher). */
+const BATCHES_PER_WRITE = 20;
 /** Container records per MGET when listing (see listContainers). */
 const LIST_CHUNK = 2_000;
 
@@ -22,6 +25,8 @@ export interface PlanSeriesOptions {
 }
 
 export class RedisStateStore implements StateStore {
+  private readonly telemetryWrites = new WriteBatcher<TelemetryBatch>((batches) => this.recordTelemetryMany(batches), BATCHES_PER_WRITE);
+
   constructor(
     private readonly redis: Redis,
     private readonly historyLength = 600,
@@ -40,13 +45,13 @@ export class RedisStateStore implements StateStore {
   }
 
   /**
-   * One batch, one round trip: a Lua script does every write in Redis (see
-   * record-telemetry-script.ts for why). Only what changed is written besides the samples: set
+   * One round trip for the batches recorded in one turn of the event loop (up to {@link BATCHES_PER_WRITE}): a Lua
+   * script does every write in Redis, batch after batch (see record-telemetry-script.ts for why). Only what changed is written besides the samples: set
    * members and name owners when new or moved, a history's expiry when the container appears and
    * then every {@link EXPIRE_EVERY} batches; the planning series gains a point per interval.
    */
-  async recordTelemetry(b: TelemetryBatch): Promise<void> {
-    await this.recordTelemetryMany([b]);
+  recordTelemetry(b: TelemetryBatch): Promise<void> {
+    return this.telemetryWrites.write(b);
   }
 
   /** Several batches in one script call (each batch still atomic on its own, in the order given). */
