@@ -64,8 +64,59 @@ ensure_runc_conf() {
 }
 ensure_runc_conf
 
+# CRIU probes the kernel's features (~45 ms here) at the start of every run (dump, restore, the
+# lazy-pages daemon, runc's feature checks) unless it can load its cache, /run/criu.kdat (the path
+# is built in: KDAT_RUNDIR; no option or env moves it for root). CRIU checks nothing in that file
+# but its own build stamp, so it only ever *writes* the cache on a tmpfs (gone at reboot, hence
+# never older than the kernel): open("/run/criu.kdat.tmp", O_CREAT|O_EXCL), fstatfs == tmpfs, then
+# rename. Hosts without systemd (like ours) have /run on disk, so CRIU probes on every run.
+#
+# Here the cache lives in a small root-only tmpfs of its own, $KDAT_DIR, and /run/criu.kdat is a
+# symlink into it; CRIU's open() for loading follows it. /run/criu.kdat.tmp is a symlink too, so
+# CRIU's O_EXCL save always fails with EEXIST and CRIU never writes (or unlinks) anything there:
+# it only reads. The file is made by one `criu check` in a private mount namespace in which
+# $KDAT_DIR is bound over /run (only that check sees the tmpfs as /run), so CRIU writes it itself.
+# After a reboot the tmpfs is gone, the symlink dangles and CRIU probes as before until this script
+# runs again. A new CRIU build has a new stamp: CRIU calls the cache stale and unlinks the symlink
+# (this script makes a new one after installing). Nothing in /run is hidden from CRIU or runc; the
+# engines' shims and runc run in the host's mount namespace, so they read the same file.
+# HERD_CRIU_KDAT_DIR (default /run/herd-criu-kdat); HERD_CRIU_KDAT=0 leaves CRIU to probe.
+KDAT_DIR="${HERD_CRIU_KDAT_DIR:-/run/herd-criu-kdat}"
+KDAT_RUNDIR=/run
+ensure_kdat_cache() {
+  [ "${HERD_CRIU_KDAT:-1}" != 0 ] || return 0
+  local cache="$KDAT_RUNDIR/criu.kdat"
+  if [ "$(stat -f -c %T "$KDAT_RUNDIR")" = tmpfs ]; then
+    # CRIU keeps its cache itself; a symlink of ours from a disk-backed past would keep it from it
+    [ -L "$cache" ] && rm -f "$cache" "$cache.tmp"
+    echo "criu kdat cache: CRIU's own ($KDAT_RUNDIR is tmpfs)"
+    return 0
+  fi
+  if ! grep -qaF "$cache" "$PREFIX/usr/sbin/criu"; then
+    log "WARNING: this criu does not keep its kdat cache at $cache; not set up"
+    return 0
+  fi
+  mkdir -p "$KDAT_DIR"
+  if ! mountpoint -q "$KDAT_DIR"; then
+    mount -t tmpfs -o size=64k,mode=0700,nosuid,nodev,noexec herd-criu-kdat "$KDAT_DIR"
+  fi
+  [ "$(stat -f -c %T "$KDAT_DIR")" = tmpfs ] || { log "WARNING: $KDAT_DIR is not a tmpfs; kdat cache not set up"; return 0; }
+  # ln -sfn replaces a leftover regular file (CRIU leaves criu.kdat.tmp behind after a failed save).
+  [ "$(readlink "$cache" 2>/dev/null)" = "$KDAT_DIR/criu.kdat" ] || ln -sfn "$KDAT_DIR/criu.kdat" "$cache"
+  [ "$(readlink "$cache.tmp" 2>/dev/null)" = "$KDAT_DIR/criu.kdat.tmp" ] || ln -sfn "$KDAT_DIR/criu.kdat.tmp" "$cache.tmp"
+  # Loads a valid cache as it is; a missing or stale one is probed and written anew.
+  unshare --mount --propagation private sh -c 'mount --bind "$1" "$2" && exec "$3" check' sh \
+    "$KDAT_DIR" "$KDAT_RUNDIR" "$WRAPPER" >/dev/null 2>&1 || true
+  if [ -s "$KDAT_DIR/criu.kdat" ]; then
+    echo "criu kdat cache: ok ($cache -> $KDAT_DIR, tmpfs)"
+  else
+    log "WARNING: criu did not write its kdat cache into $KDAT_DIR; CRIU will probe the kernel on every run"
+  fi
+}
+
 if [ "${HERD_CRIU_FORCE:-0}" != 1 ] && [ -x "$WRAPPER" ] && criu_ok; then
   check_docker_sees_it || true
+  ensure_kdat_cache
   echo "criu ok ($("$WRAPPER" --version | sed -n 's/^Version: *//p'))"
   exit 0
 fi
@@ -140,4 +191,5 @@ if ! criu_ok; then
   exit 1
 fi
 check_docker_sees_it || true
+ensure_kdat_cache
 echo "criu ok ($("$WRAPPER" --version | sed -n 's/^Version: *//p'))"
