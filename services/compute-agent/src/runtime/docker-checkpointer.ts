@@ -82,6 +82,13 @@ export class DockerCheckpointer implements Checkpointer {
     const t0 = this.now();
     await rm(work, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
+    // Linked before the daemon starts: the daemon reads this dir (pstree, pagemaps) while the
+    // restore below would be moving each file out and putting a link in its place, so a daemon
+    // reading between a rename and its link finds the image missing. With CRIU's kernel-probe
+    // cache the daemon reaches its images ~45 ms sooner, inside that window: post-copy restores
+    // failed ("uffd: Unexpected response: 1", i.e. the daemon counted no tasks; "Unexpected EOF on
+    // (empty-image)") until this moved here.
+    await this.linkImagesOf(id, name, dir);
     const abort = new AbortController();
     this.log.info("Post-copy restore: starting the lazy-pages daemon", {
       containerId: id,
@@ -243,17 +250,8 @@ export class DockerCheckpointer implements Checkpointer {
     const id = await this.resolveId(containerId);
     const t0 = this.now();
     this.log.debug("Restoring container from checkpoint", { containerId: id, checkpoint: name });
-    // Docker would copy the images twice through containerd's content store; links make that
-    // copy a few KB (see checkpoint-links.ts).
     const dir = await this.imageDir(id, name);
-    if (this.linkImages) {
-      try {
-        const files = await linkCheckpointImages(dir);
-        this.log.debug("Checkpoint images linked", { containerId: id, checkpoint: name, files, linkMs: this.now() - t0 });
-      } catch (err) {
-        throw new ExternalError(`restore container ${id}: cannot link the images of checkpoint ${name} in ${dir}: ${errorMessage(err)}`, { cause: err });
-      }
-    }
+    await this.linkImagesOf(id, name, dir);
     try {
       await withDeadline(
         (this.docker.getContainer(id) as unknown as CheckpointApi).start({ _query: { checkpoint: name }, _body: {} }),
@@ -278,6 +276,21 @@ export class DockerCheckpointer implements Checkpointer {
       this.log.debug("Removed containerd's unpacked checkpoint copies", { containerId: id, checkpoint: name, removed });
     }
     return { durationMs };
+  }
+
+  /**
+   * Docker would copy the images twice through containerd's content store; links make that copy a
+   * few KB (see checkpoint-links.ts). Idempotent: images already linked are left as they are.
+   */
+  private async linkImagesOf(id: string, name: string, dir: string): Promise<void> {
+    if (!this.linkImages) return;
+    const t0 = this.now();
+    try {
+      const files = await linkCheckpointImages(dir);
+      this.log.debug("Checkpoint images linked", { containerId: id, checkpoint: name, files, linkMs: this.now() - t0 });
+    } catch (err) {
+      throw new ExternalError(`restore container ${id}: cannot link the images of checkpoint ${name} in ${dir}: ${errorMessage(err)}`, { cause: err });
+    }
   }
 
   async remove(containerId: string, name: string): Promise<void> {
