@@ -21,6 +21,7 @@
  *   flock -o /tmp/herd-cluster.lock node dist/bench/migration-restore-paths.js
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import { lstat, mkdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -288,13 +289,19 @@ async function main(): Promise<void> {
   const kdatCache = await kdatState();
   const tag = `rp-${process.pid}`;
   const workDir = `/tmp/herd-rp/${tag}`;
-  await mkdir(workDir, { recursive: true });
   const rootfsTar = await buildTestRootfs();
-  await run("tar", ["-C", workDir, "-xf", rootfsTar, "./usr/local/bin/herd-counter"]);
-  const binary = join(workDir, "usr/local/bin/herd-counter");
-  const node = new LocalNode({ name: "rp", baseDir: join(workDir, "node"), runDir: `/run/herd-rt/${tag}`, rsyncPort: 20_000 + Math.floor(Math.random() * 20_000), secret: "restore-paths" });
+  const node = new LocalNode({
+    name: "rp",
+    baseDir: join(workDir, "node"),
+    runDir: `/run/herd-rt/${tag}`,
+    rsyncPort: 20_000 + Math.floor(Math.random() * 20_000),
+    secret: randomBytes(24).toString("hex"),
+  });
   const rows: Row[] = [];
   try {
+    await mkdir(workDir, { recursive: true });
+    await run("tar", ["-C", workDir, "-xf", rootfsTar, "./usr/local/bin/herd-counter"]);
+    const binary = join(workDir, "usr/local/bin/herd-counter");
     await node.start();
     await importTestImage(node);
     for (const mb of sizes) {
