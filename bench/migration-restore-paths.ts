@@ -8,7 +8,7 @@
  *       Frozen = dump start → Docker's StartedAt, as bench:migration has it (no transfer).
  *   (b) runc: the same rootfs as a plain OCI bundle (`runc spec`, no dockerd, no containerd, no
  *       shim, no Docker hooks), `runc checkpoint` then `runc restore -d` of those images.
- *       Frozen = dump start → runc restore returned (the task runs when runc returns).
+ *       Frozen = dump + runc restore's own time (the task runs when runc returns).
  *   (c) criu: the same binary as a plain host process, `criu dump` then `criu restore -d`.
  * Every restore is verified: the counter goes on from where it stopped and its memory pattern is
  * intact (SIGUSR1 → "verify=ok"). Same disk, no copy between dump and restore: this compares the
@@ -20,7 +20,7 @@
  * Run (starts its own engine; takes the machine's cluster lock like every bench that does):
  *   flock -o /tmp/herd-cluster.lock node dist/bench/migration-restore-paths.js
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import { lstat, mkdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
@@ -127,30 +127,26 @@ async function dockerPath(node: LocalNode, mb: number, reps: number): Promise<Ro
   return { path: "docker", mb, reps: out };
 }
 
-/** A detached runc command whose stdio pipes (handed on to the container) we keep reading. */
-function runcDetached(args: string[], sink: { text: string }): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("runc", args, { stdio: ["pipe", "pipe", "pipe"], detached: true, env: { ...process.env, PATH: ENGINE_PATH } });
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (sink.text += d.toString()));
-    child.stderr.on("data", (d: Buffer) => {
-      sink.text += d.toString();
-      err += d.toString();
-    });
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-(child.pid ?? 0), "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, STEP_TIMEOUT_MS);
-    child.on("error", reject);
-    child.on("exit", (code, sig) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(child);
-      else reject(new Error(`runc ${args.join(" ")} exited ${code ?? sig}: ${err.trim().slice(-500)}`));
-    });
-  });
+/**
+ * A detached runc command (run -d / restore -d) whose container gets real pipes as stdio (CRIU
+ * dumps pipes to the outside as external and runc hands new ones in on restore; Node's own child
+ * stdio are socketpairs, which CRIU cannot dump). The container's output is appended to `log`;
+ * runc's exit code and its start/end (ns, taken right around runc by the shell) go to `rcFile`.
+ * Resolves with runc's own duration once it has exited; `group` is the shell's process group
+ * (the stdin feeder and the output reader), to be killed at the end.
+ */
+async function runcDetached(args: string[], log: string, rcFile: string, groups: number[]): Promise<number> {
+  await rm(rcFile, { force: true });
+  const script = 'sleep 2147483647 | { s=$(date +%s%N); runc "$@"; rc=$?; e=$(date +%s%N); echo "$rc $s $e" > "$RCFILE"; } 2>&1 | cat >> "$LOG"';
+  const child = spawn("sh", ["-c", script, "sh", ...args], { detached: true, stdio: "ignore", env: { ...process.env, PATH: ENGINE_PATH, RCFILE: rcFile, LOG: log } });
+  child.unref();
+  if (child.pid) groups.push(child.pid);
+  const [rc, s, e] = await waitFor(`runc ${args[2]}`, async () => {
+    const t = (await readFile(rcFile, "utf8").catch(() => "")).trim().split(" ");
+    return t.length === 3 ? t.map(Number) : undefined;
+  }, STEP_TIMEOUT_MS);
+  if (rc !== 0) throw new Error(`runc ${args.join(" ")} exited ${rc}: ${(await readFile(log, "utf8")).slice(-500)}`);
+  return (e! - s!) / 1e6;
 }
 
 /** (b) runc alone: the same rootfs in a plain bundle, checkpoint and restore with runc. */
@@ -170,12 +166,14 @@ async function runcPath(rootfsTar: string, workDir: string, mb: number, reps: nu
   spec.process.terminal = false;
   spec.root.readonly = false;
   await writeFile(join(bundle, "config.json"), JSON.stringify(spec, null, 2));
-  const sink = { text: "" };
+  const log = join(workDir, `runc-${mb}.log`);
+  const rcFile = join(workDir, `runc-${mb}.rc`);
+  const logs = () => readFile(log, "utf8").catch(() => "");
   const out: Rep[] = [];
-  const procs: ChildProcess[] = [];
+  const groups: number[] = [];
   try {
-    procs.push(await runcDetached(["--root", root, "run", "-d", "--bundle", bundle, id], sink));
-    await waitFor("runc counter ready", async () => (counts(sink.text).length >= 3 ? true : undefined), 60_000);
+    await runcDetached(["--root", root, "run", "-d", "--bundle", bundle, id], log, rcFile, groups);
+    await waitFor("runc counter ready", async () => (counts(await logs()).length >= 3 ? true : undefined), 60_000);
     for (let i = 0; i < reps; i++) {
       const img = join(workDir, `runc-img-${mb}-${i}`);
       const work = `${img}.work`;
@@ -184,21 +182,21 @@ async function runcPath(rootfsTar: string, workDir: string, mb: number, reps: nu
       const t0 = now();
       await run("runc", ["--root", root, "checkpoint", "--image-path", img, "--work-path", work, id]);
       const dumpMs = msSince(t0);
-      const lastBefore = counts(sink.text).at(-1) ?? -1;
-      const t1 = now();
-      procs.push(await runcDetached(["--root", root, "restore", "-d", "--bundle", bundle, "--image-path", img, "--work-path", work, id], sink));
-      const restoreMs = msSince(t1);
-      const verified = await verify(() => sink.text, lastBefore, () => run("runc", ["--root", root, "kill", id, "USR1"]).then(() => undefined));
+      const lastBefore = counts(await logs()).at(-1) ?? -1;
+      const restoreMs = await runcDetached(["--root", root, "restore", "-d", "--bundle", bundle, "--image-path", img, "--work-path", work, id], log, rcFile, groups);
+      const verified = await verify(logs, lastBefore, () => run("runc", ["--root", root, "kill", id, "USR1"]).then(() => undefined));
       out.push({ dumpMs, restoreMs, frozenMs: dumpMs + restoreMs, verified });
       await rm(img, { recursive: true, force: true });
       await rm(work, { recursive: true, force: true });
     }
   } finally {
     await run("runc", ["--root", root, "delete", "--force", id]).catch(() => undefined);
-    for (const p of procs) {
-      p.stdout?.destroy();
-      p.stderr?.destroy();
-      p.stdin?.destroy();
+    for (const g of groups) {
+      try {
+        process.kill(-g, "SIGKILL");
+      } catch {
+        // gone
+      }
     }
     await rm(root, { recursive: true, force: true });
     await rm(bundle, { recursive: true, force: true });
