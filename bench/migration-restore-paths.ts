@@ -204,43 +204,47 @@ async function runcPath(rootfsTar: string, workDir: string, mb: number, reps: nu
   return { path: "runc", mb, reps: out };
 }
 
-/** (c) CRIU alone: the same binary as a plain process (as bench:migration's floor, without the copy). */
+/**
+ * (c) CRIU alone: the same binary as a plain process (as bench:migration's floor, without the
+ * copy); a fresh process per repetition (it is our child: its pid must be reaped before CRIU can
+ * give it back).
+ */
 async function criuPath(binary: string, workDir: string, mb: number, reps: number): Promise<Row> {
-  const dir = join(workDir, `criu-${mb}`);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const logFile = join(dir, "out.log");
-  const fd = openSync(logFile, "w");
-  // Own session and no pipes to us: CRIU needs no --shell-job or external-fd handling.
-  const child = spawn(binary, [String(mb), String(TICK_MS)], { detached: true, stdio: ["ignore", fd, fd], env: { HERD_STATE_FILE: join(dir, "state.txt") } });
-  closeSync(fd);
-  child.unref();
-  const pid = child.pid ?? 0;
-  const logs = () => readFile(logFile, "utf8");
   const out: Rep[] = [];
-  try {
-    await waitFor("criu counter ready", async () => (counts(await logs()).length >= 3 ? true : undefined), 60_000);
-    for (let i = 0; i < reps; i++) {
-      const img = join(dir, `img${i}`);
-      await mkdir(img, { recursive: true });
+  for (let i = 0; i < reps; i++) {
+    const dir = join(workDir, `criu-${mb}-${i}`);
+    const img = join(dir, "img");
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(img, { recursive: true });
+    const logFile = join(dir, "out.log");
+    const fd = openSync(logFile, "w");
+    // Own session and no pipes to us: CRIU needs no --shell-job or external-fd handling.
+    const child = spawn(binary, [String(mb), String(TICK_MS)], { detached: true, stdio: ["ignore", fd, fd], env: { HERD_STATE_FILE: join(dir, "state.txt") } });
+    closeSync(fd);
+    let reaped = false;
+    child.on("exit", () => (reaped = true));
+    const pid = child.pid ?? 0;
+    const logs = () => readFile(logFile, "utf8");
+    try {
+      await waitFor("criu counter ready", async () => (counts(await logs()).length >= 3 ? true : undefined), 60_000);
       const t0 = now();
       await run("criu", ["dump", "-t", String(pid), "-D", img, "-o", "dump.log"]);
       const dumpMs = msSince(t0);
       const lastBefore = counts(await logs()).at(-1) ?? -1;
+      await waitFor("dumped process reaped", async () => (reaped ? true : undefined), 10_000);
       const t1 = now();
       await run("criu", ["restore", "-d", "-D", img, "-o", "restore.log"]);
       const restoreMs = msSince(t1);
       const verified = await verify(logs, lastBefore, () => void process.kill(pid, "SIGUSR1"));
       out.push({ dumpMs, restoreMs, frozenMs: dumpMs + restoreMs, verified });
-      await rm(img, { recursive: true, force: true });
+    } finally {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+      await rm(dir, { recursive: true, force: true });
     }
-  } finally {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-    await rm(dir, { recursive: true, force: true });
   }
   return { path: "criu", mb, reps: out };
 }
@@ -283,7 +287,7 @@ async function main(): Promise<void> {
   const sizes = (process.env.HERD_BENCH_RP_SIZES ?? "1,128").split(",").map(Number);
   const reps = Number(process.env.HERD_BENCH_RP_REPS ?? 3);
   const outDir = process.env.HERD_BENCH_OUT ?? join(REPO_ROOT, "bench/results");
-  const criu = await ensureCriu().catch((e: unknown) => `install-criu failed: ${String(e)}`);
+  const criu = (await ensureCriu().catch((e: unknown) => `install-criu failed: ${String(e)}`)).split("\n").at(-1) ?? "";
   const kdatCache = await kdatState();
   const tag = `rp-${process.pid}`;
   const workDir = `/tmp/herd-rp/${tag}`;
