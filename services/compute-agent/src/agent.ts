@@ -14,9 +14,12 @@ import { EXCHANGES, QUEUES, ROUTING } from "../../../shared/src/topology.js";
 import { CommandProcessor, type CommandHandlers } from "./commands/command-processor.js";
 import type { ProcessedCommandStore } from "./commands/processed-command-store.js";
 import type { ContainerDiscovery, DiscoveredContainer } from "./discovery/container-discovery.js";
-import { HEARTBEAT_REFRESH_MS, HeartbeatSchedule } from "./heartbeat-schedule.js";
+import { HeartbeatSchedule } from "./heartbeat-schedule.js";
 
 export const AGENT_VERSION = "0.1.0";
+
+/** A heartbeat goes out at least this often even while telemetry proves the node alive (heartbeat-schedule.ts). */
+export const HEARTBEAT_REFRESH_MS = 30_000;
 
 /** Turns the discovered containers into one telemetry round (rates over the last interval). */
 export interface TelemetrySampler {

@@ -1,6 +1,3 @@
-/** A heartbeat goes out at least this often even while telemetry proves the node alive. */
-export const HEARTBEAT_REFRESH_MS = 30_000;
-
 /**
  * When the agent's next heartbeat is worth sending. The control counts a node alive while either its
  * telemetry or its heartbeats arrive (node-liveness.ts takes the later of the two), so while the broker keeps

@@ -136,8 +136,7 @@ export class DockerCheckpointer implements Checkpointer {
     await chmod(this.lazyRestoreDir, 0o700);
     await writeFile(marker, `${work}\n`, { mode: 0o600 });
     try {
-      // The images were linked before the daemon started (above).
-      await this.startFromLinked(id, name, dir, this.now(), o.signal ? { signal: o.signal } : {});
+      await this.restore(id, name, o.signal ? { signal: o.signal } : {});
     } catch (err) {
       await rm(marker, { force: true });
       await this.docker
@@ -253,11 +252,6 @@ export class DockerCheckpointer implements Checkpointer {
     this.log.debug("Restoring container from checkpoint", { containerId: id, checkpoint: name });
     const dir = await this.imageDir(id, name);
     await this.linkImagesOf(id, name, dir);
-    return this.startFromLinked(id, name, dir, t0, opts);
-  }
-
-  /** `docker start --checkpoint` of images already linked in `dir` (restore, restoreLazy), then containerd's copies go. */
-  private async startFromLinked(id: string, name: string, dir: string, t0: number, opts: CheckpointOptions): Promise<{ durationMs: number }> {
     try {
       await withDeadline(
         (this.docker.getContainer(id) as unknown as CheckpointApi).start({ _query: { checkpoint: name }, _body: {} }),
