@@ -84,6 +84,8 @@ interface Row {
   batchesPublished: number;
   batchesStored: number;
   batchesLost: number;
+  /** Of those, lost by the end of the measured window (before the API and plan calls), at most (see runOne). Absent in older results. */
+  batchesLostInWindowAtMost?: number;
   deadLettered: number;
   controlCpuPctOfCore: number;
   controlCpuPctOfCoreP95: number;
@@ -380,6 +382,17 @@ async function timed(url: string, token: string): Promise<{ ms: number; bytes: n
   }
 }
 
+/** Ready messages in a queue, counted by the broker now (the management API's figures lag by seconds). */
+async function exactDepth(url: string, queue: string): Promise<number> {
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    return (await ch.checkQueue(queue)).messageCount;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
 /** Batches stored by every control replica (each counts what it ingested). */
 async function storedBatches(token: string, replicas: number): Promise<number> {
   let sum = 0;
@@ -494,16 +507,8 @@ async function runOne(
     for (let i = 0; i < n; i++) await ch.purgeQueue(QUEUES.commandsFor(nodeIdOf(i)));
     await conn.close().catch(() => undefined);
   }
-  // Exact counts over AMQP (the management API's figures lag by seconds).
-  const deadCount = async () => {
-    const conn = await amqp.connect(controlUrl);
-    try {
-      const ch = await conn.createChannel();
-      return (await ch.checkQueue(QUEUES.dead)).messageCount;
-    } finally {
-      await conn.close().catch(() => undefined);
-    }
-  };
+  const deadCount = () => exactDepth(controlUrl, QUEUES.dead);
+
   const deadBefore = await deadCount();
   const generator = await Generator.start(
     Array.from({ length: n }, (_, i) => nodeIdOf(i)),
@@ -594,6 +599,11 @@ async function runOne(
   }
   const windowS = (Date.now() - t0) / 1000;
   const publishedEnd = generator.published();
+  // Lost by the window's end (before the API and plan calls below load the control): published, less stored, less what
+  // is still on its way (queued ready, or delivered and not yet acked: at most the replicas' prefetch).
+  const storedAtWindowEnd = await storedBatches(token, replicas);
+  const queuedAtWindowEnd = await exactDepth(controlUrl, QUEUES.telemetryIngest);
+  const lostInWindowAtMost = Math.max(0, generator.published() - storedAtWindowEnd - queuedAtWindowEnd);
   const genCpu = process.cpuUsage(genCpu0);
   const genWorkersCpuMs = generator.cpuMs() - genWorkersCpu0;
 
@@ -666,6 +676,7 @@ async function runOne(
     batchesPublished: publishedTotal,
     batchesStored: storedTotal,
     batchesLost: publishedTotal - storedTotal,
+    batchesLostInWindowAtMost: lostInWindowAtMost,
     deadLettered: deadAfter - deadBefore,
     controlCpuPctOfCore: r1(cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length)),
     controlCpuPctOfCoreP95: r1(pct(cpu, 95)),
