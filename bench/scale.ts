@@ -102,6 +102,8 @@ interface Row {
   nodesP50Ms: number;
   nodesP99Ms: number;
   planMs: number;
+  /** The round as the control timed it (ms): reading state, forecasting, the policy; the last GET /plan of the run. */
+  planTookMs?: { read: number; forecast: number; decide: number };
   planNote: string;
   metricsBytes: number;
   metricsMs: number;
@@ -634,11 +636,18 @@ async function runOne(
     }
   }
   const plans: number[] = [];
+  // The control's own account of the round, from the report (absent from builds before it): the last call's.
+  let planTookMs: Row["planTookMs"];
   let planNote = "";
   const planUntil = Date.now() + 45_000;
   for (let i = 0; i < 3 && (i < 1 || Date.now() < planUntil); i++) {
     const p = await timed(`http://127.0.0.1:${API_PORT}/api/v1/plan`, token);
     plans.push(p.ms);
+    try {
+      planTookMs = (JSON.parse(p.text) as { tookMs?: Row["planTookMs"] }).tookMs ?? planTookMs;
+    } catch {
+      /* not JSON (an error): no breakdown */
+    }
     if (p.status !== 200) planNote = p.status === 0 ? "GET /plan took over 30 s" : `GET /plan: HTTP ${p.status}`;
   }
   const metricsRuns: Array<{ ms: number; bytes: number }> = [];
@@ -692,6 +701,7 @@ async function runOne(
     nodesP50Ms: Math.round(pct(nodesMs, 50)),
     nodesP99Ms: Math.round(pct(nodesMs, 99)),
     planMs: Math.round(pct(plans, 50)),
+    ...(planTookMs ? { planTookMs } : {}),
     planNote: planNote || `${containersBytes} B containers listing`,
     metricsBytes: metricsRuns[0]!.bytes,
     metricsMs: Math.round(

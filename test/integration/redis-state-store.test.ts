@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
-import { RedisStateStore } from "../../services/control/src/state/redis-state-store.js";
+import { closeDelayMs, RedisStateStore } from "../../services/control/src/state/redis-state-store.js";
 import { hostRedisUrl } from "../../shared/src/redis-credentials.js";
 import { ZERO_CONTAINER_USAGE, type ContainerSample, type TelemetryBatch } from "../../shared/src/contracts/index.js";
 
@@ -79,7 +79,8 @@ test("a name follows the freshest running container: neither a created copy nor 
 
 test("the planning series: one mean per finished interval, the interval in progress, the newest points only", async () => {
   const p = `${prefix}plan:`;
-  const s = new RedisStateStore(redis, 50, p, { intervalMs: 10_000, points: 3 });
+  // Every node closes an interval at its first batch of the next (the staggered close has its own test below).
+  const s = new RedisStateStore(redis, 50, p, { intervalMs: 10_000, points: 3, closeSpreadMs: 0 });
   const id = "cc".padEnd(64, "0");
   // Intervals [0,10s), [10s,20s), …: samples at 1 s steps, CPU = the interval's number × 10 + 0..9.
   for (let t = 0; t < 45_000; t += 1000) await s.recordTelemetry(batch("pn", t, [sample("cc", "planned", Math.floor(t / 10_000) * 10 + (t % 10_000) / 1000)]));
@@ -99,6 +100,38 @@ test("the planning series: one mean per finished interval, the interval in progr
   assert.equal((await s.cpuPlanSeries([id])).get(id)!.length, 3, "the finished intervals stay (with the history's one-day expiry)");
 });
 
+test("each node closes a finished interval at its own offset into the next; the series come out the same", async () => {
+  const p = `${prefix}stagger:`;
+  const s = new RedisStateStore(redis, 50, p, { intervalMs: 10_000, points: 5 });
+  // pa closes 1.754 s into an interval, pb 4.135 s (closeDelayMs with the default spread, half the interval).
+  assert.deepEqual([closeDelayMs("pa", 5_000), closeDelayMs("pb", 5_000)], [1_754, 4_135]);
+  const ids = { pa: "aa".padEnd(64, "0"), pb: "bb".padEnd(64, "0") };
+  const cpuAt = (t: number) => Math.floor(t / 10_000) * 10 + (t % 10_000) / 1000;
+  const upTo = async (from: number, to: number) => {
+    for (let t = from; t <= to; t += 1000)
+      for (const n of ["pa", "pb"] as const) await s.recordTelemetry(batch(n, t, [sample(n === "pa" ? "aa" : "bb", n, cpuAt(t))]));
+  };
+  await upTo(0, 12_000);
+  // 12 s: pa is past its offset and has closed [0,10s); pb has not, and still reports it as the interval in progress, whole.
+  let series = await s.cpuPlanSeries([ids.pa, ids.pb]);
+  assert.deepEqual(series.get(ids.pa), [{ t: 0, cpuPct: 4.5 }]);
+  assert.deepEqual(series.get(ids.pb), []);
+  const current = await s.cpuPlanCurrent(["pa", "pb"]);
+  assert.deepEqual(current.get(ids.pa), { t: 10_000, cpuPct: 11 });
+  assert.deepEqual(current.get(ids.pb), { t: 0, cpuPct: 4.5 });
+  await upTo(13_000, 25_000);
+  series = await s.cpuPlanSeries([ids.pa, ids.pb]);
+  const expected = [
+    { t: 0, cpuPct: 4.5 },
+    { t: 10_000, cpuPct: 14.5 },
+  ];
+  assert.deepEqual(series.get(ids.pa), expected);
+  assert.deepEqual(series.get(ids.pb), expected);
+  // A node silent for a whole interval closes at once.
+  await s.recordTelemetry(batch("pb", 40_000, [sample("bb", "pb", 40)]));
+  assert.deepEqual((await s.cpuPlanSeries([ids.pb])).get(ids.pb), [...expected, { t: 20_000, cpuPct: 22.5 }]);
+});
+
 test("a batch is one atomic script: records, name owners and the node's set as before", async () => {
   const p = `${prefix}atomic:`;
   const s = new RedisStateStore(redis, 5, p);
@@ -110,12 +143,18 @@ test("a batch is one atomic script: records, name owners and the node's set as b
   await s.recordTelemetry(batch("a1", 3000, [sample("d1", "svc", 1, "exited")]));
   await s.recordTelemetry(batch("a2", 4000, [sample("d3", "svc", 1, "running")]));
   assert.equal((await s.findContainer("svc"))?.nodeId, "a2");
-  assert.deepEqual((await s.listNodes()).map((n) => [n.id, n.containers, n.lastTelemetryAt]), [
-    ["a1", 1, 3000],
-    ["a2", 1, 4000],
-  ]);
+  assert.deepEqual(
+    (await s.listNodes()).map((n) => [n.id, n.containers, n.lastTelemetryAt]),
+    [
+      ["a1", 1, 3000],
+      ["a2", 1, 4000],
+    ],
+  );
   assert.deepEqual((await s.listContainers()).map((c) => c.name).sort(), ["svc", "svc"]);
-  assert.deepEqual((await s.nodeHistory("a1", 10)).map((h) => h.t), [1000, 3000]);
+  assert.deepEqual(
+    (await s.nodeHistory("a1", 10)).map((h) => h.t),
+    [1000, 3000],
+  );
 });
 
 test("bulk reads go through the reader connection, which the store closes; more than one MGET chunk is listed in order", async () => {
@@ -125,12 +164,20 @@ test("bulk reads go through the reader connection, which the store closes; more 
   const s = new RedisStateStore(writer, 5, p, { intervalMs: 10_000, points: 3 }, reader);
   // 2,100 containers over 3 nodes: the listing reads them in two MGETs.
   for (const n of ["n1", "n2", "n3"]) {
-    await s.recordTelemetry(batch(n, 1000, Array.from({ length: 700 }, (_, i) => sample(`${n}c${i}`.replace(/[^0-9a-f]/g, "a") + i.toString(16), `w${String(i).padStart(4, "0")}`))));
+    await s.recordTelemetry(
+      batch(
+        n,
+        1000,
+        Array.from({ length: 700 }, (_, i) => sample(`${n}c${i}`.replace(/[^0-9a-f]/g, "a") + i.toString(16), `w${String(i).padStart(4, "0")}`)),
+      ),
+    );
   }
   const readerId = Number(await reader.client("ID"));
   const readsBefore = Number(/cmdstat_mget:calls=(\d+)/.exec(await writer.info("commandstats"))?.[1] ?? 0);
   const listed = await s.listContainers();
-  const readerLine = String(await writer.client("LIST")).split("\n").find((l) => l.startsWith(`id=${readerId} `));
+  const readerLine = String(await writer.client("LIST"))
+    .split("\n")
+    .find((l) => l.startsWith(`id=${readerId} `));
   assert.match(readerLine ?? "", / cmd=mget /, "the listing's last command came from the reader connection");
   assert.equal(listed.length, 2_100);
   assert.deepEqual(

@@ -16,6 +16,8 @@ interface PlanView {
   proposals: Move[];
   planned: { allowed: Move[]; rejected: Array<{ move: Move; why: string }> };
   forecastModels: Record<string, string>;
+  /** Absent from controls before this field. */
+  tookMs?: { read: number; forecast: number; decide: number };
 }
 interface ForecastView {
   name: string;
@@ -51,7 +53,11 @@ function renderPlan(p: PlanView): string {
         p.planned.rejected.map((r) => [r.move.containerId.slice(0, 12), r.move.from, r.move.to, r.why]),
       )}`
     : "";
-  return `Policy ${p.policy} ${JSON.stringify(p.args)}\n\n${nodes}\n\nWould move:\n${allowed}${rejected}`;
+  const t = p.tookMs;
+  const took = t
+    ? `\n\nPlanned in ${((t.read + t.forecast + t.decide) / 1000).toFixed(2)} s (reading state ${t.read} ms, forecasting ${t.forecast} ms, deciding ${t.decide} ms)`
+    : "";
+  return `Policy ${p.policy} ${JSON.stringify(p.args)}\n\n${nodes}\n\nWould move:\n${allowed}${rejected}${took}`;
 }
 
 export function registerBrainCommands(program: Command, api: () => ApiClient): void {

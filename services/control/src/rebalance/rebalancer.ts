@@ -47,6 +47,14 @@ export interface PlanReport {
   proposals: PlannedMoves["allowed"];
   planned: PlannedMoves;
   forecastModels: Record<string, string>;
+  /** Where the round's time went (ms): reading the cluster's state, forecasting, the policy's decision. */
+  tookMs: RoundTimings;
+}
+
+export interface RoundTimings {
+  read: number;
+  forecast: number;
+  decide: number;
 }
 
 /**
@@ -78,8 +86,9 @@ export class Rebalancer {
     this.o.log.info("Placement policy set", { policy: name, args });
   }
 
-  async snapshot(): Promise<{ snapshot: ClusterSnapshot; models: Record<string, string> }> {
+  async snapshot(): Promise<{ snapshot: ClusterSnapshot; models: Record<string, string>; tookMs: Omit<RoundTimings, "decide"> }> {
     const now = this.now();
+    const started = performance.now();
     const intervalSec = this.o.intervalMs / 1000;
     const per = Math.max(1, Math.round(this.o.intervalMs / this.o.sampleMs));
     const nodes = (await this.o.state.listNodes()).map((n) => ({ ...n, status: nodeStatus(n, now, this.o.downAfterMs) }));
@@ -125,6 +134,7 @@ export class Rebalancer {
         }),
       );
     }
+    const readMs = performance.now() - started;
     this.o.forecasts.refreshPooled(histories.map((h) => h.cpuHistory));
     // 5,000 forecasts at a time: a series without a model in memory looks for a saved one in Redis, and one
     // awaited look-up after another took minutes at 20,000 containers while ingest kept Redis busy; 500 at a time
@@ -149,7 +159,8 @@ export class Rebalancer {
     }
     const transferRateBps = rates.length ? rates.slice(0, 10).reduce((a, b) => a + b, 0) / Math.min(10, rates.length) : (this.o.defaultTransferRateBps ?? 50e6);
     const running = recent.filter((m) => m.state === "running" || m.state === "rolling-back");
-    return { snapshot: buildSnapshot({ now, intervalSec, nodes, containers, running, lastMigratedAt, transferRateBps }), models };
+    const snapshot = buildSnapshot({ now, intervalSec, nodes, containers, running, lastMigratedAt, transferRateBps });
+    return { snapshot, models, tookMs: { read: Math.round(readMs), forecast: Math.round(performance.now() - started - readMs) } };
   }
 
   /** What the policy would do now and why (dry run). */
@@ -157,9 +168,11 @@ export class Rebalancer {
     const policyName = override?.policy ?? this.policy;
     const rawArgs = override?.policy ? (override.args ?? {}) : (override?.args ?? this.policyArgs);
     const policy = createPolicy(policyName, rawArgs);
-    const { snapshot, models } = await this.snapshot();
+    const { snapshot, models, tookMs } = await this.snapshot();
+    const deciding = performance.now();
     const proposals = policy.propose(snapshot);
     const planned = planMoves(snapshot, proposals, { ...this.o.budget, dryRun: true });
+    const decide = Math.round(performance.now() - deciding);
     const counts = new Map<string, number>();
     for (const c of snapshot.containers) counts.set(c.nodeId, (counts.get(c.nodeId) ?? 0) + 1);
     return {
@@ -176,15 +189,18 @@ export class Rebalancer {
       proposals,
       planned,
       forecastModels: models,
+      tookMs: { ...tookMs, decide },
     };
   }
 
   /** One round: plan with the budgets and start exactly the moves they allow. */
   async rebalance(): Promise<{ started: Array<{ migrationId: string; container: string; from: string; to: string; reason: string }>; plan: PlanReport }> {
     const policy = createPolicy(this.policy, this.policyArgs);
-    const { snapshot, models } = await this.snapshot();
+    const { snapshot, models, tookMs } = await this.snapshot();
+    const deciding = performance.now();
     const proposals = policy.propose(snapshot);
     const planned = planMoves(snapshot, proposals, { ...this.o.budget, dryRun: false });
+    const decide = Math.round(performance.now() - deciding);
     if (proposals.length) {
       this.o.log.info("Rebalance round", {
         proposed: proposals.length,
@@ -216,6 +232,7 @@ export class Rebalancer {
       proposals,
       planned,
       forecastModels: models,
+      tookMs: { ...tookMs, decide },
     };
     return { started, plan };
   }

@@ -22,6 +22,19 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export interface PlanSeriesOptions {
   intervalMs: number;
   points: number;
+  /**
+   * Nodes close a finished interval up to this long into the next one, each at its own offset (see
+   * record-telemetry-script.ts); at most half the interval. Default: half the interval; 0 closes at the first batch.
+   */
+  closeSpreadMs?: number;
+}
+
+/** A node's offset into each interval before it closes the previous one: FNV-1a of its id, in [0, spreadMs). */
+export function closeDelayMs(nodeId: string, spreadMs: number): number {
+  if (spreadMs < 1) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < nodeId.length; i++) h = Math.imul(h ^ nodeId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % Math.floor(spreadMs);
 }
 
 export class RedisStateStore implements StateStore {
@@ -81,13 +94,16 @@ export class RedisStateStore implements StateStore {
       ...(b.node.address ? ["address", b.node.address] : []),
     ];
     // History points that surely cover one planning interval (twice its samples, within the history kept).
+    // The closing happens up to half an interval into the next one, so those points still hold the finished interval.
     const window = Math.min(this.historyLength, 2 * Math.ceil(this.plan.intervalMs / b.intervalMs) + 2);
+    const spread = Math.min(this.plan.closeSpreadMs ?? this.plan.intervalMs / 2, this.plan.intervalMs / 2);
     args.push(
       b.nodeId,
       b.sentAt,
       b.seq % EXPIRE_EVERY === 0 ? 1 : 0,
       b.seq % TRIM_EVERY === 0 ? 1 : 0,
       window,
+      closeDelayMs(b.nodeId, spread),
       `[${b.sentAt},${b.node.cpuPct},${b.node.memUsedBytes}]`,
       nodeFields.length / 2,
       ...nodeFields,
