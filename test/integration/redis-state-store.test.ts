@@ -92,6 +92,8 @@ test("the planning series: one mean per finished interval, the interval in progr
   ]);
   assert.deepEqual((await s.cpuPlanSeries(["missing"])).get("missing"), []);
   assert.deepEqual((await s.cpuPlanCurrent(["pn", "nobody"])).get(id), { t: 40_000, cpuPct: 42 });
+  // At 44.5 s only the newest 6 points are read (4.5 s of the interval, plus 2): the same mean.
+  assert.deepEqual((await s.cpuPlanCurrent(["pn"], 44_500)).get(id), { t: 40_000, cpuPct: 42 });
   // A late batch from a closed interval does not reopen it; a container that leaves the node leaves the interval in progress.
   await s.recordTelemetry(batch("pn", 15_000, [sample("cc", "planned", 99)]));
   assert.deepEqual((await s.cpuPlanCurrent(["pn"])).get(id), { t: 40_000, cpuPct: 42 });
@@ -119,6 +121,8 @@ test("each node closes a finished interval at its own offset into the next; the 
   const current = await s.cpuPlanCurrent(["pa", "pb"]);
   assert.deepEqual(current.get(ids.pa), { t: 10_000, cpuPct: 11 });
   assert.deepEqual(current.get(ids.pb), { t: 0, cpuPct: 4.5 });
+  // Read at 12 s (the points of the last 12 s, plus 2): the same.
+  assert.deepEqual((await s.cpuPlanCurrent(["pb"], 12_000)).get(ids.pb), { t: 0, cpuPct: 4.5 });
   await upTo(13_000, 25_000);
   series = await s.cpuPlanSeries([ids.pa, ids.pb]);
   const expected = [

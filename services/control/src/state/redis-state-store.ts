@@ -100,6 +100,7 @@ export class RedisStateStore implements StateStore {
     args.push(
       b.nodeId,
       b.sentAt,
+      b.intervalMs,
       b.seq % EXPIRE_EVERY === 0 ? 1 : 0,
       b.seq % TRIM_EVERY === 0 ? 1 : 0,
       window,
@@ -138,12 +139,15 @@ export class RedisStateStore implements StateStore {
     return out;
   }
 
-  /** The interval in progress on each of these nodes: container id → its mean so far (t = the interval's start). One script per 50 nodes. */
-  async cpuPlanCurrent(nodeIds: readonly string[]): Promise<Map<string, PlanPoint>> {
+  /**
+   * The interval in progress on each of these nodes: container id → its mean so far (t = the interval's start). One script per
+   * 50 nodes; `at` (now) tells it how many of the newest points can belong to that interval.
+   */
+  async cpuPlanCurrent(nodeIds: readonly string[], at = Date.now()): Promise<Map<string, PlanPoint>> {
     const out = new Map<string, PlanPoint>();
     const chunks: string[][] = [];
     for (let i = 0; i < nodeIds.length; i += 50) chunks.push(nodeIds.slice(i, i + 50));
-    const replies = await Promise.all(chunks.map((c) => runScript(this.reader, PLAN_CURRENT_LUA, [this.prefix, this.plan.intervalMs, ...c])));
+    const replies = await Promise.all(chunks.map((c) => runScript(this.reader, PLAN_CURRENT_LUA, [this.prefix, this.plan.intervalMs, at, ...c])));
     for (const reply of replies) {
       if (!Array.isArray(reply)) continue;
       for (let k = 0; k + 2 < reply.length; k += 3) {
