@@ -319,14 +319,7 @@ bind 127.0.0.1 -::1
 port 6379
 protected-mode yes
 daemonize yes
-appendonly yes
-# Persistence sized for telemetry (bench:scale: at 1,000 nodes the AOF grows ~13 MB/s, and with
-# Redis' default 64 MB threshold it was rewritten, a fork copying the whole dataset, every 3-6 s,
-# besides a snapshot every 60 s). The AOF (fsync every second) still logs every write; it is
-# compacted once it has doubled and passed 1 GB; a snapshot is kept hourly as a backup.
-auto-aof-rewrite-percentage 100
-auto-aof-rewrite-min-size 1gb
-save 3600 1
+$(cat "${REPO_ROOT}/infra/images/entrypoints/redis-persistence.conf")
 dir ${REDIS_DIR}
 aclfile ${REDIS_DIR}/users.acl
 pidfile ${REDIS_DIR}/redis.pid

@@ -73,7 +73,7 @@ declare -A PARENT=([rabbitmq]=base [redis]=base [control]=base [agent]=control)
 # The files of entrypoints/ each image copies (so changing one image's script rebuilds only it).
 declare -A SCRIPTS=(
   [rabbitmq]="install-debs herd-secret rabbitmq-entrypoint"
-  [redis]="install-debs herd-secret redis-entrypoint redis-healthcheck"
+  [redis]="install-debs herd-secret redis-entrypoint redis-healthcheck redis-persistence.conf"
   [control]="herd-secret control-entrypoint"
   [agent]="install-debs agent-entrypoint"
 )

@@ -3,6 +3,7 @@ ARG FROM
 FROM ${FROM}
 COPY debs/ /tmp/debs/
 COPY entrypoints/install-debs entrypoints/herd-secret entrypoints/redis-entrypoint entrypoints/redis-healthcheck /usr/local/bin/
+COPY entrypoints/redis-persistence.conf /etc/redis/herd-persistence.conf
 RUN install-debs && mkdir -p /data && chown redis:redis /data
 VOLUME /data
 EXPOSE 6379
