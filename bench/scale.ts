@@ -102,8 +102,8 @@ interface Row {
   nodesP50Ms: number;
   nodesP99Ms: number;
   planMs: number;
-  /** The round as the control timed it (ms): reading state, forecasting, the policy; the last GET /plan of the run. */
-  planTookMs?: { read: number; forecast: number; decide: number };
+  /** The round as the control timed it (ms): reading nodes and containers, CPU series, forecasting, the policy; the last GET /plan of the run. */
+  planTookMs?: { listing: number; series: number; forecast: number; decide: number };
   planNote: string;
   metricsBytes: number;
   metricsMs: number;

@@ -17,7 +17,7 @@ interface PlanView {
   planned: { allowed: Move[]; rejected: Array<{ move: Move; why: string }> };
   forecastModels: Record<string, string>;
   /** Absent from controls before this field. */
-  tookMs?: { read: number; forecast: number; decide: number };
+  tookMs?: { listing: number; series: number; forecast: number; decide: number };
 }
 interface ForecastView {
   name: string;
@@ -55,7 +55,7 @@ function renderPlan(p: PlanView): string {
     : "";
   const t = p.tookMs;
   const took = t
-    ? `\n\nPlanned in ${((t.read + t.forecast + t.decide) / 1000).toFixed(2)} s (reading state ${t.read} ms, forecasting ${t.forecast} ms, deciding ${t.decide} ms)`
+    ? `\n\nPlanned in ${((t.listing + t.series + t.forecast + t.decide) / 1000).toFixed(2)} s (reading nodes and containers ${t.listing} ms, CPU series ${t.series} ms, forecasting ${t.forecast} ms, deciding ${t.decide} ms)`
     : "";
   return `Policy ${p.policy} ${JSON.stringify(p.args)}\n\n${nodes}\n\nWould move:\n${allowed}${rejected}${took}`;
 }

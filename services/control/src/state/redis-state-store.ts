@@ -135,7 +135,12 @@ export class RedisStateStore implements StateStore {
     for (let i = 0; i < ids.length; i += 500) chunks.push(ids.slice(i, i + 500));
     // All chunks at once: one wait for Redis instead of one per chunk.
     const replies = await Promise.all(chunks.map((chunk) => this.reader.mget(chunk.map((id) => this.k("container", id, "cpu-plan")))));
-    chunks.forEach((chunk, c) => chunk.forEach((id, k) => out.set(id, parsePlan(replies[c]![k] ?? null))));
+    // Parsed a chunk at a time with a turn of the event loop in between: at 20,000 series of 60 points one pass held the
+    // loop (and the batches this replica had been delivered) for ~0.2 s.
+    for (const [c, chunk] of chunks.entries()) {
+      if (c > 0) await yieldToLoop();
+      chunk.forEach((id, k) => out.set(id, parsePlan(replies[c]![k] ?? null)));
+    }
     return out;
   }
 

@@ -92,7 +92,7 @@ export interface PlanReport {
   proposals: Move[];
   planned: { allowed: Move[]; rejected: Array<{ move: Move; why: string }> };
   forecastModels: Record<string, string>;
-  tookMs?: { read: number; forecast: number; decide: number };
+  tookMs?: { listing: number; series: number; forecast: number; decide: number };
 }
 
 export interface ForecastReport {
