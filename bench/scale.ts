@@ -80,6 +80,8 @@ interface Row {
   samplesStoredPerSec: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  /** Of the window alone, before the API and plan calls (absent in older results). */
+  latencyP99InWindowMs?: number;
   latencySamples: number;
   batchesPublished: number;
   batchesStored: number;
@@ -601,6 +603,8 @@ async function runOne(
   }
   const windowS = (Date.now() - t0) / 1000;
   const publishedEnd = generator.published();
+  // The latencies seen while only ingest ran; the rest are taken while the API and plan calls below load the control.
+  const latenciesInWindow = latencies.length;
   // Lost by the window's end (before the API and plan calls below load the control): published, less stored, less what
   // is still on its way (queued ready, or delivered and not yet acked: at most the replicas' prefetch).
   const storedAtWindowEnd = await storedBatches(token, replicas);
@@ -681,6 +685,7 @@ async function runOne(
     samplesStoredPerSec: 0,
     latencyP50Ms: Math.round(pct(latencies, 50)),
     latencyP99Ms: Math.round(pct(latencies, 99)),
+    latencyP99InWindowMs: Math.round(pct(latencies.slice(0, latenciesInWindow), 99)),
     latencySamples: latencies.length,
     batchesPublished: publishedTotal,
     batchesStored: storedTotal,
@@ -725,12 +730,12 @@ async function runOne(
 
 function markdown(rows: Row[], label: string, notes: string[]): string {
   const h = [
-    "| control | N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms | batches lost | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /containers?limit=500 p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms | /metrics bytes | /metrics ms | generator CPU % | Redis CPU % | broker CPU % | load avg |",
+    "| control | N nodes | containers | window s | batches/s published | batches/s stored | samples/s stored | publish→stored p50 / p99 ms (p99 in the window alone) | batches lost (by the window's end, at most) | dead-lettered | control CPU % of a core (mean / p95) | control RSS MiB | Redis MiB | Redis ops/s | ingest queue max | events queue max | GET /containers p50 / p99 ms | GET /containers?limit=500 p50 / p99 ms | GET /nodes p50 / p99 ms | rebalance round (GET /plan) ms: listing / series / forecast / decide | /metrics bytes | /metrics ms | generator CPU % | Redis CPU % | broker CPU % | load avg |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of rows) {
     h.push(
-      `| ${r.build}${r.controls > 1 ? ` ×${r.controls}` : ""} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.batchesLost} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.containersPageP50Ms} / ${r.containersPageP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} | ${r.redisCpuPctOfCore} | ${r.brokerCpuPctOfCore} | ${r.loadAvg1} |`,
+      `| ${r.build}${r.controls > 1 ? ` ×${r.controls}` : ""} | ${r.nodes} | ${r.containers} | ${r.seconds} | ${r.batchesPublishedPerSec} | ${r.batchesStoredPerSec} | ${r.samplesStoredPerSec} | ${r.latencyP50Ms} / ${r.latencyP99Ms}${r.latencyP99InWindowMs === undefined ? "" : ` (${r.latencyP99InWindowMs})`} | ${r.batchesLost}${r.batchesLostInWindowAtMost === undefined ? "" : ` (${r.batchesLostInWindowAtMost})`} | ${r.deadLettered} | ${r.controlCpuPctOfCore} / ${r.controlCpuPctOfCoreP95} | ${r.controlRssMiB} | ${r.redisUsedMiB} | ${r.redisOpsPerSec} | ${r.ingestDepthMax} | ${r.eventsDepthMax} | ${r.containersP50Ms} / ${r.containersP99Ms} | ${r.containersPageP50Ms} / ${r.containersPageP99Ms} | ${r.nodesP50Ms} / ${r.nodesP99Ms} | ${r.planMs}${r.planTookMs ? `: ${r.planTookMs.listing} / ${r.planTookMs.series} / ${r.planTookMs.forecast} / ${r.planTookMs.decide}` : ""} | ${r.metricsBytes} | ${r.metricsMs} | ${r.generatorCpuPctOfCore} | ${r.redisCpuPctOfCore} | ${r.brokerCpuPctOfCore} | ${r.loadAvg1} |`,
     );
   }
   const cmp = comparison(rows);

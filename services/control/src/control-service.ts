@@ -154,9 +154,10 @@ export class ControlService {
       },
       // No DLX on the telemetry queue (topology.ts): a rejected batch is dead-lettered by the bus itself.
       // Acks coalesced over 20 ms: one `multiple` ack for ~20 batches at 1,000 nodes instead of 20 frames for the broker.
-      // Prefetch 64: enough for three script calls of 20 batches in flight; what a replica holds waits while its event
-      // loop is busy (a listing or a rebalance round), and with 200 a busy replica held 0.4 s of its share of 1,000 nodes.
-      { prefetch: 64, onRejected: rejectedOn("telemetry"), deadLetterExchange: EXCHANGES.dead, ackEveryMs: 20 },
+      // Prefetch 200: with 64 (tried, bench:scale at 1,000 nodes) two replicas could just keep up and never drained a
+      // backlog (1,411 batches lost in 150 s); the window of batches in flight has to cover acks coalesced over 20 ms
+      // and the script's round trip.
+      { prefetch: 200, onRejected: rejectedOn("telemetry"), deadLetterExchange: EXCHANGES.dead, ackEveryMs: 20 },
     );
     // Replicas compete for the shared events queue; results and progress reach every replica through its own queue instead.
     await bus.consume(QUEUES.controlEvents, (m) => (isResultKey(m.routingKey) ? Promise.resolve() : ingest.onEvent(m)), {
