@@ -136,6 +136,27 @@ test("each node closes a finished interval at its own offset into the next; the 
   assert.deepEqual((await s.cpuPlanSeries([ids.pb])).get(ids.pb), [...expected, { t: 20_000, cpuPct: 22.5 }]);
 });
 
+test("planning series are stored compactly, gaps kept as empty intervals, the newest points only; an older series is carried over", async () => {
+  const p = `${prefix}compact:`;
+  const s = new RedisStateStore(redis, 50, p, { intervalMs: 10_000, points: 4, closeSpreadMs: 0 });
+  const id = "ce".padEnd(64, "0");
+  const key = `${p}container:${id}:cpu-plan`;
+  // Written by an older control: a time on every point.
+  await redis.set(key, "0:1.000,10000:2.000");
+  // Intervals 2 and 3 have samples (cpu 3 and 4), 4 and 5 none, 6 has (cpu 7); 7 is in progress and closes 6.
+  for (const t of [20_000, 30_000, 60_000, 70_000]) await s.recordTelemetry(batch("cn", t, [sample("ce", "compact", t / 10_000 + 1)]));
+  // Interval 0 is gone (4 points kept: 3 4 _ _ 7 → the newest four intervals 3…6).
+  assert.equal(await redis.get(key), "3;4,,,7");
+  assert.deepEqual((await s.cpuPlanSeries([id])).get(id), [
+    { t: 30_000, cpuPct: 4 },
+    { t: 60_000, cpuPct: 7 },
+  ]);
+  // A gap longer than the series starts it afresh.
+  await s.recordTelemetry(batch("cn", 200_000, [sample("ce", "compact", 21)]));
+  await s.recordTelemetry(batch("cn", 210_000, [sample("ce", "compact", 22)]));
+  assert.equal(await redis.get(key), "20;21");
+});
+
 test("a batch is one atomic script: records, name owners and the node's set as before", async () => {
   const p = `${prefix}atomic:`;
   const s = new RedisStateStore(redis, 5, p);

@@ -1,6 +1,63 @@
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 
+/**
+ * A planning series as stored (container:<id>:cpu-plan): "b;v,v,…", b the number of the first value's interval (its start
+ * / the planning interval), then one mean CPU % per interval, oldest first, an empty value for an interval without samples.
+ * It was "t:v,t:v,…" (each point with its time): three times the bytes, and at 20,000 series of 60 points each round read
+ * 25 MB (bench:scale). appendPlanPoint reads either form and writes this one; parsePlan (redis-state-store.ts) reads both.
+ */
+const PLAN_SERIES_LUA = `
+-- The old form "t:v,t:v" as "b;v,v" (values on the interval grid).
+local function compactPlan(s, planMs)
+  local b0, last, vals = nil, nil, {}
+  for t, v in string.gmatch(s, "([^,:]+):([^,]+)") do
+    local b = math.floor(tonumber(t) / planMs + 0.5)
+    if b0 == nil then b0, last = b, b - 1 end
+    if b > last then
+      for _ = last + 1, b - 1 do vals[#vals + 1] = "" end
+      vals[#vals + 1] = v
+      last = b
+    end
+  end
+  if b0 == nil then return nil end
+  return b0 .. ";" .. table.concat(vals, ",")
+end
+
+-- Appends the mean of interval b to series key pk, keeping the newest planPoints intervals.
+local function appendPlanPoint(pk, b, mean, planMs, planPoints)
+  local v = string.gsub(string.gsub(string.format("%.3f", mean), "0+$", ""), "%.$", "")
+  local s = redis.call("GET", pk)
+  if s and string.find(s, ":", 1, true) then s = compactPlan(s, planMs) end
+  local b0, body
+  if s then
+    local at = string.find(s, ";", 1, true)
+    if at then b0, body = tonumber(string.sub(s, 1, at - 1)), string.sub(s, at + 1) end
+  end
+  if b0 == nil then
+    s = b .. ";" .. v
+  else
+    local n = 1
+    for _ in string.gmatch(body, ",") do n = n + 1 end
+    local gap = b - (b0 + n)
+    -- Not after the last value: already there.
+    if gap < 0 then return end
+    if gap >= planPoints then
+      s = b .. ";" .. v
+    else
+      body = body .. string.rep(",", gap + 1) .. v
+      n = n + gap + 1
+      while n > planPoints do
+        body = string.sub(body, (string.find(body, ",", 1, true)) + 1)
+        b0, n = b0 + 1, n - 1
+      end
+      s = b0 .. ";" .. body
+    end
+  end
+  redis.call("SET", pk, s, "EX", 86400)
+end
+`;
+
 /** Shared by both scripts below. */
 const INTERVAL_MEAN_LUA = `
 -- Mean CPU (2nd field of "[t,cpu,...]") of the points of interval b in list h, at time now: the points since b began
@@ -32,8 +89,8 @@ end
  * container:<id>:history (list) · names (hash name→id) · node:<id>:ingest (hash: `ids`, the
  * node's container ids as last written, so an unchanged set costs one HMGET instead of an
  * SMEMBERS; `bucket`, the planning interval in progress; `window`, history points that cover an
- * interval) · container:<id>:cpu-plan (string "t:mean,t:mean,…", one mean CPU % per finished
- * planning interval starting at t, the newest `planPoints`).
+ * interval) · container:<id>:cpu-plan (string "b;mean,mean,…", one mean CPU % per finished
+ * planning interval from interval number b on, the newest `planPoints`: PLAN_SERIES_LUA).
  *
  * The planning series costs nothing per sample: once a node's batches have moved `closeDelay` ms
  * into a new interval, the mean of the interval just finished is computed from each container's
@@ -56,7 +113,7 @@ local i = 6
 local stored = 0
 
 ${INTERVAL_MEAN_LUA}
-
+${PLAN_SERIES_LUA}
 for _ = 1, B do
   local node, sentAt, sampleMs = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   local refresh, trim, window, closeDelay, nodeHist = ARGV[i + 3] == "1", ARGV[i + 4] == "1", tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6]), ARGV[i + 7]
@@ -129,19 +186,7 @@ for _ = 1, B do
     local hKey = cKey .. ":history"
     if closing then
       local sum, cnt = intervalMean(hKey, window, open, planMs, sentAt, sampleMs)
-      if cnt > 0 then
-        local pk = cKey .. ":cpu-plan"
-        local s = redis.call("GET", pk)
-        local point = string.format("%.0f:%.3f", open * planMs, sum / cnt)
-        if s and #s > 0 then s = s .. "," .. point else s = point end
-        local count = 1
-        for _ in string.gmatch(s, ",") do count = count + 1 end
-        while count > planPoints do
-          s = string.sub(s, (string.find(s, ",", 1, true)) + 1)
-          count = count - 1
-        end
-        redis.call("SET", pk, s, "EX", 86400)
-      end
+      if cnt > 0 then appendPlanPoint(cKey .. ":cpu-plan", open, sum / cnt, planMs, planPoints) end
     end
     redis.call("RPUSH", hKey, hist)
     -- Trimmed every trimEvery-th batch (and when new): a list holds at most historyLength + trimEvery

@@ -139,7 +139,7 @@ export class RedisStateStore implements StateStore {
     // loop (and the batches this replica had been delivered) for ~0.2 s.
     for (const [c, chunk] of chunks.entries()) {
       if (c > 0) await yieldToLoop();
-      chunk.forEach((id, k) => out.set(id, parsePlan(replies[c]![k] ?? null)));
+      chunk.forEach((id, k) => out.set(id, parsePlan(replies[c]![k] ?? null, this.plan.intervalMs)));
     }
     return out;
   }
@@ -266,10 +266,26 @@ export class RedisStateStore implements StateStore {
   }
 }
 
-/** "t:v,t:v" → points; a malformed pair is skipped. */
-export function parsePlan(raw: string | null): PlanPoint[] {
+/**
+ * A stored planning series → points (PLAN_SERIES_LUA in record-telemetry-script.ts): "b;v,v,…" (value k is interval b + k,
+ * starting at (b + k) × intervalMs; an empty value is an interval without samples, skipped), or the older "t:v,t:v,…".
+ * A malformed value or pair is skipped.
+ */
+export function parsePlan(raw: string | null, intervalMs: number): PlanPoint[] {
   if (!raw) return [];
   const out: PlanPoint[] = [];
+  const head = raw.indexOf(";");
+  if (head > 0) {
+    const b0 = Number(raw.slice(0, head));
+    if (!Number.isInteger(b0)) return [];
+    const values = raw.slice(head + 1).split(",");
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k]!;
+      const cpuPct = Number(v);
+      if (v !== "" && Number.isFinite(cpuPct)) out.push({ t: (b0 + k) * intervalMs, cpuPct });
+    }
+    return out;
+  }
   for (const pair of raw.split(",")) {
     const at = pair.indexOf(":");
     const t = Number(pair.slice(0, at));
