@@ -9,7 +9,7 @@ interface Move {
   to: string;
   reason: string;
 }
-interface PlanView {
+export interface PlanView {
   policy: string;
   args: unknown;
   nodes: Array<{ id: string; up: boolean; cpuPct: number; memPct: number; containers: number }>;
@@ -36,7 +36,7 @@ interface ForecastView {
 const outputOption = () => new Option("-o, --output <format>", "table or json").default("table").argParser(parseOutputFormat);
 const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(2));
 
-function renderPlan(p: PlanView): string {
+export function renderPlan(p: PlanView): string {
   const nodes = renderTable(
     ["NODE", "STATUS", "CPU", "MEMORY", "CONTAINERS"],
     p.nodes.map((n) => [n.id, n.up ? "up" : "down", formatPct(n.cpuPct), formatPct(n.memPct), n.containers]),
