@@ -12,8 +12,7 @@ import type { MigrationStore } from "../migration/migration-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { requireToken } from "./auth.js";
 import { clientErrorResponse } from "./client-errors.js";
-import { acceptsGzip } from "./accepts-gzip.js";
-import { buildListing, decodeCursor, gzippedBody, pageBody } from "./container-pages.js";
+import { buildListing, decodeCursor, pageBody } from "./container-pages.js";
 import { ContainersQuery, MetricsQuery, RunBody } from "./core-schemas.js";
 import { SnapshotCache } from "./snapshot-cache.js";
 import { docsRoutes } from "./docs-routes.js";
@@ -170,12 +169,8 @@ export function createApi(deps: ApiDeps): express.Express {
       const listing = await containersCache.get();
       res.type("application/json");
       if (q.node === undefined && q.limit === undefined && after === undefined) {
-        // The snapshot's own ETag: express would otherwise hash the whole body on every call. Gzipped for a client that
-        // takes it (a failed compression is answered uncompressed).
-        res.set("ETag", listing.etag).set("Vary", "Accept-Encoding");
-        const gz = acceptsGzip(req) ? await gzippedBody(listing).catch(() => undefined) : undefined;
-        if (gz) res.set("Content-Encoding", "gzip");
-        res.send(gz ?? listing.body);
+        // The snapshot's own ETag: express would otherwise hash the whole body on every call.
+        res.set("ETag", listing.etag).send(listing.body);
         return;
       }
       res.send(pageBody(listing, q.limit, after, q.node));

@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ValidationError } from "../../../../shared/src/errors.js";
-import { gunzipSync } from "node:zlib";
-import { buildListing, compareKeys, decodeCursor, encodeCursor, gzippedBody, page, pageBody, type PageKey } from "./container-pages.js";
+import { buildListing, compareKeys, decodeCursor, encodeCursor, page, pageBody, type PageKey } from "./container-pages.js";
 
 const key = (nodeId: string, name: string, id = `${nodeId}-${name}`): PageKey => ({ nodeId, name, id });
 const listing = (nodes: number, per: number) =>
@@ -78,14 +77,4 @@ test("buildListing: the body is the sorted items' JSON, pages of it are the same
   );
   assert.equal(oneNode.nextCursor, undefined);
   assert.equal((await buildListing([], (r) => r, "e")).body.toString(), '{"containers":[]}');
-});
-
-test("gzippedBody: the body gzipped, made once per listing", async () => {
-  const records = Array.from({ length: 50 }, (_, i) => ({ nodeId: `n${i % 3}`, name: `c${i}`, id: `${i}`.padStart(12, "0") }));
-  const listing = await buildListing(records, (r) => r, "gz");
-  const first = gzippedBody(listing);
-  assert.equal(gzippedBody(listing), first, "the same compression for every caller");
-  const gz = await first;
-  assert.ok(gz.length < listing.body.length);
-  assert.deepEqual(gunzipSync(gz), listing.body);
 });

@@ -1,5 +1,3 @@
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
 import { ValidationError } from "../../../../shared/src/errors.js";
 import { compareKeys, type PageKey } from "../state/container-order.js";
 
@@ -58,20 +56,6 @@ export interface Listing {
   body: Buffer;
   /** A weak ETag for this build (`tag` names it: callers pass something that changes with every build). */
   etag: string;
-  /** The body gzipped, once a client asked for it (gzippedBody). */
-  gzip?: Promise<Buffer>;
-}
-
-const gzipAsync = promisify(gzip);
-
-/**
- * The listing's body gzipped (level 1), made once per listing on zlib's thread pool, not on the event loop. At 20,000
- * containers the 8.5 MB body went out in many turns of a busy event loop (bench:scale: the full listing's p99 was
- * 0.2–0.3 s while pages of 500 stayed ~0.1 s); gzipped at level 1 it is ~1.3 MB, ~35 ms of one pool thread.
- */
-export function gzippedBody(listing: Listing): Promise<Buffer> {
-  listing.gzip ??= gzipAsync(listing.body, { level: 1 });
-  return listing.gzip;
 }
 
 /**

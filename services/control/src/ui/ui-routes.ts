@@ -1,5 +1,4 @@
 import type { Writable } from "node:stream";
-import { acceptsGzip } from "../api/accepts-gzip.js";
 import { constants as zlibConstants, createGzip } from "node:zlib";
 import express, { type Request, type Response } from "express";
 import type { Logger } from "../../../../shared/src/logger.js";
@@ -40,7 +39,7 @@ export function uiRouter(assets: Map<string, UiAsset>): express.Router {
       res.status(304).end();
       return;
     }
-    const gzip = acceptsGzip(req);
+    const gzip = /\bgzip\b/.test(req.get("accept-encoding") ?? "");
     if (gzip) res.set("content-encoding", "gzip");
     res.send(gzip ? asset.gzip : asset.body);
   };
@@ -59,7 +58,7 @@ export function streamRouter(feed: LiveFeed, log: Logger, maxBufferedBytes = 4 *
     // Compressed with one gzip context for the whole stream, flushed after every frame: the
     // first frame (all containers with a minute of history) shrinks several-fold, and each tick
     // repeats the previous one's keys, which the shared dictionary makes almost free.
-    const gzip = acceptsGzip(req);
+    const gzip = /\bgzip\b/.test(req.get("accept-encoding") ?? "");
     res.status(200).set({
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
