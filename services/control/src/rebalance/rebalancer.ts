@@ -97,16 +97,7 @@ export class Rebalancer {
     const per = Math.max(1, Math.round(this.o.intervalMs / this.o.sampleMs));
     // Independent reads at once: under ingest load each waits behind Redis' queue of scripts, so one after another
     // they added up (bench:scale at 1,000 nodes: reading state was 1.7 s of a 2.3 s round).
-    const nodesRead = this.o.state.listNodes();
-    const seriesAbove = this.o.seriesAbove ?? 2_000;
-    const planSeriesFit = this.o.state.planIntervalMs === this.o.intervalMs;
-    // The intervals in progress need only the node ids: read beside the container listing when the nodes' own counts say
-    // the planning series will be used (its slowest read, ~1 s at 20,000 containers under ingest load).
-    // A failed early read is read again below (and never left as an unhandled rejection when the listing fails first).
-    const earlyCurrent = nodesRead
-      .then((ns) => (planSeriesFit && ns.reduce((a, n) => a + n.containers, 0) > seriesAbove ? this.o.state.cpuPlanCurrent(ns.map((n) => n.id)) : undefined))
-      .catch(() => undefined);
-    const [nodeRecords, records, recent] = await Promise.all([nodesRead, this.o.state.listContainers(), this.o.migrations.list(200)]);
+    const [nodeRecords, records, recent] = await Promise.all([this.o.state.listNodes(), this.o.state.listContainers(), this.o.migrations.list(200)]);
     const listingMs = performance.now() - started;
     const nodes = nodeRecords.map((n) => ({ ...n, status: nodeStatus(n, now, this.o.downAfterMs) }));
     const models: Record<string, string> = {};
@@ -117,13 +108,12 @@ export class Rebalancer {
     // Histories are read 500 containers at a time (concurrently, one pipelined write with auto-pipelining), not one by one:
     // at 20,000 containers the sequential reads alone took many seconds (bench:scale).
     const live = records.filter((r) => r.state === "running");
-    const usePlanSeries = live.length > seriesAbove && planSeriesFit;
-    const early = await earlyCurrent;
+    const usePlanSeries = live.length > (this.o.seriesAbove ?? 2_000) && this.o.state.planIntervalMs === this.o.intervalMs;
     if (usePlanSeries) {
       const lineages = live.map((record) => containerLineage(record.id, recent));
       const [series, inProgress] = await Promise.all([
         this.o.state.cpuPlanSeries([...new Set(lineages.flat())]),
-        early ?? this.o.state.cpuPlanCurrent([...new Set(live.map((r) => r.nodeId))]),
+        this.o.state.cpuPlanCurrent([...new Set(live.map((r) => r.nodeId))]),
       ]);
       const maxPoints = Math.max(1, Math.ceil(points / per));
       live.forEach((record, k) => {
