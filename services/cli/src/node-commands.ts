@@ -61,10 +61,7 @@ export function registerNodeCommands(program: Command): void {
     .option("--docker-host <host...>", "engines to put them in (default: DOCKER_HOST or the local engine)")
     .action(async (opts: { dockerHost?: string[] }) => {
       const args = (opts.dockerHost ?? []).flatMap((h) => ["--docker-host", h]);
-      const r = await runProcess("bash", [join(repoRoot, "infra/images/build.sh"), ...args], {
-        timeoutMs: 60 * 60_000,
-        onStdout: (c) => process.stdout.write(c),
-      });
+      const r = await runProcess("bash", [join(repoRoot, "infra/images/build.sh"), ...args], { timeoutMs: 60 * 60_000, onStdout: (c) => process.stdout.write(c) });
       if (r.code !== 0) throw new ExternalError(`infra/images/build.sh failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-10).join("\n")}`);
     });
 }
@@ -72,8 +69,7 @@ export function registerNodeCommands(program: Command): void {
 async function joinCommand(opts: JoinOptions): Promise<void> {
   const id = NodeId.safeParse(opts.nodeId);
   if (!id.success) throw new ValidationError("--node-id", id.error.issues[0]?.message ?? "invalid");
-  if (!opts.token)
-    throw new ValidationError("--token", "required (or HERD_API_TOKEN): print it on the control host with 'docker-compose exec control herd-secret api-token'");
+  if (!opts.token) throw new ValidationError("--token", "required (or HERD_API_TOKEN): print it on the control host with 'docker-compose exec control herd-secret api-token'");
   const api = new ApiClient({ url: opts.control, token: opts.token }, 30_000);
   const answer = JoinAnswer.parse(await api.request<unknown>("POST", `/nodes/${encodeURIComponent(id.data)}/join`));
   const text = computeEnvFile(answer, {
@@ -99,6 +95,5 @@ async function joinCommand(opts: JoinOptions): Promise<void> {
     [...pre, "-f", join(repoRoot, "docker-compose.yml"), "--project-directory", repoRoot, "--env-file", opts.out, "--profile", "compute", "up", "-d"],
     { timeoutMs: 10 * 60_000, onStdout: (c) => process.stdout.write(c) },
   );
-  if (r.code !== 0)
-    throw new ExternalError(`docker-compose --profile compute up failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+  if (r.code !== 0) throw new ExternalError(`docker-compose --profile compute up failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-5).join(" | ")}`);
 }

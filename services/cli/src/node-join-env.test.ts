@@ -3,12 +3,7 @@ import assert from "node:assert/strict";
 import { ValidationError } from "../../../shared/src/errors.js";
 import { computeEnvFile, type JoinAnswer } from "./node-join-env.js";
 
-const answer: JoinAnswer = {
-  nodeId: "n2",
-  amqpUrl: "amqp://herd-node-n2:abc123@10.0.0.1:5672/herd",
-  brokerUser: "herd-node-n2",
-  transferSecret: "s".repeat(32),
-};
+const answer: JoinAnswer = { nodeId: "n2", amqpUrl: "amqp://herd-node-n2:abc123@10.0.0.1:5672/herd", brokerUser: "herd-node-n2", transferSecret: "s".repeat(32) };
 
 describe("computeEnvFile", () => {
   it("writes the node's own credentials and derives the transfer network from the address", () => {
@@ -29,13 +24,7 @@ describe("computeEnvFile", () => {
   });
 
   it("adds the engine paths when given", () => {
-    const text = computeEnvFile(answer, {
-      address: "10.0.0.12",
-      transferAllow: "10.0.0.0/16",
-      dockerSocket: "/run/x/docker.sock",
-      dockerDataRoot: "/d",
-      dockerExecRoot: "/e",
-    });
+    const text = computeEnvFile(answer, { address: "10.0.0.12", transferAllow: "10.0.0.0/16", dockerSocket: "/run/x/docker.sock", dockerDataRoot: "/d", dockerExecRoot: "/e" });
     for (const line of ["HERD_TRANSFER_ALLOW=10.0.0.0/16", "HERD_DOCKER_SOCKET=/run/x/docker.sock", "HERD_DOCKER_DATA_ROOT=/d", "HERD_DOCKER_EXEC_ROOT=/e"]) {
       assert.ok(text.split("\n").includes(line), line);
     }

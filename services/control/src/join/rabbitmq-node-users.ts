@@ -20,15 +20,7 @@ export class RabbitmqNodeUsers implements NodeUsers {
   private readonly timeoutMs: number;
 
   constructor(
-    private readonly o: {
-      managementUrl: string;
-      adminUser: string;
-      adminPassword: string;
-      vhost: string;
-      log: Logger;
-      fetchFn?: typeof fetch;
-      timeoutMs?: number;
-    },
+    private readonly o: { managementUrl: string; adminUser: string; adminPassword: string; vhost: string; log: Logger; fetchFn?: typeof fetch; timeoutMs?: number },
   ) {
     this.base = o.managementUrl.replace(/\/$/, "");
     this.fetchFn = o.fetchFn ?? fetch;
@@ -62,16 +54,12 @@ export class RabbitmqNodeUsers implements NodeUsers {
     try {
       res = await this.fetchFn(`${this.base}${path}`, {
         method,
-        headers: {
-          authorization: `Basic ${Buffer.from(`${this.o.adminUser}:${this.o.adminPassword}`).toString("base64")}`,
-          "content-type": "application/json",
-        },
+        headers: { authorization: `Basic ${Buffer.from(`${this.o.adminUser}:${this.o.adminPassword}`).toString("base64")}`, "content-type": "application/json" },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      if (err instanceof Error && err.name === "TimeoutError")
-        throw new TimeoutError(`RabbitMQ management ${method} ${path}: no answer within ${this.timeoutMs} ms`, { cause: err });
+      if (err instanceof Error && err.name === "TimeoutError") throw new TimeoutError(`RabbitMQ management ${method} ${path}: no answer within ${this.timeoutMs} ms`, { cause: err });
       throw new ExternalError(`RabbitMQ management at ${this.base} is not reachable: ${errorMessage(err)}`, { cause: err });
     }
     // The path never holds a secret and request bodies (passwords) are never echoed.
