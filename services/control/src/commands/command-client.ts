@@ -85,6 +85,9 @@ export class CommandClient {
       }, timeoutMs);
       this.results.once(id, onResult);
     });
+    // Awaited only once the publish is confirmed, which may take as long as the answer's own timeout
+    // (a broker restart): a rejection meanwhile is the send's failure, read below, not an unhandled one.
+    result.catch(() => undefined);
     const onProgress = options.onProgress;
     if (onProgress) this.progress.on(id, onProgress);
     this.pending.set(id, nodeId);
@@ -97,8 +100,7 @@ export class CommandClient {
       this.log.debug("Sent command", { commandId: id, type, nodeId });
       return checkResult(type, await result);
     } finally {
-      // When publishing failed (the broker is away), nobody awaits `result`: its timer must not
-      // fire later as an unhandled rejection (that killed control in the chaos test's broker restart).
+      // When publishing failed (the broker is away), nobody awaits `result`: its timer is not needed.
       clearTimeout(timer);
       this.results.off(id, onResult);
       if (onProgress) this.progress.off(id, onProgress);
