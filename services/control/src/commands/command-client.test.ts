@@ -58,7 +58,16 @@ describe("CommandClient while the broker is away", () => {
     const client = new CommandClient(slowBus(20), log);
     const sent = client.send("n1", "ping", {}, { timeoutMs: 1_000, commandId: "command-1" });
     await new Promise((r) => setTimeout(r, 40));
-    const answer: CommandResult = { v: 1, kind: "command.result", nodeId: "n1", commandId: "command-1", commandType: "ping", ok: true, result: { pong: true }, finishedAt: Date.now() };
+    const answer: CommandResult = {
+      v: 1,
+      kind: "command.result",
+      nodeId: "n1",
+      commandId: "command-1",
+      commandType: "ping",
+      ok: true,
+      result: { pong: true },
+      finishedAt: Date.now(),
+    };
     assert.equal(client.handleResult(answer), "accepted");
     const r = await sent;
     assert.equal(r.ok, true);
