@@ -57,6 +57,22 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
+/**
+ * Why the control API may have stopped answering: empty while the control service runs, else
+ * that it is gone and the end of its log (a crash's stack), so that a test timing out says so.
+ */
+export function controlAutopsy(cluster: LocalCluster, lines = 25): string {
+  const control = cluster.controlReplicas()[0];
+  if (!control || control.pid !== undefined) return "";
+  let tail: string;
+  try {
+    tail = readFileSync(control.logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch (err) {
+    tail = `(cannot read ${control.logFile}: ${(err as Error).message})`;
+  }
+  return `\nthe control service is not running; the end of its log (${control.logFile}):\n${tail}`;
+}
+
 export function engineOf(info: ClusterInfo, nodeId: string): Dockerode {
   const node = info.nodes.find((n) => n.id === nodeId);
   if (!node) throw new Error(`no node ${nodeId}`);

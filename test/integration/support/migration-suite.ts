@@ -7,6 +7,7 @@ import { planCluster } from "../../../services/cli/src/local-cluster/cluster-pla
 import {
   GiveUp,
   apiGet,
+  controlAutopsy,
   copiesOf,
   dockerExec,
   engineOf,
@@ -62,18 +63,25 @@ async function startMigrationIn(mode: string, name: string, to: string): Promise
 }
 
 let currentInfo: ClusterInfo | undefined;
+let currentCluster: LocalCluster | undefined;
 const migration = (id: string) => apiGet<MigrationView>(currentInfo!, `/migrations/${id}`).catch(() => undefined);
 
 async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> {
-  return waitFor(
-    `migration ${id} settled`,
-    async () => {
-      const m = await migration(id);
-      return m && ["committed", "rolled-back", "failed"].includes(m.state) ? m : undefined;
-    },
-    timeoutMs,
-    300,
-  );
+  let last: MigrationView | undefined;
+  try {
+    return await waitFor(
+      `migration ${id} settled`,
+      async () => {
+        last = (await migration(id)) ?? last;
+        return last && ["committed", "rolled-back", "failed"].includes(last.state) ? last : undefined;
+      },
+      timeoutMs,
+      300,
+    );
+  } catch (err) {
+    const seen = last ? ` (last seen ${last.state} at ${last.step})` : "";
+    throw new Error(`${(err as Error).message}${seen}${currentCluster ? controlAutopsy(currentCluster) : ""}`, { cause: err });
+  }
 }
 
 /** Waits until the migration runs `step`; fails at once if it settled without getting there. */
@@ -136,6 +144,7 @@ export function migrationSuite(ctx: Ctx, mode: "stop-and-copy" | "post-copy" = "
   describe(`live migration (${mode})`, () => {
     before(() => {
       currentInfo = ctx().info;
+      currentCluster = ctx().cluster;
     });
 
     it("moves a counter that keeps counting, its files and its config, and back again", async () => {
@@ -301,7 +310,9 @@ export function migrationSuite(ctx: Ctx, mode: "stop-and-copy" | "post-copy" = "
       const id = await startMigration(n.counter, to);
       await waitFor("migration under way", async () => (await migration(id))?.steps.some((s) => s.name === "prepare"), 60_000, 50);
       await execFileAsync("rabbitmqctl", ["stop_app"]);
-      await new Promise((r) => setTimeout(r, 2_000));
+      // Away for longer than a saga step waits for an answer before it re-sends (10 s): the re-sent
+      // command waits for the broker as long as for its answer (that once killed the control service).
+      await new Promise((r) => setTimeout(r, 15_000));
       await execFileAsync("rabbitmqctl", ["start_app"]);
       const m = await settled(id);
       const node = await exactlyOneCopy(info, n.counter);
