@@ -72,13 +72,18 @@ async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> 
     return await waitFor(
       `migration ${id} settled`,
       async () => {
-        last = (await migration(id)) ?? last;
+        const m = await migration(id);
+        // No answer and no control process: nothing will settle it; say why now rather than at the deadline.
+        const gone = m === undefined && currentCluster ? controlAutopsy(currentCluster) : "";
+        if (gone) throw new GiveUp(`migration ${id} cannot settle${last ? ` (last seen ${last.state} at ${last.step})` : ""}:${gone}`);
+        last = m ?? last;
         return last && ["committed", "rolled-back", "failed"].includes(last.state) ? last : undefined;
       },
       timeoutMs,
       300,
     );
   } catch (err) {
+    if (err instanceof GiveUp) throw err;
     const seen = last ? ` (last seen ${last.state} at ${last.step})` : "";
     throw new Error(`${(err as Error).message}${seen}${currentCluster ? controlAutopsy(currentCluster) : ""}`, { cause: err });
   }
