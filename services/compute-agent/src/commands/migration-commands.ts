@@ -192,13 +192,17 @@ export function migrationCommandHandlers(d: MigrationHandlerDeps): CommandHandle
         });
       }
       const timer = setInterval(() => {
-        void pull.progress().then((g) =>
-          ctx.progress("pages", {
-            bytes: g.transferredPages * 4096,
-            totalBytes: g.totalPages * 4096,
-            message: `${Math.max(0, g.totalPages - g.transferredPages)} of ${g.totalPages} pages left`,
-          }),
-        );
+        // Progress is best effort: a log that cannot be read now must not become an unhandled rejection (the agent would exit).
+        void pull
+          .progress()
+          .then((g) =>
+            ctx.progress("pages", {
+              bytes: g.transferredPages * 4096,
+              totalBytes: g.totalPages * 4096,
+              message: `${Math.max(0, g.totalPages - g.transferredPages)} of ${g.totalPages} pages left`,
+            }),
+          )
+          .catch(() => undefined);
       }, 500);
       try {
         const outcome = await pull.pulled;
