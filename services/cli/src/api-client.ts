@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage, HerdError, NotFoundError, ValidationError } from "../../../shared/src/errors.js";
+import { CONTROL_ENTRY, clusterLogDir } from "./local-cluster/cluster-plan.js";
 
 export interface ApiTarget {
   url: string;
   token: string;
+  /** Set when the target is the local cluster of `herd up`: where its state is, to say why it does not answer. */
+  localCluster?: { stateDir: string; controlPid?: number; nodes: number };
 }
 
 /**
@@ -15,8 +18,16 @@ export function resolveApiTarget(env: NodeJS.ProcessEnv = process.env): ApiTarge
   if (env.HERD_API_URL && env.HERD_API_TOKEN) return { url: env.HERD_API_URL, token: env.HERD_API_TOKEN };
   const stateDir = env.HERD_STATE_DIR || "/var/lib/herd";
   try {
-    const info = JSON.parse(readFileSync(join(stateDir, "cluster.json"), "utf8")) as { apiUrl?: string; apiToken?: string };
-    if (info.apiUrl && info.apiToken) return { url: env.HERD_API_URL ?? info.apiUrl, token: env.HERD_API_TOKEN ?? info.apiToken };
+    const info = JSON.parse(readFileSync(join(stateDir, "cluster.json"), "utf8")) as {
+      apiUrl?: string;
+      apiToken?: string;
+      controlPid?: number;
+      nodes?: unknown[];
+    };
+    if (info.apiUrl && info.apiToken) {
+      const local = env.HERD_API_URL ? undefined : { stateDir, nodes: Array.isArray(info.nodes) ? info.nodes.length : 0, controlPid: info.controlPid };
+      return { url: env.HERD_API_URL ?? info.apiUrl, token: env.HERD_API_TOKEN ?? info.apiToken, ...(local ? { localCluster: local } : {}) };
+    }
   } catch {
     // fall through to the error below
   }
@@ -24,6 +35,23 @@ export function resolveApiTarget(env: NodeJS.ProcessEnv = process.env): ApiTarge
     `no control API configured: set HERD_API_URL and HERD_API_TOKEN, or start a local cluster with 'herd up' (looked in ${stateDir}/cluster.json)`,
     { code: "NO_API" },
   );
+}
+
+/**
+ * Why the local cluster's control API does not answer, when the reason is that its process is gone
+ * (a crash, a reboot): where its log is and how to start it again. Empty while it runs.
+ */
+export function localControlGone(local: NonNullable<ApiTarget["localCluster"]>): string {
+  if (local.controlPid === undefined) return "";
+  let cmdline = "";
+  try {
+    cmdline = readFileSync(`/proc/${local.controlPid}/cmdline`, "utf8");
+  } catch {
+    // no such process
+  }
+  if (cmdline.includes(CONTROL_ENTRY)) return "";
+  const up = `herd up${local.nodes > 0 ? ` --nodes ${local.nodes}` : ""}`;
+  return `; the local cluster's control service (pid ${local.controlPid}) is not running: its log is ${join(clusterLogDir(local.stateDir), "control.log")}, and '${up}' starts it again (state and migrations are kept in Redis)`;
 }
 
 /** A thin client of the control service's REST API; errors carry the server's message. */
@@ -53,7 +81,8 @@ export class ApiClient {
       text = await res.text();
     } catch (err) {
       const reason = deadline.signal.aborted ? late : errorMessage(err);
-      throw new HerdError(`cannot reach the control API at ${this.target.url} (${method} ${path}): ${reason}`, {
+      const why = this.target.localCluster ? localControlGone(this.target.localCluster) : "";
+      throw new HerdError(`cannot reach the control API at ${this.target.url} (${method} ${path}): ${reason}${why}`, {
         cause: err,
         code: "UNREACHABLE",
         retryable: true,

@@ -3,6 +3,14 @@ import { CLUSTER_NETWORK_NAME, formatAddressRange, type AddressRange } from "../
 import { ValidationError } from "../../../../shared/src/errors.js";
 import { REDIS_USER, withRedisCredentials } from "../../../../shared/src/redis-credentials.js";
 
+/** The control service's entry point, relative to the repository (how its processes are told apart from others). */
+export const CONTROL_ENTRY = "dist/services/control/src/main.js";
+
+/** Where a local cluster's process logs are (`herd down` moves them to `<stateDir>/last-logs`). */
+export function clusterLogDir(stateDir: string): string {
+  return join(stateDir, "logs");
+}
+
 /**
  * Where everything of a local cluster lives: names, addresses and paths, as a pure function of
  * the node count and the directories, so `up`, `down` and the tests agree on them.
@@ -116,7 +124,7 @@ export function planCluster(opts: PlanOptions): ClusterPlan {
   }
   const stateDir = opts.stateDir;
   const runDir = opts.runDir ?? "/run/herd";
-  const logDir = join(stateDir, "logs");
+  const logDir = clusterLogDir(stateDir);
   const nodesDir = join(stateDir, "nodes");
   const nodes: NodePlan[] = [];
   for (let i = 1; i <= opts.nodes; i++) {

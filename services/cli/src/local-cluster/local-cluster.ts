@@ -8,7 +8,7 @@ import { declareControlTopology, declareNodeTopology } from "../../../../shared/
 import { BootstrapHostServices } from "./bootstrap-host-services.js";
 import type { BrokerAdmin } from "./broker-admin.js";
 import { brokerSpec } from "./broker-permissions.js";
-import { agentEnv, controlEnv, planCluster, type ClusterPlan, type NodePlan, type Secrets } from "./cluster-plan.js";
+import { CONTROL_ENTRY, agentEnv, controlEnv, planCluster, type ClusterPlan, type NodePlan, type Secrets } from "./cluster-plan.js";
 import { runningPid, startDetached, stopByPidFile } from "./detached-process.js";
 import { DockerdNodeEngine } from "./dockerd-node-engine.js";
 import type { HostServices } from "./host-services.js";
@@ -89,7 +89,6 @@ export interface UpOptions {
   controls?: number;
 }
 
-const CONTROL_ENTRY = "dist/services/control/src/main.js";
 const AGENT_ENTRY = "dist/services/compute-agent/src/main.js";
 
 /**
