@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { ValidationError } from "../../../../shared/src/errors.js";
 import { compareKeys, type PageKey } from "../state/container-order.js";
 
@@ -70,7 +71,7 @@ export async function buildListing<R extends PageKey>(
   o: { chunk?: number; pause?: () => Promise<void> } = {},
 ): Promise<Listing> {
   const chunk = o.chunk ?? 1_000;
-  const pause = o.pause ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+  const pause = o.pause ?? (() => yieldToLoop());
   const sorted = [...records].sort(compareKeys);
   const entries: Listing["entries"] = [];
   for (let i = 0; i < sorted.length; i += chunk) {

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import type { MigrationOrchestrator } from "../migration/migration-orchestrator.js";
@@ -149,7 +150,7 @@ export class Rebalancer {
     // still made 40 waits for Redis per round (bench:scale). A turn of the event loop between chunks: forecasts from
     // models in memory never wait, and 20,000 of them in one piece held ingest on this replica for ~0.3 s.
     for (let i = 0; i < histories.length; i += 5_000) {
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (i > 0) await yieldToLoop();
       const chunk = histories.slice(i, i + 5_000);
       const forecasts = await Promise.all(chunk.map(({ record, cpuHistory }) => this.o.forecasts.forecast(`container:${record.name}:cpu`, cpuHistory)));
       chunk.forEach(({ record, cpuHistory }, k) => {

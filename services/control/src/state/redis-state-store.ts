@@ -1,3 +1,4 @@
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { Heartbeat, TelemetryBatch } from "../../../../shared/src/contracts/index.js";
 import type { ContainerRecord, MetricPoint, NodeMetricPoint, NodeRecord, PlanPoint, StateStore } from "./state-store.js";
@@ -23,8 +24,6 @@ const LIST_CHUNK = 2_000;
  */
 const SERIES_CHUNK = 2_000;
 const CURRENT_NODES_CHUNK = 100;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The planning series kept at ingest: one mean CPU % per `intervalMs` (the rebalance interval), the newest `points`. */
 export interface PlanSeriesOptions {
