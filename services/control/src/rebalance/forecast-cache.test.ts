@@ -5,6 +5,7 @@ import { InMemoryModelStore } from "../forecast/model-store.js";
 import { ForecastCache } from "./forecast-cache.js";
 import { FORECAST_SETUP } from "../forecast/forecast-setup.js";
 import { createForecaster } from "../forecast/model-codec.js";
+import { fitPooledLinear } from "../forecast/global-linear-forecaster.js";
 
 const log = createLogger({ level: "error" });
 
@@ -123,4 +124,56 @@ test("model-store look-ups: none for a short series, one per retrain period for 
   cache.beginRound();
   assert.equal((await cache.forecast("long", long)).reason, "restored from the model store");
   assert.equal(loads, 3);
+});
+
+test("the control loop's pooled fit runs on a worker thread: it returns at once, and the model it brings back is the synchronous fit's", async () => {
+  let now = 1_000;
+  const cache = new ForecastCache({ store: new InMemoryModelStore(), log, retrainMs: 60_000, horizon: 4, now: () => now });
+  const fleet = [1, 2, 3, 4, 5, 6].map((k) => ar1(200, 20 + 10 * k, k));
+  cache.refreshPooledInBackground(fleet);
+  assert.equal(cache.pooledModel(), undefined, "nothing yet: the fit is on its thread");
+  await cache.pooledFitSettled();
+  const fromThread = cache.pooledModel();
+  assert.ok(fromThread);
+  assert.deepEqual(fromThread, fitPooledLinear(fleet, { horizons: [1, 2, 3, 4] }));
+  // Fresh within the retrain period: no second fit; stale: a new one.
+  cache.refreshPooledInBackground(fleet.map((s) => s.map((v) => v + 5)));
+  await cache.pooledFitSettled();
+  assert.equal(cache.pooledModel(), fromThread);
+  now += 60_000;
+  cache.refreshPooledInBackground(fleet.map((s) => s.map((v) => v + 5)));
+  await cache.pooledFitSettled();
+  assert.notEqual(cache.pooledModel(), fromThread);
+});
+
+test("a background fit that fails keeps the model there was (and is logged); one fit at a time", async () => {
+  let now = 1_000;
+  let calls = 0;
+  let fail = false;
+  const fleet = [1, 2, 3].map((k) => ar1(120, 20 + 10 * k, k));
+  const cache = new ForecastCache({
+    store: new InMemoryModelStore(),
+    log,
+    retrainMs: 60_000,
+    horizon: 3,
+    now: () => now,
+    fitPooled: async (req) => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 20));
+      if (fail) throw new Error("out of memory");
+      return fitPooledLinear(req.histories, req.opts);
+    },
+  });
+  cache.refreshPooledInBackground(fleet);
+  cache.refreshPooledInBackground(fleet);
+  await cache.pooledFitSettled();
+  assert.equal(calls, 1, "a second call while a fit runs starts nothing");
+  const first = cache.pooledModel();
+  assert.ok(first);
+  now += 60_000;
+  fail = true;
+  cache.refreshPooledInBackground(fleet);
+  await cache.pooledFitSettled();
+  assert.equal(calls, 2);
+  assert.equal(cache.pooledModel(), first, "the previous model stays");
 });

@@ -6,6 +6,7 @@ import { createForecaster, type PersistableForecaster } from "../forecast/model-
 import type { ModelStore } from "../forecast/model-store.js";
 import { fitPooledLinear, type PooledLinearModel } from "../forecast/global-linear-forecaster.js";
 import { FORECAST_SETUP, choiceByHorizon, liveReportOptions } from "../forecast/forecast-setup.js";
+import { fitPooledOffThread, type PooledFitRequest } from "../forecast/pooled-fit-thread.js";
 
 interface Entry {
   /** Fitted models, by name: the ones chosen for at least one horizon. */
@@ -39,6 +40,8 @@ export interface ForecastCacheOptions {
   /** Retrains allowed per `beginRound()`; the other stale series keep their model until the next round. */
   trainsPerRound?: number;
   now?: () => number;
+  /** How refreshPooledInBackground fits (default: on a worker thread, fitPooledOffThread). */
+  fitPooled?: (req: PooledFitRequest) => Promise<PooledLinearModel | undefined>;
 }
 
 /**
@@ -54,6 +57,7 @@ export class ForecastCache {
   private readonly now: () => number;
   private trainsLeft = Infinity;
   private pooled?: { model: PooledLinearModel; fittedAt: number };
+  private fitting?: Promise<void>;
 
   constructor(private readonly o: ForecastCacheOptions) {
     this.now = o.now ?? Date.now;
@@ -71,6 +75,33 @@ export class ForecastCache {
     } catch (err) {
       this.o.log.warn("Pooled model fit failed", { error: errorMessage(err) });
     }
+  }
+
+  /**
+   * refreshPooled for the control loop: the fit runs on a worker thread and this returns at once; rounds forecast with
+   * the model they have (none before the first fit ends: `global-linear` is then not a candidate) until the new one is
+   * in. At 20,000 series a fit is ~4 s of CPU: in the round, it made a round every retrain period take 4–6 s and held
+   * the leader's ingest and API as long (bench:scale at 1,000 nodes). bench:forecast keeps the synchronous form.
+   */
+  refreshPooledInBackground(histories: ReadonlyArray<readonly number[]>): void {
+    if (this.fitting || (this.pooled && this.now() - this.pooled.fittedAt < this.o.retrainMs)) return;
+    const startedAt = this.now();
+    const fit = this.o.fitPooled ?? fitPooledOffThread;
+    this.fitting = fit({ histories, opts: { horizons: Array.from({ length: this.o.horizon }, (_, k) => k + 1) } })
+      .then((model) => {
+        if (model) this.pooled = { model, fittedAt: startedAt };
+      })
+      .catch((err: unknown) => {
+        this.o.log.warn("Pooled model fit failed", { error: errorMessage(err) });
+      })
+      .finally(() => {
+        this.fitting = undefined;
+      });
+  }
+
+  /** Settles when the background fit in progress (if any) has ended. */
+  async pooledFitSettled(): Promise<void> {
+    await this.fitting;
   }
 
   /** The current pooled model, if one could be fitted (for `herd forecast`). */

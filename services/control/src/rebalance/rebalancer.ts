@@ -144,7 +144,7 @@ export class Rebalancer {
       );
     }
     const readMs = performance.now() - started;
-    this.o.forecasts.refreshPooled(histories.map((h) => h.cpuHistory));
+    this.o.forecasts.refreshPooledInBackground(histories.map((h) => h.cpuHistory));
     // 5,000 forecasts at a time: a series without a model in memory looks for a saved one in Redis, and one
     // awaited look-up after another took minutes at 20,000 containers while ingest kept Redis busy; 500 at a time
     // still made 40 waits for Redis per round (bench:scale). A turn of the event loop between chunks: forecasts from
