@@ -105,8 +105,9 @@ interface Row {
   nodesP99Ms: number;
   /**
    * A rebalance round as the automatic loop meets it: the median of the GET /plan calls after the first. The first call on a
-   * replica is apart (`planFirstMs`): it looks for a saved forecasting model for each of the 20,000 series in Redis and fits
-   * the pooled model, once per replica; the leader's loop runs every interval and finds them in memory.
+   * replica is apart (`planFirstMs`): it looks for a saved forecasting model for each of the 20,000 series in Redis and starts
+   * the pooled model's fit (on a worker thread since the seventh pass; in the call before), once per replica; the leader's
+   * loop runs every interval and finds them in memory.
    */
   planMs: number;
   planFirstMs?: number;

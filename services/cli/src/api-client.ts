@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { errorMessage, HerdError, NotFoundError, ValidationError } from "../../../shared/src/errors.js";
 import { CONTROL_ENTRY, clusterLogDir } from "./local-cluster/cluster-plan.js";
+import { pidRuns } from "./local-cluster/detached-process.js";
 
 export interface ApiTarget {
   url: string;
@@ -42,14 +43,7 @@ export function resolveApiTarget(env: NodeJS.ProcessEnv = process.env): ApiTarge
  * (a crash, a reboot): where its log is and how to start it again. Empty while it runs.
  */
 export function localControlGone(local: NonNullable<ApiTarget["localCluster"]>): string {
-  if (local.controlPid === undefined) return "";
-  let cmdline = "";
-  try {
-    cmdline = readFileSync(`/proc/${local.controlPid}/cmdline`, "utf8");
-  } catch {
-    // no such process
-  }
-  if (cmdline.includes(CONTROL_ENTRY)) return "";
+  if (local.controlPid === undefined || pidRuns(local.controlPid, CONTROL_ENTRY)) return "";
   const up = `herd up${local.nodes > 0 ? ` --nodes ${local.nodes}` : ""}`;
   return `; the local cluster's control service (pid ${local.controlPid}) is not running: its log is ${join(clusterLogDir(local.stateDir), "control.log")}, and '${up}' starts it again (state and migrations are kept in Redis)`;
 }

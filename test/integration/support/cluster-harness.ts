@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Dockerode from "dockerode";
+import { logTail } from "../../../services/cli/src/local-cluster/detached-process.js";
 import { LocalCluster, type ClusterInfo } from "../../../services/cli/src/local-cluster/local-cluster.js";
 
 export const execFileAsync = promisify(execFile);
@@ -64,13 +65,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export function controlAutopsy(cluster: LocalCluster, lines = 25): string {
   const control = cluster.controlReplicas()[0];
   if (!control || control.pid !== undefined) return "";
-  let tail: string;
-  try {
-    tail = readFileSync(control.logFile, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch (err) {
-    tail = `(cannot read ${control.logFile}: ${(err as Error).message})`;
-  }
-  return `\nthe control service is not running; the end of its log (${control.logFile}):\n${tail}`;
+  return `\nthe control service is not running; the end of its log (${control.logFile}):\n${logTail(control.logFile, lines, "\n")}`;
 }
 
 export function engineOf(info: ClusterInfo, nodeId: string): Dockerode {

@@ -68,6 +68,7 @@ const migration = (id: string) => apiGet<MigrationView>(currentInfo!, `/migratio
 
 async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> {
   let last: MigrationView | undefined;
+  const seen = () => (last ? ` (last seen ${last.state} at ${last.step})` : "");
   try {
     return await waitFor(
       `migration ${id} settled`,
@@ -75,7 +76,7 @@ async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> 
         const m = await migration(id);
         // No answer and no control process: nothing will settle it; say why now rather than at the deadline.
         const gone = m === undefined && currentCluster ? controlAutopsy(currentCluster) : "";
-        if (gone) throw new GiveUp(`migration ${id} cannot settle${last ? ` (last seen ${last.state} at ${last.step})` : ""}:${gone}`);
+        if (gone) throw new GiveUp(`migration ${id} cannot settle${seen()}:${gone}`);
         last = m ?? last;
         return last && ["committed", "rolled-back", "failed"].includes(last.state) ? last : undefined;
       },
@@ -84,8 +85,7 @@ async function settled(id: string, timeoutMs = 240_000): Promise<MigrationView> 
     );
   } catch (err) {
     if (err instanceof GiveUp) throw err;
-    const seen = last ? ` (last seen ${last.state} at ${last.step})` : "";
-    throw new Error(`${(err as Error).message}${seen}${currentCluster ? controlAutopsy(currentCluster) : ""}`, { cause: err });
+    throw new Error(`${(err as Error).message}${seen()}`, { cause: err });
   }
 }
 

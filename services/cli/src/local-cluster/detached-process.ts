@@ -59,13 +59,26 @@ export function pidFromFile(pidFile: string): number | undefined {
 /** The pid recorded in `pidFile` if that process still runs and its command line contains `expect`. */
 export function runningPid(pidFile: string, expect: string, procRoot = "/proc"): number | undefined {
   const pid = pidFromFile(pidFile);
-  if (pid === undefined || !isAlive(pid, procRoot)) return undefined;
+  return pid !== undefined && pidRuns(pid, expect, procRoot) ? pid : undefined;
+}
+
+/** True while process `pid` runs a command line containing `expect`. */
+export function pidRuns(pid: number, expect: string, procRoot = "/proc"): boolean {
+  if (!isAlive(pid, procRoot)) return false;
   try {
     // Guards against a recycled pid: the number alone could now belong to anything.
-    const cmdline = readFileSync(`${procRoot}/${pid}/cmdline`, "utf8").split("\0").join(" ");
-    return cmdline.includes(expect) ? pid : undefined;
+    return readFileSync(`${procRoot}/${pid}/cmdline`, "utf8").split("\0").join(" ").includes(expect);
   } catch {
-    return undefined;
+    return false;
+  }
+}
+
+/** The last `lines` lines of a process's log, joined with `separator`, for an error message. */
+export function logTail(file: string, lines = 8, separator = " | "): string {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").slice(-lines).join(separator);
+  } catch {
+    return `(no log at ${file})`;
   }
 }
 

@@ -1,12 +1,12 @@
 import Dockerode from "dockerode";
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, renameSync, writeFileSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { spawn } from "node:child_process";
 import { ExternalError, errorMessage } from "../../../../shared/src/errors.js";
 import type { Logger } from "../../../../shared/src/logger.js";
 import { dockerdArgs, type ClusterNetworkPlan, type NodePlan } from "./cluster-plan.js";
 import { WORKLOAD_REPO, type NodeEngine, type WorkloadImage } from "./node-engine.js";
-import { pidFromFile } from "./detached-process.js";
+import { logTail, pidFromFile } from "./detached-process.js";
 import { isAlive, waitForExit } from "./process-table.js";
 
 /** Docker Engine (`dockerd`, which launches its own containerd under the exec root). */
@@ -68,7 +68,7 @@ export class DockerdNodeEngine implements NodeEngine {
     }
     const deadline = Date.now() + this.startTimeoutMs;
     while (Date.now() < deadline) {
-      if (exited !== undefined) throw new ExternalError(`dockerd for ${node.id} ${exited}: ${tailOf(node.dockerLog)}`);
+      if (exited !== undefined) throw new ExternalError(`dockerd for ${node.id} ${exited}: ${logTail(node.dockerLog, 3)}`);
       if (await this.ping(node)) {
         log.debug("dockerd answers", { socket: node.dockerSocket });
         return;
@@ -163,14 +163,6 @@ export class DockerdNodeEngine implements NodeEngine {
       process.kill(pid, "SIGKILL");
       await waitForExit(pid, 5_000);
     }
-  }
-}
-
-function tailOf(file: string): string {
-  try {
-    return readFileSync(file, "utf8").trim().split("\n").slice(-3).join(" | ");
-  } catch {
-    return `(no log at ${file})`;
   }
 }
 

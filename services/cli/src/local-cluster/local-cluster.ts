@@ -9,7 +9,7 @@ import { BootstrapHostServices } from "./bootstrap-host-services.js";
 import type { BrokerAdmin } from "./broker-admin.js";
 import { brokerSpec } from "./broker-permissions.js";
 import { CONTROL_ENTRY, agentEnv, controlEnv, planCluster, type ClusterPlan, type NodePlan, type Secrets } from "./cluster-plan.js";
-import { runningPid, startDetached, stopByPidFile } from "./detached-process.js";
+import { logTail, runningPid, startDetached, stopByPidFile } from "./detached-process.js";
 import { DockerdNodeEngine } from "./dockerd-node-engine.js";
 import type { HostServices } from "./host-services.js";
 import { IprouteNodeNetwork } from "./iproute-node-network.js";
@@ -422,7 +422,7 @@ export class LocalCluster {
   private async waitForControl(plan: ClusterPlan, pid: number): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (!isAlive(pid)) throw new ExternalError(`control service exited right after start: ${tail(plan.controlLog)}`);
+      if (!isAlive(pid)) throw new ExternalError(`control service exited right after start: ${logTail(plan.controlLog)}`);
       try {
         const res = await fetch(`http://127.0.0.1:${plan.apiPort}/healthz`);
         if (res.ok) return;
@@ -431,11 +431,11 @@ export class LocalCluster {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new ExternalError(`control service did not answer /healthz on port ${plan.apiPort}: ${tail(plan.controlLog)}`);
+    throw new ExternalError(`control service did not answer /healthz on port ${plan.apiPort}: ${logTail(plan.controlLog)}`);
   }
 
   private async expectAlive(pid: number, ms: number, logFile: string, what: string): Promise<void> {
-    if (await waitForExit(pid, ms)) throw new ExternalError(`${what} exited right after start: ${tail(logFile)}`);
+    if (await waitForExit(pid, ms)) throw new ExternalError(`${what} exited right after start: ${logTail(logFile)}`);
   }
 
   private pathMarkers(plan: ClusterPlan): string[] {
@@ -573,14 +573,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch {
     // already gone
-  }
-}
-
-function tail(file: string, lines = 8): string {
-  try {
-    return readFileSync(file, "utf8").trim().split("\n").slice(-lines).join(" | ");
-  } catch {
-    return `(no log at ${file})`;
   }
 }
 

@@ -68,9 +68,9 @@ export class ForecastCache {
    * older than the retrain period: it learns the mean reversion no single short series shows.
    */
   refreshPooled(histories: ReadonlyArray<readonly number[]>): void {
-    if (this.pooled && this.now() - this.pooled.fittedAt < this.o.retrainMs) return;
+    if (!this.pooledDue()) return;
     try {
-      const model = fitPooledLinear(histories, { horizons: Array.from({ length: this.o.horizon }, (_, k) => k + 1) });
+      const model = fitPooledLinear(histories, { horizons: this.horizons() });
       if (model) this.pooled = { model, fittedAt: this.now() };
     } catch (err) {
       this.o.log.warn("Pooled model fit failed", { error: errorMessage(err) });
@@ -84,10 +84,10 @@ export class ForecastCache {
    * the leader's ingest and API as long (bench:scale at 1,000 nodes). bench:forecast keeps the synchronous form.
    */
   refreshPooledInBackground(histories: ReadonlyArray<readonly number[]>): void {
-    if (this.fitting || (this.pooled && this.now() - this.pooled.fittedAt < this.o.retrainMs)) return;
+    if (this.fitting || !this.pooledDue()) return;
     const startedAt = this.now();
     const fit = this.o.fitPooled ?? fitPooledOffThread;
-    this.fitting = fit({ histories, opts: { horizons: Array.from({ length: this.o.horizon }, (_, k) => k + 1) } })
+    this.fitting = fit({ histories, opts: { horizons: this.horizons() } })
       .then((model) => {
         if (model) this.pooled = { model, fittedAt: startedAt };
       })
@@ -97,6 +97,16 @@ export class ForecastCache {
       .finally(() => {
         this.fitting = undefined;
       });
+  }
+
+  /** No pooled model yet, or one older than the retrain period. */
+  private pooledDue(): boolean {
+    return !this.pooled || this.now() - this.pooled.fittedAt >= this.o.retrainMs;
+  }
+
+  /** Horizons 1…horizon, one model each. */
+  private horizons(): number[] {
+    return Array.from({ length: this.o.horizon }, (_, k) => k + 1);
   }
 
   /** Settles when the background fit in progress (if any) has ended. */
@@ -150,7 +160,7 @@ export class ForecastCache {
         { metric: "cpu", values: history },
         { ...live, ...(this.o.models ? { models: this.o.models } : {}), horizon: this.o.horizon, maxHistory, backtestPoints: 0 },
       );
-      const horizons = Array.from({ length: this.o.horizon }, (_, k) => k + 1);
+      const horizons = this.horizons();
       const perHorizon = choiceByHorizon(report, horizons, live.prefer);
       const fitted = new Map<ForecasterName, PersistableForecaster>();
       for (const name of new Set(perHorizon)) {
